@@ -1,0 +1,190 @@
+"""The ``skillcast`` command. Only this module (with ``tracking`` and the service) does I/O.
+
+Bad input ends with one line on stderr naming what was wrong and exit code 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from skillcast.bundle import InvalidQuery, UnknownArea
+from skillcast.config import Config
+from skillcast.schema import DataError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Local skills supply-and-demand forecasts to 2035.")
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Turn the errors users cause into one line and exit code 2."""
+    try:
+        yield
+    except (DataError, InvalidQuery, UnknownArea, FileNotFoundError, ValueError) as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def _stages(names: list[str]) -> Iterator[Callable[[str], None]]:
+    """A progress bar over named stages; call the yielded function as each stage starts."""
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("starting", total=len(names))
+        seen: list[str] = []
+
+        def advance(stage: str) -> None:
+            if seen:
+                progress.advance(task)
+            seen.append(stage)
+            progress.update(task, description=f"stage {len(seen)}/{len(names)}: {stage}")
+
+        yield advance
+        progress.update(task, completed=len(names), description=f"done in {time.perf_counter() - started:.1f}s")
+
+
+def _summary_table(result, title: str) -> Table:
+    from skillcast.qualifications import BANDS
+
+    nation = result.bundle.geography.areas.query("parent == ''")["area"].iloc[0]
+    gaps = result.gaps.loc[(result.gaps["area"] == nation) & result.gaps["band"].isin(BANDS)]
+    years = sorted({int(result.gaps["year"].min()), int(result.forecasts["period"].min()) - 1, 2030, int(result.gaps["year"].max())})
+    table = Table(title=title)
+    for column in ("band", "year", "demand (jobs)", "supply (people 16-64)", "gap", "gap 80% interval"):
+        table.add_column(column, justify="right" if column != "band" else "left")
+    for row in gaps.loc[gaps["year"].isin(years)].itertuples():
+        table.add_row(
+            row.band, str(row.year), f"{row.demand / 1e6:.2f}m", f"{row.supply / 1e6:.2f}m", f"{row.gap / 1e6:+.2f}m",
+            f"{row.gap_lo_80 / 1e6:+.2f}m to {row.gap_hi_80 / 1e6:+.2f}m" if row.basis == "forecast" else "observed",
+        )
+    return table
+
+
+def _metrics_table(metrics) -> Table:
+    table = Table(title="Backtest (rolling origin)")
+    for column in ("model", "MASE", "sMAPE %", "80% coverage", "95% coverage", "seconds"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    for row in metrics.sort_values("mase").itertuples():
+        table.add_row(row.model, f"{row.mase:.3f}", f"{row.smape:.2f}", f"{row.coverage_80:.3f}", f"{row.coverage_95:.3f}", f"{row.seconds:.1f}")
+    return table
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="output folder for the demo tables and bundle")] = Path(".skillcast/demo"),
+    track: Annotated[bool, typer.Option(help="log the run to MLflow and register the model")] = True,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the synthetic data")] = None,
+) -> None:
+    """Run the whole pipeline on embedded SYNTHETIC demo data: backtest, fit, track, forecast, gaps."""
+    from skillcast.demo import SYNTHETIC_SOURCE, demo_panel
+    from skillcast.pipeline import STAGES, run_pipeline
+
+    with _clear_errors():
+        config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
+        console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.demo, calibrated to national facts; not official statistics.")
+        stage_names = ["generate demo data", *STAGES, "write outputs"] + (["track in MLflow"] if track else [])
+        with _stages(stage_names) as stage:
+            stage("generate demo data")
+            panel, geography = demo_panel(seed=config.seed)
+            result = run_pipeline(panel, geography, config, progress=stage)
+            stage("write outputs")
+            _write_outputs(out, result, SYNTHETIC_SOURCE)
+            tracked = None
+            if track:
+                stage("track in MLflow")
+                from skillcast.tracking import log_pipeline_run
+
+                tracked = log_pipeline_run(config, result, run_name="demo (synthetic)")
+        console.print(_metrics_table(result.metrics))
+        console.print(_summary_table(result, "Skills gap, Demoland (SYNTHETIC): demand - supply, positive = shortage"))
+        console.print(f"tables: {out}/  (forecasts.csv, gaps.csv, backtest.csv, metrics.csv)")
+        if tracked:
+            console.print(f"MLflow run {tracked.run_id}, registered as {tracked.model_uri} ({config.resolved_tracking_uri()})")
+        console.print(f"serve it: [bold]make serve[/]  or  [bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]")
+
+
+def _write_outputs(out: Path, result, source_note: str) -> None:
+    """Write the demo tables and bundle into ``out``, all or nothing."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    result.forecasts.assign(source=source_note).to_csv(staging / "forecasts.csv", index=False)
+    result.gaps.assign(source=source_note).to_csv(staging / "gaps.csv", index=False)
+    result.backtest.forecasts.assign(source=source_note).to_csv(staging / "backtest.csv", index=False)
+    result.metrics.assign(source=source_note).to_csv(staging / "metrics.csv", index=False)
+    (staging / "README.txt").write_text(
+        f"{source_note}\nThese tables come from skillcast's synthetic demo data. Do not use them as evidence.\n"
+        "gap = demand - supply; a positive gap is a shortage of people.\n"
+    )
+    result.bundle.save(staging / "bundle")
+    previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
+    if out.exists():
+        out.rename(previous)
+    staging.rename(out)
+    if previous.exists():
+        shutil.rmtree(previous)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 3000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's)")] = None,
+    model_uri: Annotated[str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast/1")] = None,
+    project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
+) -> None:
+    """Start the prediction service (BentoML) on a forecast bundle or a registered model."""
+    with _clear_errors():
+        if not (project_dir / "serving" / "service.py").is_file():
+            raise FileNotFoundError(f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir")
+        if model_uri:
+            import mlflow
+
+            from skillcast.mlflow_model import bundle_dir_of
+
+            mlflow.set_tracking_uri(Config.from_env().resolved_tracking_uri())
+            bundle = bundle_dir_of(model_uri)
+        bundle = (bundle or Config.from_env().bundle).resolve()
+        from skillcast.bundle import ForecastBundle
+
+        ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
+    environment = {**os.environ, "SKILLCAST_BUNDLE": str(bundle)}
+    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:SkillcastService",
+               "--host", host, "--port", str(port), "--working-dir", str(project_dir.resolve())]
+    console.print(f"serving {bundle} on http://{host}:{port}  (docs: /docs, health: /readyz)")
+    raise typer.Exit(subprocess.call(command, env=environment))
+
+
+@app.command()
+def version() -> None:
+    """Print the installed skillcast version."""
+    from skillcast import __version__
+
+    console.print(__version__)
+
+
+if __name__ == "__main__":
+    app()

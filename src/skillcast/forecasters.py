@@ -1,0 +1,151 @@
+"""Forecasters with one contract, after scikit-learn's estimators.
+
+``__init__`` only stores parameters; ``fit(panel)`` learns from a panel in the data contract
+(only its observations, never a publisher's projections) and returns ``self``;
+``predict(horizon)`` returns a long frame ``SERIES_KEY, period, forecast, lo_80, hi_80,
+lo_95, hi_95`` for the ``horizon`` years after the last year seen. Learned state ends in ``_``;
+``predict`` before ``fit`` raises ``NotFittedError``.
+
+Every model gets its intervals the same way (``skillcast.intervals``): from its own
+rolling-origin errors inside the training data, so a model's intervals are as wide as its
+past mistakes, not as its assumptions.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+
+from skillcast.intervals import IntervalQuantiles, quantiles_from_errors
+from skillcast.matrix import SeriesMatrix
+from skillcast.schema import observations
+
+
+class Forecaster(BaseEstimator):
+    """Base: subclasses implement ``_fit_point`` and ``_predict_point`` on a ``SeriesMatrix``."""
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95)):
+        self.calibration_windows = calibration_windows
+        self.levels = levels
+
+    # -- what subclasses provide -------------------------------------------------------
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        raise NotImplementedError
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        """Point forecasts, series x horizon, for the years after ``matrix.last_period``."""
+        raise NotImplementedError
+
+    # -- the contract ---------------------------------------------------------------
+    def fit(self, panel: pd.DataFrame) -> Forecaster:
+        matrix = SeriesMatrix.from_panel(observations(panel))
+        self.interval_quantiles_ = self._calibrate(matrix)
+        self._fit_point(matrix)
+        self.matrix_ = matrix
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        if not hasattr(self, "matrix_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(panel) before predict(horizon)")
+        if horizon < 1:
+            raise ValueError(f"horizon must be at least 1 year, got {horizon}")
+        matrix = self.matrix_
+        point = np.maximum(self._predict_point(matrix, horizon), 0.0)
+        scales = matrix.scales()[:, None]
+        columns = {"forecast": point}
+        for level in self.levels:
+            lower, upper = self.interval_quantiles_.at(level, horizon)
+            columns[f"lo_{level}"] = np.maximum(point + lower[None, :] * scales, 0.0)
+            columns[f"hi_{level}"] = np.maximum(point + upper[None, :] * scales, columns[f"lo_{level}"])
+        periods = np.arange(matrix.last_period + 1, matrix.last_period + horizon + 1)
+        return matrix.to_long(periods, columns)
+
+    def _calibrate(self, matrix: SeriesMatrix) -> IntervalQuantiles:
+        """Replay this model from earlier cutoffs inside the training data; keep scaled errors."""
+        windows = min(self.calibration_windows, len(matrix.periods) - 2)
+        errors: list[list[np.ndarray]] = [[] for _ in range(max(windows, 0))]
+        for back in range(windows, 0, -1):
+            cutoff = matrix.last_period - back
+            history, rows = matrix.truncate(cutoff)
+            if len(history.periods) < 2 or len(rows) == 0:
+                continue
+            replay = clone(self)
+            replay._fit_point(history)
+            point = np.maximum(replay._predict_point(history, back), 0.0)
+            actual = matrix.values[rows][:, len(history.periods) : len(history.periods) + back]
+            scaled = (actual - point) / history.scales()[:, None]
+            for step in range(back):
+                errors[step].append(scaled[:, step])
+        pooled = [np.concatenate(step) if step else np.array([]) for step in errors]
+        return quantiles_from_errors(pooled, tuple(self.levels))
+
+
+def _last_index(matrix: SeriesMatrix) -> np.ndarray:
+    observed = ~np.isnan(matrix.values)
+    return matrix.values.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1)
+
+
+class NaiveForecaster(Forecaster):
+    """Every future year equals the last observed one: the baseline to beat."""
+
+    name = "naive"
+
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        self.last_ = matrix.last_observed()
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        return np.repeat(self.last_[:, None], horizon, axis=1)
+
+
+class DriftForecaster(Forecaster):
+    """A straight line through the first and last observations (random walk with drift).
+
+    The drift is damped by ``damping`` per year ahead (1.0 = undamped), because long
+    straight-line extrapolation of local employment over-shoots more often than not.
+    """
+
+    name = "drift"
+
+    def __init__(self, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), damping: float = 1.0):
+        super().__init__(calibration_windows=calibration_windows, levels=levels)
+        self.damping = damping
+
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        observed = ~np.isnan(matrix.values)
+        first = np.argmax(observed, axis=1)
+        last = _last_index(matrix)
+        rows = np.arange(len(matrix.values))
+        span = np.maximum(last - first, 1)
+        self.slope_ = np.where(last > first, (matrix.values[rows, last] - matrix.values[rows, first]) / span, 0.0)
+        self.last_ = matrix.values[rows, last]
+        self.gap_ = (len(matrix.periods) - 1) - last  # years since the last observation
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        steps = self.gap_[:, None] + np.arange(1, horizon + 1)[None, :]
+        if self.damping == 1.0:
+            multiplier = steps.astype(float)
+        else:
+            multiplier = self.damping * (1 - self.damping**steps) / (1 - self.damping)
+        return self.last_[:, None] + self.slope_[:, None] * multiplier
+
+
+def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), seed: int = 0) -> Forecaster:
+    """A forecaster by its registered name (see ``MODEL_NAMES``)."""
+    if name == "naive":
+        return NaiveForecaster(calibration_windows=calibration_windows, levels=levels)
+    if name == "drift":
+        return DriftForecaster(calibration_windows=calibration_windows, levels=levels)
+    if name == "lightgbm":
+        from skillcast.lightgbm_forecaster import GlobalLightGBMForecaster
+
+        return GlobalLightGBMForecaster(calibration_windows=calibration_windows, levels=levels, seed=seed)
+    raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODEL_NAMES)}")
+
+
+MODEL_NAMES: frozenset[str] = frozenset({"naive", "drift", "lightgbm"})

@@ -1,0 +1,54 @@
+import pandas as pd
+import pytest
+
+from skillcast.bundle import ForecastBundle, InvalidQuery, UnknownArea
+
+
+def test_save_and_load_round_trip(demo_result, tmp_path):
+    saved = demo_result.bundle.save(tmp_path / "bundle")
+    loaded = ForecastBundle.load(saved)
+    pd.testing.assert_frame_equal(loaded.gaps, demo_result.bundle.gaps)
+    assert loaded.metadata["model"] == demo_result.bundle.metadata["model"]
+    assert loaded.geography.name("DM_R1_01") == "Ashvale (synthetic)"
+
+
+def test_a_failed_save_leaves_the_previous_bundle_in_place(demo_result, tmp_path, monkeypatch):
+    target = demo_result.bundle.save(tmp_path / "bundle")
+    before = {path.name: path.read_bytes() for path in target.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError, match="disk full"):
+        demo_result.bundle.save(target)
+    assert {path.name: path.read_bytes() for path in target.iterdir()} == before
+
+
+def test_unknown_area_suggests_the_closest_codes(demo_result):
+    with pytest.raises(UnknownArea) as raised:
+        demo_result.bundle.gap_rows("DM_R1_1")
+    assert "DM_R1_01" in raised.value.suggestions
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"band": "medium"}, "band"),
+        ({"years": [2050]}, "years"),
+    ],
+)
+def test_bad_gap_queries_name_the_field(demo_result, query, field):
+    with pytest.raises(InvalidQuery) as raised:
+        demo_result.bundle.gap_rows("DM_EN", **query)
+    assert raised.value.field == field
+
+
+def test_forecast_query_names_an_unknown_code(demo_result):
+    with pytest.raises(InvalidQuery, match="code: 'rqf9' not available"):
+        demo_result.bundle.forecast_rows("DM_EN", "employment", "rqf", "rqf9")
+
+
+def test_load_of_a_folder_that_is_not_a_bundle_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a forecast bundle"):
+        ForecastBundle.load(tmp_path)

@@ -1,0 +1,32 @@
+import pytest
+
+from skillcast.backtest import PRODUCTION_NAME
+from skillcast.config import Config
+from skillcast.pipeline import run_pipeline
+
+
+def test_pipeline_produces_forecasts_to_2035_for_every_target(demo_result):
+    forecasts = demo_result.forecasts
+    assert forecasts["period"].min() == 2025 and forecasts["period"].max() == 2035
+    targets = demo_result.panel.groupby(["area", "measure", "classification", "code"]).ngroups
+    assert forecasts.groupby(["area", "measure", "classification", "code"]).ngroups == targets
+    assert (forecasts[["forecast", "lo_80", "lo_95"]] >= 0).all().all()
+
+
+def test_production_model_beats_naive_on_the_demo(demo_result):
+    metrics = demo_result.metrics.set_index("model")
+    assert metrics.at[PRODUCTION_NAME, "mase"] < metrics.at["naive", "mase"]
+    assert 0.70 <= metrics.at[PRODUCTION_NAME, "coverage_80"] <= 0.90
+    assert 0.88 <= metrics.at[PRODUCTION_NAME, "coverage_95"] <= 0.99
+
+
+def test_bundle_metadata_says_synthetic_and_names_the_model(demo_result):
+    metadata = demo_result.bundle.metadata
+    assert metadata["synthetic"] is True and metadata["model"] == "lightgbm"
+    assert metadata["backtest"]["cutoffs"] == [2017, 2018, 2019, 2020]
+
+
+def test_end_year_must_be_after_the_data(demo):
+    panel, geography = demo
+    with pytest.raises(ValueError, match="not after the last observed year 2024"):
+        run_pipeline(panel, geography, Config(end_year=2024))
