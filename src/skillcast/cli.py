@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -37,6 +38,11 @@ def _clear_errors() -> Iterator[None]:
     """Turn the errors users cause into one line and exit code 2."""
     try:
         yield
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        errors.print(f"[bold red]error:[/] setting {where}: {first['msg']} (got {first.get('input')!r})", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except (DataError, InvalidQuery, UnknownArea, FileNotFoundError, ValueError) as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -34,7 +34,7 @@ class Config(BaseModel):
     tracking_uri: str | None = Field(default=None, description="MLflow tracking URI; None = SQLite under home")
     experiment: str = "skillcast"
     registered_model: str = "skillcast"
-    seed: int = 20240601
+    seed: int = Field(default=20240601, ge=0)
     backtest_cutoffs: tuple[int, ...] = Field(default=(), description="empty = the last 4 years that leave a full horizon")
     backtest_horizon: int = Field(default=4, ge=1, le=20)
     end_year: int = Field(default=2035, ge=2000, le=2100)

@@ -5,6 +5,7 @@ when training (the service reads bundles; ``mlflow_model`` holds the pyfunc clas
 from __future__ import annotations
 
 import json
+from importlib import resources
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def log_pipeline_run(config: Config, result: PipelineResult, run_name: str, regi
     from mlflow.models import infer_signature
 
     from skillcast import __version__
-    from skillcast.mlflow_model import QUERY_COLUMNS, SkillcastModel
+    from skillcast.mlflow_model import QUERY_COLUMNS
 
     config.home.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(config.resolved_tracking_uri())
@@ -94,7 +95,7 @@ def log_pipeline_run(config: Config, result: PipelineResult, run_name: str, regi
         answer = result.bundle.forecasts.merge(example, on=QUERY_COLUMNS).head(3)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=SkillcastModel(),
+            python_model=str(resources.files("skillcast") / "mlflow_model_code.py"),  # not imported here: it registers on import
             artifacts={"bundle": str(bundle_dir)},
             signature=infer_signature(example, answer[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]]),
             input_example=example,
