@@ -13,9 +13,10 @@ Columns
     period          the year, an int.
     value           a count of people or jobs (never thousands).
 
-Optional columns: ``source`` (who published it), ``vintage`` (which release) and
+Optional columns: ``source`` (who published it), ``vintage`` (which release),
 ``projection`` (True for a publisher's projection, which is never an observation: the
-engine trains only on rows where it is False).
+engine trains only on rows where it is False) and ``ci95`` (half-width of a survey's own
+95% confidence interval, in the units of ``value``; NaN where not published).
 
 Crossed categories (e.g. age band by qualification) join classification names and codes
 with ``|`` in the same order: classification ``age_band|nvq``, code ``25-29|nvq4``.
@@ -28,19 +29,34 @@ from __future__ import annotations
 import pandas as pd
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("area", "measure", "classification", "code", "period", "value")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("source", "vintage", "projection")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("source", "vintage", "projection", "ci95")
 SERIES_KEY: list[str] = ["area", "measure", "classification", "code"]
 CROSS = "|"
 
 MEASURES: dict[str, str] = {
     "employment": "jobs (workplace-based), people in employment incl. self-employed",
-    "population": "people aged 16-64 (residence-based)",
+    "employment_residence": "people in employment by where they live (APS)",
+    "employees": "people in employment as employees (APS, residence)",
+    "self_employed": "self-employed people (APS, residence)",
+    "unemployed": "unemployed people (APS, residence)",
     "economically_active": "economically active people aged 16-64",
+    "economically_inactive": "economically inactive people aged 16-64",
+    "population": "people aged 16-64 (residence-based)",
     "vacancies": "vacancies reported by employers",
     "hard_to_fill_vacancies": "vacancies employers report as hard to fill",
     "skill_shortage_vacancies": "vacancies hard to fill for lack of skills among applicants",
     "skills_gaps": "staff not fully proficient in their job",
-    "job_adverts": "online job adverts",
+    "establishments": "establishments (employer sites)",
+    "establishments_with_vacancies": "establishments with at least one vacancy",
+    "establishments_with_hard_to_fill_vacancies": "establishments with a hard-to-fill vacancy",
+    "establishments_with_skill_shortage_vacancies": "establishments with a skill-shortage vacancy",
+    "establishments_with_skills_gaps": "establishments with staff not fully proficient",
+    "job_adverts": "online job adverts (count)",
+    "new_job_adverts": "newly posted online job adverts (count)",
+    "job_advert_index": "online job adverts in ONS standardised units (proportional to counts, not counts)",
+    "fe_starts": "further education and skills starts (learners)",
+    "fe_participation": "further education and skills participation (learners)",
+    "fe_achievements": "further education and skills achievements (learners)",
     "replacement_demand": "jobs opening as people leave (retirement, other exits)",
     "net_change": "change in employment between two years",
     "total_requirement": "net change plus replacement demand",
@@ -70,6 +86,8 @@ CLASSIFICATIONS: dict[str, frozenset[str] | None] = {
     "industry": None,
     "qualification_level": _QUAL_LEVELS,
     "qualification_band": _QUAL_BANDS,
+    "profession_summary": None,  # ONS/Textkernel summary profession categories (not SOC)
+    "profession_detailed": None,  # ONS/Textkernel detailed profession categories (not SOC)
 }
 
 
@@ -172,7 +190,12 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     )
     for column in OPTIONAL_COLUMNS:
         if column in frame.columns:
-            canonical[column] = frame[column].astype(bool) if column == "projection" else frame[column].astype(str)
+            if column == "projection":
+                canonical[column] = frame[column].astype(bool)
+            elif column == "ci95":
+                canonical[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+            else:
+                canonical[column] = frame[column].astype(str)
 
     key = SERIES_KEY + ["period"]
     if "vintage" in canonical.columns:

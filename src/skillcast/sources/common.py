@@ -1,0 +1,134 @@
+"""What every source reader shares: checked CSV reading, suppression codes, the result type.
+
+A reader is a module in ``skillcast.sources`` with
+
+* ``NAME`` — the source name used on the command line (``skillcast ingest NAME ...``);
+* ``FILES`` — glob patterns (relative to a folder laid out like ``../shared/data``) of the
+  files it reads, for ``skillcast ingest all``;
+* ``read(paths, geography) -> SourceResult``.
+
+Readers turn published files into panels in the data contract and never write anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from skillcast.geography import Geography
+from skillcast.schema import DataError
+
+# Published suppression codes and what they become. NOMIS / APS: '!' estimate and CI
+# unavailable, '*' unreliable (small sample), '~' estimate below 500 (rounds to 0),
+# '-' zero, 'c' confidential (DfE), 'low' too small to publish (DfE APS extracts),
+# 'u' unreliable (DfE APS extracts, on CI columns), 'x' not available, '..' not available.
+SUPPRESSION_CODES: dict[str, str] = {
+    "!": "missing",
+    "*": "missing",
+    "~": "missing",
+    "c": "missing",
+    "low": "missing",
+    "u": "missing",
+    "x": "missing",
+    "..": "missing",
+    ":": "missing",
+    "-": "zero",
+}
+
+
+@dataclass
+class SourceResult:
+    """What a reader returns: a validated panel and an honest account of what it did."""
+
+    source: str
+    panel: pd.DataFrame
+    files: list[Path]
+    suppressed: Counter = field(default_factory=Counter)  # code -> cells
+    unmatched_areas: list[str] = field(default_factory=list)  # names that matched no code
+    areas: pd.DataFrame | None = None  # areas this source defines (area, name, type, parent)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # reference tables that are not counts
+    notes: list[str] = field(default_factory=list)
+
+
+def read_csv_checked(path: Path, required: list[str], **options) -> pd.DataFrame:
+    """Read a CSV as text, failing in one line on an empty file, bad encoding or missing columns.
+
+    Column names are stripped of stray spaces (some DfE extracts have them).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=options.pop("encoding", "utf-8"), **options)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); expected a UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty file; expected a header row with {required}") from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"{path}: not a well-formed CSV ({str(error).splitlines()[0]})") from None
+    frame.columns = [str(column).strip() for column in frame.columns]
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing} in the header row; found {list(frame.columns)[:12]}")
+    if frame.empty:
+        raise DataError(f"{path}: header but no data rows")
+    return frame
+
+
+def parse_counts(text: pd.Series, path: Path, column: str, suppressed: Counter, header_lines: int = 1) -> pd.Series:
+    """Numbers from published text cells; suppression codes become NaN (or 0 for '-').
+
+    Each suppressed cell is counted in ``suppressed`` under its code. Any other text is a
+    ``DataError`` naming the file, line (1 = header) and column. ``text``'s index must be
+    the 0-based data-row position in the file.
+    """
+    cleaned = text.astype(str).str.strip().str.replace(",", "", regex=False)
+    codes = cleaned.str.lower()
+    is_code = codes.isin(list(SUPPRESSION_CODES))
+    empty = cleaned == ""
+    numbers = pd.to_numeric(cleaned.where(~is_code & ~empty), errors="coerce")
+    bad = numbers.isna() & ~is_code & ~empty
+    if bad.any():
+        position = bad.to_numpy().nonzero()[0][0]
+        line = int(text.index[position]) + header_lines + 1
+        raise DataError(
+            f"{path}: line {line}, column {column!r}, value {text.iloc[position]!r}: expected a number or a suppression code {sorted(SUPPRESSION_CODES)}"
+        )
+    for code, count in codes[is_code].value_counts().items():
+        suppressed[code] += int(count)
+    if empty.any():
+        suppressed["(blank)"] += int(empty.sum())
+    zero = codes.map(SUPPRESSION_CODES).eq("zero")
+    return numbers.mask(zero, 0.0).astype("float64")
+
+
+def slug(text: str) -> str:
+    """A stable code for a category or place known only by its name."""
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+
+
+def unmatched_area_code(area_type: str, name: str) -> str:
+    """The code given to a named area that matches no official code: kept, never guessed."""
+    return f"{area_type}:{slug(name)}"
+
+
+def match_areas(names: pd.Series, area_type: str, geography: Geography, result: SourceResult) -> pd.Series:
+    """Codes for a column of area names; unmatched names keep a ``type:slug`` code and are reported.
+
+    The areas so created are added to ``result.areas`` so the store's geography names them.
+    """
+    match = geography.match_names(names.unique(), area_type)
+    codes = names.map(match.codes)
+    if match.unmatched:
+        result.unmatched_areas.extend(f"{area_type} {name!r}" for name in match.unmatched)
+        extra = pd.DataFrame(
+            {"area": [unmatched_area_code(area_type, name) for name in match.unmatched], "name": match.unmatched,
+             "type": area_type, "parent": ""}
+        )
+        result.areas = extra if result.areas is None else pd.concat([result.areas, extra], ignore_index=True)
+        codes = codes.fillna(names.map(lambda name: unmatched_area_code(area_type, name)))
+    return codes
