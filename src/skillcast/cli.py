@@ -184,6 +184,124 @@ def serve(
     raise typer.Exit(subprocess.call(command, env=environment))
 
 
+ingest_help = "Read published files into the processed store (panel.parquet + manifest.json)."
+
+
+@app.command(help=ingest_help)
+def ingest(
+    source: Annotated[str, typer.Argument(help="source name (see `skillcast data sources`) or 'all' with one folder")],
+    paths: Annotated[list[Path], typer.Argument(help="files to read; for 'all', a folder laid out like ../shared/data")],
+    out: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None,
+    lookups: Annotated[Path | None, typer.Option(help="ONS lookups folder (default: DATA_DIR/lookups, or FOLDER/lookups for 'all')")] = None,
+) -> None:
+    from skillcast.sources.lookups import load_geography
+    from skillcast.sources.registry import load_source
+    from skillcast.store import Store, check_not_inside
+
+    with _clear_errors():
+        config = Config.from_env()
+        store = Store(out or config.home / "data")
+        check_not_inside(store.directory, paths)
+        if source == "all":
+            if len(paths) != 1 or not paths[0].is_dir():
+                raise ValueError("'ingest all' takes exactly one folder laid out like ../shared/data")
+            plan, skipped = _plan_folder(paths[0])
+            geography = load_geography(lookups or paths[0] / "lookups")
+        else:
+            load_source(source)
+            plan, skipped = {source: list(paths)}, []
+            geography = load_geography(lookups or config.data_dir / "lookups")
+        results = []
+        with _stages([f"read {name}" for name in plan] + ["write store"]) as stage:
+            for name, files in plan.items():
+                stage(f"read {name}")
+                results.append(load_source(name).read(files, geography))
+            stage("write store")
+            manifest = store.write(results, geography, skipped)
+        console.print(_ingest_table(results))
+        for path, reason in skipped:
+            console.print(f"skipped {path}: {reason}", highlight=False)
+        console.print(f"store: {store.directory}  ({manifest['rows']:,} rows, {manifest['series']:,} series; earlier states in history/)")
+
+
+def _plan_folder(folder: Path) -> tuple[dict[str, list[Path]], list[tuple[str, str]]]:
+    """Which source reads which file of a folder, and every other file with why it is skipped."""
+    from fnmatch import fnmatch
+
+    from skillcast.sources.registry import SKIPPED_ON_PURPOSE, load_source, source_names
+
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    plan: dict[str, list[Path]] = {}
+    claimed: set[Path] = set()
+    for name in source_names():
+        for pattern in load_source(name).FILES:
+            for path in sorted(folder.glob(pattern)):
+                if path.is_file() and path not in claimed:
+                    plan.setdefault(name, []).append(path)
+                    claimed.add(path)
+    skipped = []
+    for path in files:
+        if path in claimed:
+            continue
+        relative = path.relative_to(folder).as_posix()
+        reason = next((why for pattern, why in SKIPPED_ON_PURPOSE.items() if fnmatch(relative, pattern)), "not a file skillcast recognises")
+        skipped.append((relative, reason))
+    if not plan:
+        raise FileNotFoundError(f"{folder}: no file here that skillcast recognises")
+    return plan, skipped
+
+
+def _ingest_table(results) -> Table:
+    table = Table(title="Ingested")
+    for column in ("source", "files", "rows", "series", "suppressed cells", "unmatched areas", "tables"):
+        table.add_column(column, justify="left" if column in ("source", "tables") else "right")
+    for result in results:
+        table.add_row(
+            result.source, str(len(result.files)), f"{len(result.panel):,}",
+            f"{result.panel.groupby(['area', 'measure', 'classification', 'code']).ngroups:,}" if not result.panel.empty else "0",
+            f"{sum(result.suppressed.values()):,}", str(len(result.unmatched_areas)), ", ".join(sorted(result.tables)) or "-",
+        )
+    return table
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("list")
+def data_list(
+    data: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None,
+) -> None:
+    """Show what the store holds: sources, files, rows, vintages, and earlier states kept."""
+    from skillcast.store import Store
+
+    with _clear_errors():
+        store = Store(data or Config.from_env().home / "data")
+        manifest = store.manifest()
+        table = Table(title=f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)")
+        for column in ("source", "ingested", "files", "rows", "series", "periods", "vintages", "suppressed", "unmatched areas"):
+            table.add_column(column)
+        for name, info in manifest["sources"].items():
+            table.add_row(
+                name, info["ingested"], str(len(info["files"])), f"{info['rows']:,}", f"{info['series']:,}",
+                "-".join(str(year) for year in info["periods"]), ", ".join(info["vintages"]),
+                str(sum(info["suppressed"].values())), str(len(info["unmatched_areas"])),
+            )
+        console.print(table)
+        console.print(f"tables: {', '.join(manifest['tables']) or '-'}")
+        history = store.history()
+        console.print(f"earlier states kept: {len(history)}" + (f" (latest {history[-1]})" if history else ""))
+
+
+@data_app.command("sources")
+def data_sources() -> None:
+    """List the source names `skillcast ingest` accepts and the files each reads."""
+    from skillcast.sources.registry import load_source, source_names
+
+    for name in source_names():
+        console.print(f"[bold]{name}[/]: {', '.join(load_source(name).FILES)}")
+
+
 @app.command()
 def version() -> None:
     """Print the installed skillcast version."""

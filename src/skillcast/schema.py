@@ -62,6 +62,9 @@ MEASURES: dict[str, str] = {
     "total_requirement": "net change plus replacement demand",
 }
 
+# Changes, not stocks: these may be negative (a shrinking occupation). All others are counts.
+SIGNED_MEASURES: frozenset[str] = frozenset({"net_change", "total_requirement"})
+
 _ALL = frozenset({"all"})
 _RQF = frozenset({"none", "rqf1", "rqf2", "rqf3", "rqf4", "rqf5", "rqf6", "rqf7", "rqf8"})
 # APS highest qualification (table T19, exclusive): nvq4 means "NVQ4 and above".
@@ -173,7 +176,7 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     if non_numeric.any():
         row = int(non_numeric.to_numpy().nonzero()[0][0])
         raise DataError(f"{_where(row, 'value', frame.at[row, 'value'], source)}: expected a number")
-    negative = values < 0
+    negative = (values < 0) & ~measures.isin(list(SIGNED_MEASURES))
     if negative.any():
         row = int(negative.to_numpy().nonzero()[0][0])
         raise DataError(f"{_where(row, 'value', values[row], source)}: expected a count >= 0")
@@ -191,7 +194,7 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     for column in OPTIONAL_COLUMNS:
         if column in frame.columns:
             if column == "projection":
-                canonical[column] = frame[column].astype(bool)
+                canonical[column] = frame[column].fillna(False).astype(bool)
             elif column == "ci95":
                 canonical[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
             else:

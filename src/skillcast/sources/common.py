@@ -79,6 +79,22 @@ def read_csv_checked(path: Path, required: list[str], **options) -> pd.DataFrame
     return frame
 
 
+def read_header(path: Path) -> list[str]:
+    """The stripped column names of a CSV, to tell which file it is; one-line errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        columns = pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8").columns
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); expected a UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty file; expected a CSV with a header row") from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"{path}: not a well-formed CSV ({str(error).splitlines()[0]})") from None
+    return [str(column).strip() for column in columns]
+
+
 def parse_counts(text: pd.Series, path: Path, column: str, suppressed: Counter, header_lines: int = 1) -> pd.Series:
     """Numbers from published text cells; suppression codes become NaN (or 0 for '-').
 

@@ -35,6 +35,8 @@ FILES = {
 RENAMES: dict[tuple[str, str], str] = {
     ("lsip", "enterprise m3 lep"): "Enterprise M3",
     ("lsip", "gloucestershire"): "G First (Gloucestershire)",
+    ("lsip", "norfolk and suffolk"): "New Anglia",
+    ("mca", "cambridge and peterborough"): "Cambridgeshire and Peterborough",
     ("lad", "rhondda cynon taff"): "Rhondda Cynon Taf",
 }
 

@@ -1,0 +1,123 @@
+"""Geography, the SI2035 reader, the processed store and `skillcast ingest` on real data."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from skillcast.cli import app
+from skillcast.schema import DataError
+from skillcast.sources import si2035
+from skillcast.sources.lookups import load_geography
+from skillcast.store import Store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def geography(data_dir):
+    return load_geography(data_dir / "lookups")
+
+
+@pytest.fixture(scope="module")
+def si2035_result(data_dir, geography):
+    return si2035.read([data_dir / name for name in si2035.FILES], geography)
+
+
+def test_geography_knows_every_area_type(geography):
+    counts = geography.areas["type"].value_counts()
+    assert counts["lsip"] == 38 and counts["mca"] == 15 and counts["lep"] == 38 and counts["region"] == 9
+    assert "E07000223" in geography.members("E69000001")  # Adur in Brighton/East Sussex/West Sussex LSIP
+    assert geography.parent("E07000223") == "E12000008" and geography.parent("E12000008") == "E92000001"
+
+
+def test_names_match_codes_across_boundary_changes(geography):
+    match = geography.match_names(
+        ["Newcastle", "Newcastle upon Tyne", "Stockton", "Allerdale", "Barnsley", "Glasgow City", "Stoke-on-Trent and Staffordshire"], "lad"
+    )
+    assert match.codes["Newcastle"] == "E07000195"  # Newcastle-under-Lyme: the other Newcastle is given in full
+    assert match.codes["Stockton"] == "E06000004" and match.codes["Allerdale"] == "E07000026"
+    assert match.codes["Barnsley"] == "E08000016"  # the 2011-2023 code, not its 2024 successor
+    assert geography.current("E07000026") == "E06000063"  # Allerdale is now Cumberland
+    assert match.unmatched == ["Glasgow City", "Stoke-on-Trent and Staffordshire"]
+
+
+def test_renamed_areas_with_the_same_boundary_match(geography):
+    match = geography.match_names(["Norfolk and Suffolk ", "Enterprise M3 LEP (including all of Surrey)"], "lsip")
+    assert [geography.name(code) for code in match.codes.values()] == ["Enterprise M3", "New Anglia"]
+
+
+def test_aggregation_uses_each_lookups_own_year(geography):
+    mca_districts = set(geography.memberships.query("type == 'mca'")["area"])
+    assert geography.as_of("E08000016", mca_districts) == "E08000038"  # Barnsley in the 2025 CA lookup
+
+
+def test_si2035_requirement_matches_the_published_england_figures(si2035_result):
+    panel = si2035_result.panel
+    england = panel.loc[(panel["area"] == "EN") & (panel["period"] == 2035)]
+    total = england.loc[england["classification"] == "all"].set_index("measure")["value"]
+    assert total["net_change"] == pytest.approx(2.21e6, rel=0.005)
+    assert total["replacement_demand"] == pytest.approx(14.99e6, rel=0.001)
+    assert total["total_requirement"] == pytest.approx(17.20e6, rel=0.001)
+    by_level = england.loc[(england["classification"] == "rqf") & (england["measure"] == "total_requirement")].set_index("code")["value"]
+    assert by_level["rqf7"] == pytest.approx(5.74e6, rel=0.002) and by_level["rqf1"] == pytest.approx(-0.32e6, rel=0.01)
+    assert england["projection"].all()
+
+
+def test_si2035_areas_are_named_and_linked_to_ons_codes(si2035_result, geography):
+    codes = si2035_result.tables["si2035_area_codes"].set_index("area_id")["ons_code"]
+    assert geography.name(codes["GM_LSIP"]) == "Greater Manchester"
+    assert codes["EN"] == "E92000001"
+    assert any("North of Tyne" in name for name in si2035_result.unmatched_areas)  # abolished 2024: reported, not guessed
+
+
+def test_store_keeps_every_earlier_state(tmp_path, si2035_result, geography):
+    store = Store(tmp_path / "store")
+    first = store.write([si2035_result], geography)
+    second = store.write([si2035_result], geography)
+    assert store.history() == [first["created"]]
+    assert second["previous"] == first["created"]
+    kept = json.loads((tmp_path / "store" / "history" / first["created"] / "manifest.json").read_text())
+    assert kept["created"] == first["created"]
+    assert len(store.panel()) == len(si2035_result.panel) == second["rows"]
+    info = second["sources"]["si2035"]
+    assert len(info["files"]) == 3 and all(len(file["sha256"]) == 64 for file in info["files"])
+
+
+def test_bad_input_leaves_the_store_exactly_as_it_was(tmp_path, data_dir, si2035_result, geography):
+    out = tmp_path / "store"
+    Store(out).write([si2035_result], geography)
+    before = {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    broken = tmp_path / "si2035_employment_2010_2035_wide.csv"
+    broken.write_text((data_dir / si2035.FILES[0]).read_text().replace("73.865", "seventy", 1))
+    result = runner.invoke(app, ["ingest", "si2035", str(broken), "--out", str(out), "--lookups", str(data_dir / "lookups")])
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "line 2, column '2010', value 'seventy'" in errors[0] and "Traceback" not in result.output
+    after = {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    assert after == before
+
+
+def test_a_store_inside_the_input_folder_is_refused(tmp_path, data_dir):
+    result = runner.invoke(app, ["ingest", "all", str(tmp_path), "--out", str(tmp_path / "inside")])
+    assert result.exit_code == 2 and "may not be inside the input" in result.output
+
+
+def test_store_without_manifest_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no skillcast data store here"):
+        Store(tmp_path).panel()
+
+
+def test_reader_rejects_a_file_it_does_not_know(tmp_path, geography):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="not a Skills Imperative 2035 file"):
+        si2035.read([other], geography)
+
+
+def test_panel_round_trips_through_parquet_with_contract_dtypes(tmp_path, si2035_result, geography):
+    Store(tmp_path).write([si2035_result], geography)
+    panel = Store(tmp_path).panel()
+    assert panel["period"].dtype == "int64" and panel["projection"].dtype == bool
+    pd.testing.assert_frame_equal(panel.reset_index(drop=True), si2035_result.panel.reset_index(drop=True), check_dtype=False)
