@@ -121,3 +121,33 @@ def test_panel_round_trips_through_parquet_with_contract_dtypes(tmp_path, si2035
     panel = Store(tmp_path).panel()
     assert panel["period"].dtype == "int64" and panel["projection"].dtype == bool
     pd.testing.assert_frame_equal(panel.reset_index(drop=True), si2035_result.panel.reset_index(drop=True), check_dtype=False)
+
+
+def test_districts_add_up_to_an_lsip_through_boundary_changes(geography):
+    from skillcast.aggregate import aggregate_districts
+
+    cumbria = next(code for code in geography.codes("lsip") if geography.name(code) == "Cumbria")
+    members = geography.members(cumbria)  # 2023 districts: Cumberland, Westmorland and Furness
+    old_codes = [code for code, new in geography.successor.items() if new in members and code.startswith("E07")]
+    assert len(old_codes) >= 6  # the six pre-2023 Cumbrian districts
+    panel = pd.DataFrame({"area": old_codes, "measure": "population", "classification": "all", "code": "all",
+                          "period": 2017, "value": [float(index + 1) for index in range(len(old_codes))]})
+    result = aggregate_districts(panel, geography, "lsip")
+    row = result.panel.loc[result.panel["area"] == cumbria].iloc[0]
+    assert row["value"] == sum(range(1, len(old_codes) + 1))
+    partial = aggregate_districts(panel.iloc[1:], geography, "lsip")
+    assert cumbria not in set(partial.panel["area"]) and partial.incomplete == 1
+
+
+def test_two_step_boundary_changes_are_covered(geography):
+    from skillcast.aggregate import aggregate_districts
+
+    # Somerset 2023 replaced Mendip, Sedgemoor, South Somerset and Somerset West and Taunton,
+    # which itself (2019) replaced Taunton Deane and West Somerset.
+    south_west = "E12000009"
+    members = set(geography.memberships.query("type == 'region' and member_of == @south_west")["area"])
+    published_2020 = sorted((members - {"E06000066"}) | {"E07000187", "E07000188", "E07000189", "E07000246"})
+    panel = pd.DataFrame({"area": published_2020, "measure": "population", "classification": "all", "code": "all",
+                          "period": 2020, "value": 1.0})
+    result = aggregate_districts(panel, geography, "region")
+    assert result.panel["value"].tolist() == [float(len(published_2020))] and result.incomplete == 0

@@ -66,17 +66,18 @@ def load_geography(lookups_dir: Path) -> Geography:
     rows += [{"area": code, "name": name, "type": "lad", "parent": country_parent(code)} for code, name in zip(districts["LAD23CD"], districts["LAD23NM"])]
     successor: dict[str, str] = {}
     known = set(districts["LAD23CD"])
-    for old_code, old_name, new_code in (
-        list(zip(history["LAD11CD"], history["LAD11NM"], history["LAD23CD"]))
-        + list(zip(history["LAD21CD"], history["LAD21NM"], history["LAD23CD"]))
-    ):
+    # One hop per boundary change (2011 -> 2021 -> 2023), so lineages and predecessors are exact.
+    hops = list(zip(history["LAD11CD"], history["LAD11NM"], history["LAD21CD"], history["LAD23CD"])) + list(
+        zip(history["LAD21CD"], history["LAD21NM"], history["LAD23CD"], history["LAD23CD"])
+    )
+    for old_code, old_name, new_code, final_code in hops:
         if old_code != new_code:
             successor[old_code] = new_code
             if old_code not in known:
                 known.add(old_code)
-                rows.append({"area": old_code, "name": old_name, "type": "lad", "parent": country_parent(new_code)})
+                rows.append({"area": old_code, "name": old_name, "type": "lad", "parent": country_parent(final_code)})
 
-    memberships = []
+    memberships = [pd.DataFrame({"area": region["LAD23CD"], "member_of": region["RGN_CD"], "type": "region"})]
     for frame, district, code, name, area_type in (
         (lsip, "LAD23CD", "LSIP23CD", "LSIP23NM", "lsip"),
         (mca, "LAD25CD", "CAUTH25CD", "CAUTH25NM", "mca"),
