@@ -6,6 +6,7 @@ traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -121,6 +122,7 @@ def demo(
                 stage("track in MLflow")
                 from skillcast.tracking import log_pipeline_run
 
+                logging.getLogger("mlflow").setLevel(logging.WARNING)  # its INFO lines would break the progress display
                 tracked = log_pipeline_run(config, result, run_name="demo (synthetic)")
         console.print(_metrics_table(result.metrics))
         console.print(_summary_table(result, "Skills gap, Demoland (SYNTHETIC): demand - supply, positive = shortage"))

@@ -5,6 +5,7 @@ when training (the service reads bundles; ``mlflow_model`` holds the pyfunc clas
 from __future__ import annotations
 
 import json
+import warnings
 from importlib import resources
 import subprocess
 import tempfile
@@ -93,11 +94,15 @@ def log_pipeline_run(config: Config, result: PipelineResult, run_name: str, regi
         joblib.dump(result.forecaster, bundle_dir / "forecaster.joblib")
         example = result.bundle.forecasts.loc[result.bundle.forecasts["basis"] == "forecast", QUERY_COLUMNS].head(3)
         answer = result.bundle.forecasts.merge(example, on=QUERY_COLUMNS).head(3)
+        with warnings.catch_warnings():
+            # MLflow hints that int columns cannot hold missing values; ``period`` never is missing.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            signature = infer_signature(example, answer[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]])
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(resources.files("skillcast") / "mlflow_model_code.py"),  # not imported here: it registers on import
             artifacts={"bundle": str(bundle_dir)},
-            signature=infer_signature(example, answer[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]]),
+            signature=signature,
             input_example=example,
             pip_requirements=[f"skillcast=={__version__}"],
             registered_model_name=config.registered_model if register else None,
