@@ -34,13 +34,19 @@ def test_geography_knows_every_area_type(geography):
 
 def test_names_match_codes_across_boundary_changes(geography):
     match = geography.match_names(
-        ["Newcastle", "Newcastle upon Tyne", "Stockton", "Allerdale", "Barnsley", "Glasgow City", "Stoke-on-Trent and Staffordshire"], "lad"
+        ["Newcastle", "Newcastle upon Tyne", "Stockton", "Allerdale", "Barnsley", "Glasgow City", "Na h"], "lad"
     )
     assert match.codes["Newcastle"] == "E07000195"  # Newcastle-under-Lyme: the other Newcastle is given in full
     assert match.codes["Stockton"] == "E06000004" and match.codes["Allerdale"] == "E07000026"
     assert match.codes["Barnsley"] == "E08000016"  # the 2011-2023 code, not its 2024 successor
     assert geography.current("E07000026") == "E06000063"  # Allerdale is now Cumberland
-    assert match.unmatched == ["Glasgow City", "Stoke-on-Trent and Staffordshire"]
+    assert match.unmatched == ["Glasgow City", "Na h"]  # Scotland is not in the England and Wales lookups
+
+
+def test_counties_never_become_the_district_whose_name_starts_like_theirs(geography):
+    match = geography.match_names(["Surrey", "Derbyshire", "Staffordshire", "Suffolk", "Barrow", "Southend"], "lad")
+    assert sorted(match.unmatched) == ["Derbyshire", "Staffordshire", "Suffolk", "Surrey"]
+    assert [geography.name(match.codes[name]) for name in ("Barrow", "Southend")] == ["Barrow-in-Furness", "Southend-on-Sea"]
 
 
 def test_renamed_areas_with_the_same_boundary_match(geography):

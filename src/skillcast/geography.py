@@ -22,6 +22,10 @@ from skillcast.schema import DataError
 
 GEOGRAPHY_COLUMNS: tuple[str, ...] = ("area", "name", "type", "parent")
 MEMBERSHIP_COLUMNS: tuple[str, ...] = ("area", "member_of", "type")
+# Publishers shorten "Stockton-on-Tees" to "Stockton" and "Barrow-in-Furness" to "Barrow":
+# a short name may stand for a longer one only when what it drops starts with one of these
+# words. "Surrey" must never become "Surrey Heath", nor "Derbyshire" "Derbyshire Dales".
+SHORTENED_BY: frozenset[str] = frozenset({"on", "in", "under", "upon", "le", "by"})
 
 
 def normalise_name(name: str) -> str:
@@ -131,8 +135,8 @@ class Geography:
         Tried in order: exact name (after ``normalise_name``; where codes of several
         vintages share the name, the oldest, since published data predate the change), a
         known alias, then a unique
-        name of that type that starts with the given one and that no other given name
-        claims exactly (so "Newcastle" next to "Newcastle upon Tyne" is
+        name of that type that the given one shortens (``SHORTENED_BY``) and that no other
+        given name claims exactly (so "Newcastle" next to "Newcastle upon Tyne" is
         Newcastle-under-Lyme). Anything else is reported in ``unmatched``, never guessed.
         """
         given = sorted(set(str(name) for name in names))
@@ -159,7 +163,7 @@ class Geography:
             candidates = {
                 code
                 for full, found in by_name.items()
-                if full.startswith(key + " ") or full == key
+                if full.startswith(key + " ") and full[len(key) + 1 :].split(" ")[0] in SHORTENED_BY
                 for code in found
                 if code not in claimed
             }

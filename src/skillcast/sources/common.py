@@ -1,4 +1,5 @@
-"""What every source reader shares: checked CSV reading, suppression codes, the result type.
+"""What every source reader shares: checked CSV reading, suppression codes, the result type,
+and the checks several readers make (file kinds, labels, years, bad cells, overlapping files).
 
 A reader is a module in ``skillcast.sources`` with
 
@@ -17,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from skillcast.geography import Geography
@@ -95,6 +97,56 @@ def read_header(path: Path) -> list[str]:
     return [str(column).strip() for column in columns]
 
 
+def file_kind(path: Path, kinds: dict[str, list[str]], what: str) -> str:
+    """Which kind of file ``path`` is, from its header row; a one-line error for anything else.
+
+    For readers that take several files told apart by their columns (``kinds`` maps a kind
+    to its required columns; ``what`` names the source in errors, e.g. "job advert"). The
+    kind sharing most columns with the header wins (a complete match breaks ties), so a
+    file missing a column is reported as such, never mistaken for a narrower kind.
+    """
+    found = set(read_header(path))
+    overlap, complete, kind = max((len(found & set(required)), set(required) <= found, kind) for kind, required in kinds.items())
+    if complete:
+        return kind
+    if overlap >= 2:
+        missing = [column for column in kinds[kind] if column not in found]
+        raise DataError(f"{path}: missing column(s) {missing} in the header row for a {kind} file; found {sorted(found)[:12]}")
+    raise DataError(f"{path}: not a {what} file this reader knows (header {sorted(found)[:8]}); expected one of {list(kinds.values())}")
+
+
+def raise_first_bad(bad: pd.Series, values: pd.Series, path: Path, column: str, expected: str) -> None:
+    """If any row is flagged ``bad``, a one-line DataError naming the first: file, line, column, value.
+
+    So every reader reports a bad cell the same way. ``bad`` and ``values`` (the cells as
+    published, or as stripped) are in file order, one row per data line after a one-line
+    header, so position 0 is line 2.
+    """
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(f"{path}: line {position + 2}, column {column!r}, value {values.iloc[position]!r}: expected {expected}")
+
+
+def map_labels(text: pd.Series, mapping: dict[str, str], path: Path, column: str, *, any_case: bool = True) -> pd.Series:
+    """Published labels -> contract codes; an unknown label is a DataError naming its line.
+
+    Publishers label area types, levels and bands in their own words; each reader keeps
+    its table (``mapping``) and shares this check. With ``any_case`` (the default) labels
+    are matched stripped and lower-cased, so ``mapping``'s keys must be lower case; without
+    it they must match a key exactly.
+    """
+    mapped = (text.str.strip().str.lower() if any_case else text).map(mapping)
+    raise_first_bad(mapped.isna(), text, path, column, f"one of {sorted(mapping)}{' (any case)' if any_case else ''}")
+    return mapped
+
+
+def parse_years(text: pd.Series, path: Path, column: str) -> pd.Series:
+    """Calendar years as published ('2017', stray spaces allowed); anything else is a DataError naming the line."""
+    stripped = text.str.strip()
+    raise_first_bad(~stripped.str.fullmatch(r"\d{4}"), text, path, column, "a year such as 2017")
+    return stripped.astype(int)
+
+
 def parse_counts(text: pd.Series, path: Path, column: str, suppressed: Counter, header_lines: int = 1) -> pd.Series:
     """Numbers from published text cells; suppression codes become NaN (or 0 for '-').
 
@@ -138,7 +190,7 @@ def match_areas(names: pd.Series, area_type: str, geography: Geography, result: 
     The areas so created are added to ``result.areas`` so the store's geography names them.
     """
     match = geography.match_names(names.unique(), area_type)
-    codes = names.map(match.codes)
+    codes = names.map(match.codes).astype(object)
     if match.unmatched:
         result.unmatched_areas.extend(f"{area_type} {name!r}" for name in match.unmatched)
         extra = pd.DataFrame(
@@ -148,3 +200,36 @@ def match_areas(names: pd.Series, area_type: str, geography: Geography, result: 
         result.areas = extra if result.areas is None else pd.concat([result.areas, extra], ignore_index=True)
         codes = codes.fillna(names.map(lambda name: unmatched_area_code(area_type, name)))
     return codes
+
+
+def parse_cells(table: pd.DataFrame, text: str, column: str, dropped: pd.Series, result: SourceResult) -> pd.Series:
+    """Every cell checked as a number; suppression codes counted only for cells kept.
+
+    For readers that merge overlapping files and keep one copy of each cell: the copies
+    dropped (``dropped`` True) are still checked, so a bad file fails loudly, but their
+    suppression codes are not counted, so ``result.suppressed`` describes exactly the
+    panel. ``table`` holds one row per cell with ``path``, ``line`` (in its file), the
+    published text in column ``text`` and the published column name in column ``column``.
+    """
+    values = pd.Series(np.nan, index=table.index)
+    scratch: Counter = Counter()
+    for (path, name, is_dropped), part in table.groupby(["path", column, dropped], sort=False):
+        counter = scratch if is_dropped else result.suppressed
+        parsed = parse_counts(part[text].set_axis(part["line"] - 2), Path(path), name, counter)
+        values[part.index] = parsed.to_numpy()
+    return values
+
+
+def note_overlap(table: pd.DataFrame, key: list[str], dropped: pd.Series, result: SourceResult, message: str) -> None:
+    """Note how many cells two files both give, and how many of those disagree.
+
+    For readers that keep one copy of each cell (see ``parse_cells``): a quiet disagreement
+    between two releases should be visible. ``message`` is formatted with ``{both}`` (cells
+    in both files) and ``{differ}`` (how many of them differ); two NaNs count as equal.
+    Nothing is noted when no cell was dropped.
+    """
+    if not dropped.any():
+        return
+    both = table.loc[dropped, key + ["value"]].merge(table.loc[~dropped, key + ["value"]], on=key, suffixes=("_dropped", "_kept"))
+    same = (both["value_dropped"] == both["value_kept"]) | (both["value_dropped"].isna() & both["value_kept"].isna())
+    result.notes.append(message.format(both=len(both), differ=int((~same).sum())))

@@ -38,6 +38,9 @@ RENAMES: dict[tuple[str, str], str] = {
     ("lsip", "norfolk and suffolk"): "New Anglia",
     ("mca", "cambridge and peterborough"): "Cambridgeshire and Peterborough",
     ("lad", "rhondda cynon taff"): "Rhondda Cynon Taf",
+    # A DfE extract mislabels the district Stoke-on-Trent with its LEP's name; every one of
+    # its cells equals Stoke-on-Trent's in the by-age file, so this is the district.
+    ("lad", "stoke on trent and staffordshire"): "Stoke-on-Trent",
 }
 
 

@@ -18,13 +18,12 @@ Three files (folder ``skills_imperative_2035/``):
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from skillcast.geography import Geography
-from skillcast.sources.common import SourceResult, parse_counts, read_csv_checked, read_header
+from skillcast.sources.common import SourceResult, map_labels, parse_counts, read_csv_checked, read_header, slug
 from skillcast.schema import DataError, validate
 
 NAME = "si2035"
@@ -54,11 +53,6 @@ AREA_COLUMNS = ["area_id", "area_type", "area_name"]
 AREA_TYPES = {"LSIP": "lsip", "MCA": "mca", "Country": "country"}
 
 
-def slug(text: str) -> str:
-    """A stable code for a category known only by its name (industries)."""
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
 def read(paths: list[Path], geography: Geography) -> SourceResult:
     """Each file recognised by its header; together, one panel."""
     result = SourceResult(source=NAME, panel=pd.DataFrame(), files=[Path(path) for path in paths])
@@ -79,10 +73,7 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
 
 def _read_areas(path: Path, geography: Geography, result: SourceResult) -> None:
     areas = read_csv_checked(path, AREA_COLUMNS)
-    types = areas["area_type"].map(AREA_TYPES)
-    if types.isna().any():
-        row = int(types.isna().to_numpy().nonzero()[0][0])
-        raise DataError(f"{path}: line {row + 2}, column 'area_type', value {areas.at[row, 'area_type']!r}: expected one of {sorted(AREA_TYPES)}")
+    types = map_labels(areas["area_type"], AREA_TYPES, path, "area_type", any_case=False)
     result.areas = pd.DataFrame({"area": areas["area_id"], "name": areas["area_name"].str.strip(), "type": "si2035_" + types, "parent": ""})
     codes = []
     for area_type in ("lsip", "mca"):
@@ -141,12 +132,8 @@ def read_employment_wide(path: Path) -> pd.DataFrame:
     years = [column for column in raw.columns if column.strip().isdigit()]
     if not years:
         raise DataError(f"{path}: no year columns (e.g. '2010') in the header row")
-    unknown = ~raw["level"].isin(list(LEVEL_TO_CLASSIFICATION))
-    if unknown.any():
-        row = int(unknown.to_numpy().nonzero()[0][0])
-        raise DataError(f"{path}: line {row + 2}, column 'level', value {raw.at[row, 'level']!r}: expected one of {sorted(LEVEL_TO_CLASSIFICATION)}")
+    classification = map_labels(raw["level"], LEVEL_TO_CLASSIFICATION, path, "level", any_case=False)
 
-    classification = raw["level"].map(LEVEL_TO_CLASSIFICATION)
     code = raw["code"].where(classification != "industry", raw["category"].map(slug))
     code = code.where(classification != "all", "all")
     long = (
