@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from skillcast.bundle import InvalidQuery, UnknownArea
+from skillcast.cli_fetch import fetch_app
 from skillcast.config import Config
 from skillcast.schema import DataError
 
@@ -268,6 +269,7 @@ def _ingest_table(results) -> Table:
 
 data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store.")
 app.add_typer(data_app, name="data")
+app.add_typer(fetch_app, name="fetch", help="Pull data from publishers' APIs (NOMIS).")
 
 
 @data_app.command("list")
