@@ -1,0 +1,57 @@
+"""`skillcast ingest all` over the real data folder: every listed file read, the rest explained."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from skillcast.cli import app
+from skillcast.store import Store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ingested(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("store") / "data"
+    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_every_data_file_is_read_or_skipped_for_a_stated_reason(ingested, data_dir):
+    out, output = ingested
+    manifest = Store(out).manifest()
+    read = {file["path"] for source in manifest["sources"].values() for file in source["files"]}
+    skipped = {entry["path"]: entry["reason"] for entry in manifest["skipped_files"]}
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(data_dir).as_posix()
+        assert str(path) in read or relative in skipped, relative
+        if relative.startswith("employer_skills_survey/raw/"):
+            assert "raw ESS workbook" in skipped[relative]
+    # every non-raw data file of the README is read
+    data_files = [p for p in data_dir.rglob("*.csv") if "lookups" not in p.parts and "raw" not in p.parts]
+    unread = [p.relative_to(data_dir).as_posix() for p in data_files if str(p) not in read and "highest_lowest" not in p.name]
+    assert unread == []
+    assert "skipped" in output
+
+
+def test_store_holds_all_sources_with_checksums_and_counts(ingested):
+    out, _ = ingested
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["sources"]) == {
+        "si2035", "aps-qualifications", "aps-occupations", "local-skills-time-series", "job-adverts", "ess", "reference",
+    }
+    for name, info in manifest["sources"].items():
+        assert all(len(file["sha256"]) == 64 for file in info["files"]), name
+    assert sum(sum(info["suppressed"].values()) for info in manifest["sources"].values()) > 0
+    panel = Store(out).panel()
+    assert len(panel) == manifest["rows"] and panel["value"].notna().any()
+
+
+def test_data_list_shows_the_store(ingested):
+    out, _ = ingested
+    result = runner.invoke(app, ["data", "list", "--data", str(out)])
+    assert result.exit_code == 0 and "si2035" in result.output and "earlier states kept: 0" in result.output
