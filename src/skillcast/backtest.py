@@ -55,7 +55,7 @@ def rolling_origin(
     cutoffs: Iterable[int],
     horizon: int,
     production: str,
-    on_step: Callable[[str, int], None] | None = None,
+    on_start: Callable[[str, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest every model at every cutoff; ``production``'s rows are repeated as ``skillcast``."""
     if production not in models:
@@ -70,6 +70,8 @@ def rolling_origin(
             raise ValueError(f"cutoff {cutoff} is before the first observed year {int(observed['period'].min())}")
         scales.append(_mase_scales(full.truncate(cutoff)[0], cutoff))
         for name, model in models.items():
+            if on_start:
+                on_start(name, cutoff)
             started = time.perf_counter()
             predicted = clone(model).fit(history).predict(horizon)
             seconds[name] += time.perf_counter() - started
@@ -77,8 +79,6 @@ def rolling_origin(
             predicted["cutoff"] = cutoff
             predicted["model"] = name
             forecasts.append(predicted)
-            if on_step:
-                on_step(name, cutoff)
     table = pd.concat(forecasts, ignore_index=True)
     production_rows = table.loc[table["model"] == production].assign(model=PRODUCTION_NAME)
     table = pd.concat([table, production_rows], ignore_index=True)[EXPORT_COLUMNS]

@@ -306,6 +306,65 @@ def data_sources() -> None:
         console.print(f"[bold]{name}[/]: {', '.join(load_source(name).FILES)}")
 
 
+def parse_years(text: str, option: str) -> list[int]:
+    """'2013:2016' (inclusive range), '2013,2015' or '2014' -> years; a clear error otherwise."""
+    try:
+        if ":" in text:
+            first, last = (int(part) for part in text.split(":"))
+            if last < first:
+                raise ValueError
+            return list(range(first, last + 1))
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option}: {text!r} is not a year list; expected FIRST:LAST, a comma list or one year") from None
+
+
+@app.command()
+def backtest(
+    data: Annotated[Path | None, typer.Option(help="store folder from `skillcast ingest` (default .skillcast/data)")] = None,
+    source: Annotated[str, typer.Option(help="which ingested source's series to backtest")] = "si2035",
+    measure: Annotated[str, typer.Option(help="measure to backtest")] = "employment",
+    classifications: Annotated[str, typer.Option(help="comma list of classifications")] = "all,soc2020_major,soc2020_submajor,rqf",
+    cutoffs: Annotated[str, typer.Option(help="FIRST:LAST or a comma list")] = "2013:2016",
+    horizon: Annotated[int, typer.Option(min=1, max=20, help="years ahead")] = 4,
+    models: Annotated[str | None, typer.Option(help="comma list of models (default from config)")] = None,
+    production: Annotated[str | None, typer.Option(help="the model reported as 'skillcast' (default from config)")] = None,
+    export: Annotated[Path | None, typer.Option(help="write every forecast made to this CSV")] = None,
+) -> None:
+    """Rolling-origin backtest on real data: MASE, sMAPE, interval coverage and time per model."""
+    from skillcast.backtest import rolling_origin, score
+    from skillcast.forecasters import make_forecaster
+    from skillcast.schema import observations, series_count
+    from skillcast.store import Store
+
+    with _clear_errors():
+        config = Config.from_env(**({"models": tuple(models.split(","))} if models else {}),
+                                 **({"production_model": production} if production else {}))
+        years = parse_years(cutoffs, "--cutoffs")
+        panel = observations(Store(data or config.home / "data").source_panel(source))
+        wanted = classifications.split(",")
+        panel = panel.loc[(panel["measure"] == measure) & panel["classification"].isin(wanted)].reset_index(drop=True)
+        if panel.empty:
+            raise ValueError(f"no {measure} series with classifications {wanted} in source {source!r}")
+        last = int(panel["period"].max())
+        if max(years) + 1 > last:
+            raise ValueError(f"--cutoffs: {max(years)} leaves no observed year to test (data end in {last})")
+        names = list(dict.fromkeys((*config.models, config.production_model)))
+        forecasters = {name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed) for name in names}
+        console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
+        steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
+        with _stages(steps) as stage:
+            result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
+                                    on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
+        console.print(_metrics_table(score(result)))
+        if export:
+            export.parent.mkdir(parents=True, exist_ok=True)
+            staging = export.with_name(f".{export.name}.partial")
+            result.forecasts.to_csv(staging, index=False)
+            os.replace(staging, export)
+            console.print(f"wrote {len(result.forecasts):,} forecasts to {export}")
+
+
 @app.command()
 def version() -> None:
     """Print the installed skillcast version."""

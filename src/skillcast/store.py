@@ -66,6 +66,13 @@ class Store:
         self.manifest()
         return pd.read_parquet(self.directory / PANEL_FILE)
 
+    def source_panel(self, source: str) -> pd.DataFrame:
+        """One ingested source's rows."""
+        manifest = self.manifest()
+        if source not in manifest["sources"]:
+            raise ValueError(f"source {source!r} is not in the store {self.directory}; it holds {sorted(manifest['sources'])}")
+        return pd.read_parquet(self.directory / "sources" / f"{source}.parquet")
+
     def geography(self) -> Geography:
         self.manifest()
         memberships = pd.read_parquet(self.directory / MEMBERSHIPS_FILE)
