@@ -98,3 +98,26 @@ def test_lightgbm_falls_back_to_naive_when_history_is_too_short():
     model = GlobalLightGBMForecaster().fit(one_series([10.0, 11.0, 12.0]))
     assert model.fallback_
     assert np.allclose(forecast_of(model.predict(2)), 12.0)
+
+
+def test_national_share_is_share_of_the_national_category_times_its_theta_trend():
+    from skillcast.national_share import NationalShareForecaster
+
+    national = [1000.0 * 1.1**year for year in range(6)]  # log slope ln(1.1) a year
+    local = [value * 0.2 for value in national]  # a steady 20% share
+    panel = validate(make_panel({("NAT", "employment", "rqf", "rqf6"): national, ("LOC", "employment", "rqf", "rqf6"): local,
+                                 ("NAT", "employment", "all", "all"): [5000.0] * 6, ("LOC", "employment", "all", "all"): [900.0] * 6}))
+    result = NationalShareForecaster().fit(panel).predict(2).set_index(["area", "code", "period"])["forecast"]
+    expected_national = national[-1] * 1.1 ** (0.5 * np.array([1, 2]))  # half the slope (Theta)
+    assert result.loc[("NAT", "rqf6")].to_numpy() == pytest.approx(expected_national)
+    assert result.loc[("LOC", "rqf6")].to_numpy() == pytest.approx(0.2 * expected_national)
+
+
+def test_reconciled_model_is_coherent_where_the_base_is_not(demo):
+    from skillcast.reconcile import incoherence
+
+    panel, _ = demo
+    subset = panel.loc[(panel["measure"] == "employment") & panel["classification"].isin(["all", "rqf", "soc2020_major"])]
+    raw = make_forecaster("national_share").fit(subset).predict(5)
+    reconciled = make_forecaster("reconciled:national_share").fit(subset).predict(5)
+    assert incoherence(raw) > 1e-4 and incoherence(reconciled) < 1e-9

@@ -22,7 +22,7 @@ def test_production_model_beats_naive_on_the_demo(demo_result):
 
 def test_bundle_metadata_says_synthetic_and_names_the_model(demo_result):
     metadata = demo_result.bundle.metadata
-    assert metadata["synthetic"] is True and metadata["model"] == "lightgbm"
+    assert metadata["synthetic"] is True and metadata["model"] == "reconciled:national_share"
     assert metadata["backtest"]["cutoffs"] == [2017, 2018, 2019, 2020]
 
 
@@ -30,3 +30,11 @@ def test_end_year_must_be_after_the_data(demo):
     panel, geography = demo
     with pytest.raises(ValueError, match="not after the last observed year 2024"):
         run_pipeline(panel, geography, Config(end_year=2024))
+
+
+def test_production_forecasts_are_coherent_and_never_negative(demo_result):
+    from skillcast.reconcile import incoherence
+
+    forecasts = demo_result.forecasts
+    assert incoherence(forecasts) < 1e-6  # SOC majors, RQF levels, levels->bands all add up to totals
+    assert (forecasts[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]] >= 0).all().all()

@@ -38,8 +38,8 @@ class Config(BaseModel):
     backtest_cutoffs: tuple[int, ...] = Field(default=(), description="empty = the last 4 years that leave a full horizon")
     backtest_horizon: int = Field(default=4, ge=1, le=20)
     end_year: int = Field(default=2035, ge=2000, le=2100)
-    models: tuple[str, ...] = ("naive", "drift", "lightgbm")
-    production_model: str = "lightgbm"
+    models: tuple[str, ...] = ("naive", "drift", "lightgbm", "national_share")
+    production_model: str = Field(default="reconciled:national_share", description="the model `train` registers, reported as 'skillcast'")
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")
     interval_levels: tuple[int, ...] = (80, 95)
     targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS
@@ -47,12 +47,17 @@ class Config(BaseModel):
     @field_validator("models")
     @classmethod
     def _known_models(cls, models: tuple[str, ...]) -> tuple[str, ...]:
-        from skillcast.forecasters import MODEL_NAMES
+        from skillcast.forecasters import BASE_MODELS, is_model_name
 
-        unknown = [name for name in models if name not in MODEL_NAMES]
+        unknown = [name for name in models if not is_model_name(name)]
         if unknown:
-            raise ValueError(f"unknown model(s) {unknown}; expected some of {sorted(MODEL_NAMES)}")
+            raise ValueError(f"unknown model(s) {unknown}; expected some of {sorted(BASE_MODELS)} (optionally 'reconciled:NAME')")
         return models
+
+    @field_validator("production_model")
+    @classmethod
+    def _known_production(cls, name: str) -> str:
+        return cls._known_models((name,))[0]
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -135,8 +135,45 @@ class DriftForecaster(Forecaster):
         return self.last_[:, None] + self.slope_[:, None] * multiplier
 
 
+class ReconciledForecaster(Forecaster):
+    """Another forecaster's points made coherent (``skillcast.reconcile``) before intervals.
+
+    Reconciling inside ``_predict_point`` means the conformal calibration sees, and the
+    intervals describe, the forecasts as they are finally published.
+    """
+
+    def __init__(self, base: Forecaster | None = None, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95)):
+        super().__init__(calibration_windows=calibration_windows, levels=levels)
+        self.base = base
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"reconciled:{self.base.name}"
+
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        self.base_ = clone(self.base)
+        self.base_._fit_point(matrix)
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        from skillcast.reconcile import reconcile_matrix
+
+        point = self.base_._predict_point(matrix, horizon)
+        return reconcile_matrix(point, matrix.keys, matrix.scales() ** 2)
+
+
+BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share"})
+RECONCILED = "reconciled:"
+
+
+def is_model_name(name: str) -> bool:
+    return name in BASE_MODELS or (name.startswith(RECONCILED) and name[len(RECONCILED) :] in BASE_MODELS)
+
+
 def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), seed: int = 0) -> Forecaster:
-    """A forecaster by its registered name (see ``MODEL_NAMES``)."""
+    """A forecaster by its registered name: one of ``BASE_MODELS``, or ``reconciled:NAME``."""
+    if name.startswith(RECONCILED) and is_model_name(name):
+        base = make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed)
+        return ReconciledForecaster(base=base, calibration_windows=calibration_windows, levels=levels)
     if name == "naive":
         return NaiveForecaster(calibration_windows=calibration_windows, levels=levels)
     if name == "drift":
@@ -145,7 +182,8 @@ def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, 
         from skillcast.lightgbm_forecaster import GlobalLightGBMForecaster
 
         return GlobalLightGBMForecaster(calibration_windows=calibration_windows, levels=levels, seed=seed)
-    raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODEL_NAMES)}")
+    if name == "national_share":
+        from skillcast.national_share import NationalShareForecaster
 
-
-MODEL_NAMES: frozenset[str] = frozenset({"naive", "drift", "lightgbm"})
+        return NationalShareForecaster(calibration_windows=calibration_windows, levels=levels)
+    raise ValueError(f"unknown model {name!r}; expected one of {sorted(BASE_MODELS)}, optionally prefixed '{RECONCILED}'")
