@@ -60,3 +60,14 @@ def test_reconcile_frame_keeps_interval_widths_and_is_coherent():
     out = reconcile_frame(frame, variances)
     assert incoherence(frame) > 0.09 and incoherence(out) < 1e-9
     assert np.allclose(out["hi_80"] - out["lo_80"], 10.0)
+
+
+def test_fan_out_gives_the_same_answer_on_two_workers():
+    rng = np.random.default_rng(3)
+    rows = []
+    for area in ("A", "B", "C"):
+        rows += [(area, "employment", "all", "all")] + [(area, "employment", "qualification_band", band) for band in ("low", "intermediate", "high")]
+    k = keys(rows)
+    forecasts = rng.uniform(10, 100, size=(len(rows), 4))
+    variances = rng.uniform(0.5, 2, len(rows))
+    assert np.allclose(reconcile_matrix(forecasts, k, variances, n_jobs=1), reconcile_matrix(forecasts, k, variances, n_jobs=2))

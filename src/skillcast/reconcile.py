@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from skillcast.fanout import fan_out
 from skillcast.qualifications import BAND_OF_LEVEL
 from skillcast.schema import CLASSIFICATIONS, SERIES_KEY
 
@@ -70,15 +71,23 @@ def identities(keys: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
     return systems
 
 
-def reconcile_matrix(forecasts: np.ndarray, keys: pd.DataFrame, variances: np.ndarray) -> np.ndarray:
+def _correction(system: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """W C' (C W C')^-1 C f for one group: the change that makes its identities hold."""
+    constraints, weights, forecasts = system[1], system[2], system[3]
+    weighted = constraints * weights[None, :]  # C W
+    gram = weighted @ constraints.T  # C W C'
+    return weighted.T @ np.linalg.lstsq(gram, constraints @ forecasts, rcond=None)[0]
+
+
+def reconcile_matrix(forecasts: np.ndarray, keys: pd.DataFrame, variances: np.ndarray, n_jobs: int = 1) -> np.ndarray:
     """Reconciled copy of ``forecasts`` (series x horizons), rows aligned with ``keys``."""
     result = forecasts.copy()
-    for rows, constraints in identities(keys.reset_index(drop=True)):
-        weights = np.maximum(variances[rows], 1e-9)
-        weighted = constraints * weights[None, :]  # C W
-        gram = weighted @ constraints.T  # C W C'
-        correction = weighted.T @ np.linalg.lstsq(gram, constraints @ forecasts[rows], rcond=None)[0]
-        result[rows] = forecasts[rows] - correction
+    systems = [
+        (rows, constraints, np.maximum(variances[rows], 1e-9), forecasts[rows])
+        for rows, constraints in identities(keys.reset_index(drop=True))
+    ]
+    for system, correction in zip(systems, fan_out(_correction, systems, n_jobs)):
+        result[system[0]] = system[3] - correction
     return result
 
 
