@@ -36,13 +36,13 @@ def test_fit_returns_self_and_learned_state_ends_in_underscore():
     assert hasattr(model, "interval_quantiles_") and hasattr(model, "matrix_")
 
 
-@pytest.mark.parametrize("name", ["naive", "drift", "lightgbm"])
+@pytest.mark.parametrize("name", ["naive", "drift", "lightgbm", "national_share", "ets", "ensemble", "reconciled:drift"])
 def test_predict_before_fit_is_a_clear_error(name):
     with pytest.raises(NotFittedError, match="call fit"):
         make_forecaster(name).predict(2)
 
 
-@pytest.mark.parametrize("name", ["naive", "drift", "lightgbm"])
+@pytest.mark.parametrize("name", ["naive", "drift", "lightgbm", "national_share", "ets", "ensemble", "reconciled:national_share"])
 def test_short_flat_zero_and_gappy_series_do_not_fail(name):
     panel = validate(
         make_panel(
@@ -121,3 +121,21 @@ def test_reconciled_model_is_coherent_where_the_base_is_not(demo):
     raw = make_forecaster("national_share").fit(subset).predict(5)
     reconciled = make_forecaster("reconciled:national_share").fit(subset).predict(5)
     assert incoherence(raw) > 1e-4 and incoherence(reconciled) < 1e-9
+
+
+def test_damped_ets_follows_a_clean_trend_and_falls_back_on_short_series():
+    from skillcast.ets_forecaster import DampedETSForecaster
+
+    panel = validate(make_panel({("A", "employment", "rqf", "rqf1"): LINEAR, ("A", "employment", "rqf", "rqf2"): [None] * 7 + [5.0, 6.0, 7.0]}))
+    model = DampedETSForecaster().fit(panel)
+    result = model.predict(2).set_index(["code", "period"])["forecast"]
+    assert 195 <= result[("rqf1", 2020)] <= 201  # a damped continuation of +10 a year from 190
+    assert result[("rqf2", 2020)] == 7.0 and model.fallback_series_ == 1
+
+
+def test_ensemble_is_the_mean_of_its_members():
+    from skillcast.ets_forecaster import MeanEnsembleForecaster
+
+    panel = one_series(LINEAR)
+    ensemble = MeanEnsembleForecaster(members=(NaiveForecaster(), DriftForecaster())).fit(panel)
+    assert np.allclose(forecast_of(ensemble.predict(2)), [(190 + 200) / 2, (190 + 210) / 2])

@@ -161,7 +161,8 @@ class ReconciledForecaster(Forecaster):
         return reconcile_matrix(point, matrix.keys, matrix.scales() ** 2)
 
 
-BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share"})
+BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "ets", "ensemble"})
+ENSEMBLE_MEMBERS: tuple[str, ...] = ("national_share", "lightgbm", "naive")
 RECONCILED = "reconciled:"
 
 
@@ -186,4 +187,13 @@ def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, 
         from skillcast.national_share import NationalShareForecaster
 
         return NationalShareForecaster(calibration_windows=calibration_windows, levels=levels)
+    if name == "ets":
+        from skillcast.ets_forecaster import DampedETSForecaster
+
+        return DampedETSForecaster(calibration_windows=calibration_windows, levels=levels)
+    if name == "ensemble":
+        from skillcast.ets_forecaster import MeanEnsembleForecaster
+
+        members = tuple(make_forecaster(member, calibration_windows, levels, seed) for member in ENSEMBLE_MEMBERS)
+        return MeanEnsembleForecaster(members=members, calibration_windows=calibration_windows, levels=levels)
     raise ValueError(f"unknown model {name!r}; expected one of {sorted(BASE_MODELS)}, optionally prefixed '{RECONCILED}'")
