@@ -38,3 +38,12 @@ def test_production_forecasts_are_coherent_and_never_negative(demo_result):
     forecasts = demo_result.forecasts
     assert incoherence(forecasts) < 1e-6  # SOC majors, RQF levels, levels->bands all add up to totals
     assert (forecasts[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]] >= 0).all().all()
+
+
+def test_regions_and_the_nation_are_the_sums_of_their_areas(demo_result):
+    forecasts = demo_result.forecasts.set_index(["area", "measure", "classification", "code", "period"])["forecast"]
+    geography = demo_result.bundle.geography
+    for parent in ("DM_R1", "DM_R2", "DM_EN"):
+        children = geography.children(parent)
+        summed = sum(forecasts.loc[child] for child in children)
+        assert ((summed - forecasts.loc[parent]).abs() / forecasts.loc[parent].clip(lower=1)).max() < 1e-9, parent

@@ -138,13 +138,22 @@ class DriftForecaster(Forecaster):
 class ReconciledForecaster(Forecaster):
     """Another forecaster's points made coherent (``skillcast.reconcile``) before intervals.
 
+    Within each area, categories are reconciled to their totals; with ``area_parents``
+    (child area -> parent area), parents are then the sums of their children (bottom-up).
     Reconciling inside ``_predict_point`` means the conformal calibration sees, and the
     intervals describe, the forecasts as they are finally published.
     """
 
-    def __init__(self, base: Forecaster | None = None, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95)):
+    def __init__(
+        self,
+        base: Forecaster | None = None,
+        calibration_windows: int = 5,
+        levels: tuple[int, ...] = (80, 95),
+        area_parents: tuple[tuple[str, str], ...] = (),
+    ):
         super().__init__(calibration_windows=calibration_windows, levels=levels)
         self.base = base
+        self.area_parents = area_parents
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -155,10 +164,12 @@ class ReconciledForecaster(Forecaster):
         self.base_._fit_point(matrix)
 
     def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
-        from skillcast.reconcile import reconcile_matrix
+        from skillcast.reconcile import reconcile_matrix, sum_children_into_parents
 
-        point = self.base_._predict_point(matrix, horizon)
-        return reconcile_matrix(point, matrix.keys, matrix.scales() ** 2)
+        point = reconcile_matrix(self.base_._predict_point(matrix, horizon), matrix.keys, matrix.scales() ** 2)
+        if self.area_parents:
+            point = sum_children_into_parents(point, matrix.keys, dict(self.area_parents))
+        return point
 
 
 BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "ets", "ensemble"})

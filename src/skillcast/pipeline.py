@@ -15,7 +15,7 @@ import pandas as pd
 from skillcast.backtest import BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.bundle import ForecastBundle
 from skillcast.config import Config
-from skillcast.forecasters import Forecaster, make_forecaster
+from skillcast.forecasters import Forecaster, ReconciledForecaster, make_forecaster
 from skillcast.gaps import compute_gaps, observed_as_forecast
 from skillcast.geography import Geography
 from skillcast.qualifications import add_qualification_bands
@@ -49,6 +49,15 @@ def select_targets(panel: pd.DataFrame, targets: tuple[tuple[str, str], ...]) ->
     return selected
 
 
+def _forecaster(name: str, config: Config, geography: Geography) -> Forecaster:
+    """A model by name; reconciled ones also make areas add up to their parents."""
+    model = make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed)
+    if isinstance(model, ReconciledForecaster):
+        parents = tuple((area, parent) for area in geography.codes() if (parent := geography.parent(area)))
+        model.set_params(area_parents=parents)
+    return model
+
+
 def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, progress: Progress = lambda stage: None) -> PipelineResult:
     progress("prepare")
     targets = select_targets(observations(panel), config.targets)
@@ -59,16 +68,12 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
 
     progress("backtest")
     cutoffs = list(config.backtest_cutoffs) or default_cutoffs(targets, config.backtest_horizon)
-    models = {
-        name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed)
-        for name in dict.fromkeys((*config.models, config.production_model))
-    }
+    models = {name: _forecaster(name, config, geography) for name in dict.fromkeys((*config.models, config.production_model))}
     backtest = rolling_origin(targets, models, cutoffs, config.backtest_horizon, config.production_model)
     metrics = score(backtest)
 
     progress("fit")
-    forecaster = make_forecaster(config.production_model, config.calibration_windows, config.interval_levels, config.seed)
-    forecaster.fit(targets)
+    forecaster = _forecaster(config.production_model, config, geography).fit(targets)
 
     progress("forecast")
     forecasts = forecaster.predict(horizon_to_end)

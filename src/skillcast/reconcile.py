@@ -91,6 +91,35 @@ def reconcile_matrix(forecasts: np.ndarray, keys: pd.DataFrame, variances: np.nd
     return result
 
 
+def sum_children_into_parents(forecasts: np.ndarray, keys: pd.DataFrame, area_parents: dict[str, str]) -> np.ndarray:
+    """Bottom-up across areas: a parent area's series becomes the sum of its children's.
+
+    Applied deepest level first, and only where every child of the parent has that series,
+    so regions sum their areas and the nation its regions. Sums of coherent children are
+    coherent, so this keeps the category identities too.
+    """
+    result = forecasts.copy()
+    keys = keys.reset_index(drop=True)
+    children_of: dict[str, list[str]] = {}
+    for child, parent in area_parents.items():
+        children_of.setdefault(parent, []).append(child)
+
+    def depth(area: str) -> int:
+        steps = 0
+        while area in area_parents and steps < 50:
+            area, steps = area_parents[area], steps + 1
+        return steps
+
+    row_of = {tuple(key): index for index, key in enumerate(keys[SERIES_KEY].itertuples(index=False, name=None))}
+    for parent in sorted(children_of, key=depth, reverse=True):
+        for index in np.flatnonzero(keys["area"].to_numpy() == parent):
+            _, measure, classification, code = keys.loc[index, SERIES_KEY]
+            rows = [row_of.get((child, measure, classification, code)) for child in children_of[parent]]
+            if all(row is not None for row in rows):
+                result[index] = result[rows].sum(axis=0)
+    return result
+
+
 def reconcile_frame(frame: pd.DataFrame, variances: pd.Series) -> pd.DataFrame:
     """Reconcile a forecast frame (``SERIES_KEY, period, forecast, lo_*, hi_*``).
 
