@@ -11,66 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from skillcast.bundle import InvalidQuery, UnknownArea
 from skillcast.cli_fetch import fetch_app
 from skillcast.config import Config
-from skillcast.schema import DataError
+from skillcast.console import clear_errors, console, stages
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Local skills supply-and-demand forecasts to 2035.")
-console = Console()
-errors = Console(stderr=True)
-
-EXIT_BAD_INPUT = 2
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn the errors users cause into one line and exit code 2."""
-    try:
-        yield
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "input"
-        errors.print(f"[bold red]error:[/] setting {where}: {first['msg']} (got {first.get('input')!r})", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (DataError, InvalidQuery, UnknownArea, FileNotFoundError, ValueError) as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-@contextmanager
-def _stages(names: list[str]) -> Iterator[Callable[[str], None]]:
-    """A progress bar over named stages; call the yielded function as each stage starts."""
-    started = time.perf_counter()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
-    ) as progress:
-        task = progress.add_task("starting", total=len(names))
-        seen: list[str] = []
-
-        def advance(stage: str) -> None:
-            if seen:
-                progress.advance(task)
-            seen.append(stage)
-            progress.update(task, description=f"stage {len(seen)}/{len(names)}: {stage}")
-
-        yield advance
-        progress.update(task, completed=len(names), description=f"done in {time.perf_counter() - started:.1f}s")
-
-
 def _summary_table(result, title: str) -> Table:
     from skillcast.qualifications import BANDS
 
@@ -108,11 +59,11 @@ def demo(
     from skillcast.demo import SYNTHETIC_SOURCE, demo_panel
     from skillcast.pipeline import STAGES, run_pipeline
 
-    with _clear_errors():
+    with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.demo, calibrated to national facts; not official statistics.")
         stage_names = ["generate demo data", *STAGES, "write outputs"] + (["track in MLflow"] if track else [])
-        with _stages(stage_names) as stage:
+        with stages(stage_names) as stage:
             stage("generate demo data")
             panel, geography = demo_panel(seed=config.seed)
             result = run_pipeline(panel, geography, config, progress=stage)
@@ -166,7 +117,7 @@ def serve(
     project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
 ) -> None:
     """Start the prediction service (BentoML) on a forecast bundle or a registered model."""
-    with _clear_errors():
+    with clear_errors():
         if not (project_dir / "serving" / "service.py").is_file():
             raise FileNotFoundError(f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir")
         if model_uri:
@@ -201,7 +152,7 @@ def ingest(
     from skillcast.sources.registry import load_source
     from skillcast.store import Store, check_not_inside
 
-    with _clear_errors():
+    with clear_errors():
         config = Config.from_env()
         store = Store(out or config.home / "data")
         check_not_inside(store.directory, paths)
@@ -215,7 +166,7 @@ def ingest(
             plan, skipped = {source: list(paths)}, []
             geography = load_geography(lookups or config.data_dir / "lookups")
         results = []
-        with _stages([f"read {name}" for name in plan] + ["write store"]) as stage:
+        with stages([f"read {name}" for name in plan] + ["write store"]) as stage:
             for name, files in plan.items():
                 stage(f"read {name}")
                 results.append(load_source(name).read(files, geography))
@@ -279,7 +230,7 @@ def data_list(
     """Show what the store holds: sources, files, rows, vintages, and earlier states kept."""
     from skillcast.store import Store
 
-    with _clear_errors():
+    with clear_errors():
         store = Store(data or Config.from_env().home / "data")
         manifest = store.manifest()
         table = Table(title=f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)")
@@ -337,7 +288,7 @@ def backtest(
     from skillcast.schema import observations, series_count
     from skillcast.store import Store
 
-    with _clear_errors():
+    with clear_errors():
         config = Config.from_env(**({"models": tuple(models.split(","))} if models else {}),
                                  **({"production_model": production} if production else {}))
         years = parse_years(cutoffs, "--cutoffs")
@@ -353,7 +304,7 @@ def backtest(
         forecasters = {name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed) for name in names}
         console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
         steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
-        with _stages(steps) as stage:
+        with stages(steps) as stage:
             result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
                                     on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
         console.print(_metrics_table(score(result)))
