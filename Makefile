@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: install demo test test-fast serve clean
+.PHONY: install demo test test-fast serve retrain clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test-fast: install
 
 serve: install
 	$(BIN)/skillcast serve --port $(PORT)
+
+# The quarterly job (training/README.md): DATA=folder overrides the config's data folder.
+retrain: install
+	$(BIN)/skillcast retrain --config training/quarterly.toml $(if $(DATA),--data $(DATA))
 
 clean:
 	rm -rf .skillcast .pytest_cache

@@ -52,3 +52,19 @@ def test_registered_model_loads_as_pyfunc_and_answers(tracked, demo_result):
     expected = demo_result.forecasts.merge(query, on=list(query.columns))
     assert answer["forecast"].tolist() == pytest.approx(expected["forecast"].tolist())
     assert (answer["lo_80"] <= answer["forecast"]).all()
+
+
+def test_a_backtest_alone_logs_one_run_with_metrics_by_horizon_and_plots(demo_result, tmp_path):
+    from skillcast.tracking import log_backtest_run
+
+    config = Config(home=tmp_path / "home")
+    run_id = log_backtest_run(config, demo_result.backtest, demo_result.metrics,
+                              {"production_model": config.production_model, "cutoffs": "2017,2018,2019,2020"},
+                              manifest={"sources": {"demo": {"files": []}}})
+    client = mlflow.MlflowClient(config.resolved_tracking_uri())
+    run = client.get_run(run_id)
+    assert run.data.tags["job.kind"] == "backtest" and run.data.tags["skillcast.version"]
+    assert run.data.metrics["skillcast.h1.mase"] < run.data.metrics["skillcast.h4.mase"]
+    artifacts = {item.path for path in ("tables", "plots", "data") for item in client.list_artifacts(run_id, path)}
+    assert {"tables/backtest.csv", "plots/mase_by_horizon.png", "data/manifest.json"} <= artifacts
+    assert client.search_registered_models() == [], "a backtest registers nothing"

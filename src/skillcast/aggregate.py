@@ -37,7 +37,8 @@ def aggregate_districts(panel: pd.DataFrame, geography: Geography, area_type: st
     """Sum the district ('lad') rows of ``panel`` into areas of ``area_type``."""
     links = _membership(geography, area_type)
     lookup_codes = set(links["area"])
-    districts = panel.loc[panel["area"].map(lambda code: code in geography and geography.type_of(code) == "lad")]
+    types = {code: geography.type_of(code) for code in panel["area"].unique() if code in geography}  # once per code, not per row
+    districts = panel.loc[panel["area"].map(types).eq("lad")]
     translated = districts.assign(district=districts["area"].map(lambda code: geography.as_of(code, lookup_codes)))
     translated = translated.dropna(subset=["district"])
     joined = translated.merge(links, left_on="district", right_on="area", suffixes=("", "_lookup"))

@@ -18,8 +18,11 @@ import typer
 from rich.table import Table
 
 from skillcast.cli_fetch import fetch_app
+from skillcast.cli_gaps import gaps, priorities
+from skillcast.cli_models import models_app, retrain, train
 from skillcast.config import Config
 from skillcast.console import clear_errors, console, stages
+from skillcast.ingest import plan_folder as _plan_folder  # moved to skillcast.ingest; name kept for callers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Local skills supply-and-demand forecasts to 2035.")
 def _summary_table(result, title: str) -> Table:
@@ -113,28 +116,33 @@ def serve(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 3000,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's)")] = None,
-    model_uri: Annotated[str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast/1")] = None,
+    model_uri: Annotated[str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")] = None,
     project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
 ) -> None:
     """Start the prediction service (BentoML) on a forecast bundle or a registered model."""
+    environment = dict(os.environ)
     with clear_errors():
         if not (project_dir / "serving" / "service.py").is_file():
             raise FileNotFoundError(f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir")
+        config = Config.from_env()
+        model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
         if model_uri:
-            import mlflow
+            from skillcast.mlflow_model import resolve_model_uri
 
-            from skillcast.mlflow_model import bundle_dir_of
+            _, version = resolve_model_uri(model_uri, config.resolved_tracking_uri())  # fail here, in one line
+            environment.update(SKILLCAST_MODEL_URI=model_uri, MLFLOW_TRACKING_URI=config.resolved_tracking_uri())
+            serving = f"{model_uri} (version {version} now; the service resolves it again as it starts)"
+        else:
+            bundle = (bundle or config.bundle).resolve()
+            from skillcast.bundle import ForecastBundle
 
-            mlflow.set_tracking_uri(Config.from_env().resolved_tracking_uri())
-            bundle = bundle_dir_of(model_uri)
-        bundle = (bundle or Config.from_env().bundle).resolve()
-        from skillcast.bundle import ForecastBundle
-
-        ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
-    environment = {**os.environ, "SKILLCAST_BUNDLE": str(bundle)}
+            ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
+            environment["SKILLCAST_BUNDLE"] = str(bundle)
+            environment.pop("SKILLCAST_MODEL_URI", None)
+            serving = str(bundle)
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:SkillcastService",
                "--host", host, "--port", str(port), "--working-dir", str(project_dir.resolve())]
-    console.print(f"serving {bundle} on http://{host}:{port}  (docs: /docs, health: /readyz)")
+    console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)")
     raise typer.Exit(subprocess.call(command, env=environment))
 
 
@@ -178,33 +186,6 @@ def ingest(
         console.print(f"store: {store.directory}  ({manifest['rows']:,} rows, {manifest['series']:,} series; earlier states in history/)")
 
 
-def _plan_folder(folder: Path) -> tuple[dict[str, list[Path]], list[tuple[str, str]]]:
-    """Which source reads which file of a folder, and every other file with why it is skipped."""
-    from fnmatch import fnmatch
-
-    from skillcast.sources.registry import SKIPPED_ON_PURPOSE, load_source, source_names
-
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
-    plan: dict[str, list[Path]] = {}
-    claimed: set[Path] = set()
-    for name in source_names():
-        for pattern in load_source(name).FILES:
-            for path in sorted(folder.glob(pattern)):
-                if path.is_file() and path not in claimed:
-                    plan.setdefault(name, []).append(path)
-                    claimed.add(path)
-    skipped = []
-    for path in files:
-        if path in claimed:
-            continue
-        relative = path.relative_to(folder).as_posix()
-        reason = next((why for pattern, why in SKIPPED_ON_PURPOSE.items() if fnmatch(relative, pattern)), "not a file skillcast recognises")
-        skipped.append((relative, reason))
-    if not plan:
-        raise FileNotFoundError(f"{folder}: no file here that skillcast recognises")
-    return plan, skipped
-
-
 def _ingest_table(results) -> Table:
     table = Table(title="Ingested")
     for column in ("source", "files", "rows", "series", "suppressed cells", "unmatched areas", "tables"):
@@ -221,6 +202,11 @@ def _ingest_table(results) -> Table:
 data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store.")
 app.add_typer(data_app, name="data")
 app.add_typer(fetch_app, name="fetch", help="Pull data from publishers' APIs (NOMIS).")
+app.command("gaps")(gaps)
+app.command("priorities")(priorities)
+app.command("train")(train)
+app.command("retrain")(retrain)
+app.add_typer(models_app, name="models")
 
 
 @data_app.command("list")

@@ -43,6 +43,7 @@ class Config(BaseModel):
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")
     interval_levels: tuple[int, ...] = (80, 95)
     targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS
+    model_uri: str | None = Field(default=None, description="registered model the service answers from (e.g. models:/skillcast@champion), SKILLCAST_MODEL_URI; wins over bundle")
 
     @field_validator("models")
     @classmethod
@@ -61,7 +62,7 @@ class Config(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
-        """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE and MLFLOW_TRACKING_URI, then ``overrides``."""
+        """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE / _MODEL_URI and MLFLOW_TRACKING_URI, then ``overrides``."""
         values: dict[str, object] = {}
         if os.environ.get("SKILLCAST_DATA_DIR"):
             values["data_dir"] = Path(os.environ["SKILLCAST_DATA_DIR"])
@@ -69,6 +70,8 @@ class Config(BaseModel):
             values["home"] = Path(os.environ["SKILLCAST_HOME"])
         if os.environ.get("SKILLCAST_BUNDLE"):
             values["bundle"] = Path(os.environ["SKILLCAST_BUNDLE"])
+        if os.environ.get("SKILLCAST_MODEL_URI"):
+            values["model_uri"] = os.environ["SKILLCAST_MODEL_URI"]
         if os.environ.get("MLFLOW_TRACKING_URI"):
             values["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
         values.update({key: value for key, value in overrides.items() if value is not None})

@@ -16,7 +16,7 @@ from skillcast.backtest import BacktestResult, default_cutoffs, rolling_origin, 
 from skillcast.bundle import ForecastBundle
 from skillcast.config import Config
 from skillcast.forecasters import Forecaster, ReconciledForecaster, make_forecaster
-from skillcast.gaps import compute_gaps, observed_as_forecast
+from skillcast.gaps import observed_as_forecast, pipeline_gaps
 from skillcast.geography import Geography
 from skillcast.qualifications import add_qualification_bands
 from skillcast.schema import observations, series_count
@@ -79,7 +79,7 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
     forecasts = forecaster.predict(horizon_to_end)
 
     progress("gaps")
-    gaps = compute_gaps(forecasts, history=targets)
+    gaps = pipeline_gaps(panel, targets, forecasts, geography, config.end_year, config.seed)
     table = pd.concat(
         [observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True
     )

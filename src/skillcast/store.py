@@ -3,7 +3,8 @@
 Layout of a store folder::
 
     panel.parquet          every ingested source's rows, in the data contract
-    geography.parquet      areas (lookups + areas sources define), memberships.parquet
+    geography.parquet      areas (lookups + areas sources define), memberships.parquet,
+                           successors.parquet (retired district code -> the code replacing it)
     tables/NAME.parquet    reference tables that are not annual counts
     sources/NAME.parquet   each source's own rows (``panel.parquet`` is their union)
     manifest.json          sources, files, checksums, rows, suppressed cells, vintages, time
@@ -34,8 +35,9 @@ from skillcast.sources.common import SourceResult
 PANEL_FILE = "panel.parquet"
 GEOGRAPHY_FILE = "geography.parquet"
 MEMBERSHIPS_FILE = "memberships.parquet"
+SUCCESSORS_FILE = "successors.parquet"
 MANIFEST_FILE = "manifest.json"
-STATE = (PANEL_FILE, GEOGRAPHY_FILE, MEMBERSHIPS_FILE, MANIFEST_FILE, "sources", "tables")
+STATE = (PANEL_FILE, GEOGRAPHY_FILE, MEMBERSHIPS_FILE, SUCCESSORS_FILE, MANIFEST_FILE, "sources", "tables")
 
 
 def sha256(path: Path) -> str:
@@ -76,7 +78,11 @@ class Store:
     def geography(self) -> Geography:
         self.manifest()
         memberships = pd.read_parquet(self.directory / MEMBERSHIPS_FILE)
-        return Geography.from_frame(pd.read_parquet(self.directory / GEOGRAPHY_FILE), memberships=memberships)
+        # Successors let district data of earlier boundaries add up to today's areas
+        # (aggregate_districts); stores written before they were kept have none.
+        successors = self.directory / SUCCESSORS_FILE
+        successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
+        return Geography.from_frame(pd.read_parquet(self.directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor)
 
     def table(self, name: str) -> pd.DataFrame:
         path = self.directory / "tables" / f"{name}.parquet"
@@ -126,6 +132,7 @@ class Store:
             areas = pd.concat([geography.areas.reset_index(drop=True), *extra_areas], ignore_index=True).drop_duplicates("area", keep="first")
             areas.to_parquet(staging / GEOGRAPHY_FILE, index=False)
             geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
+            pd.DataFrame(sorted(geography.successor.items()), columns=["area", "successor"]).to_parquet(staging / SUCCESSORS_FILE, index=False)
             unknown = sorted(set(panel["area"]) - set(areas["area"])) if not panel.empty else []
             manifest = {
                 "created": stamp,

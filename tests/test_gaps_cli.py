@@ -1,0 +1,153 @@
+"""`skillcast gaps` and `skillcast priorities` on the demo and on the real data: output, scenarios, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from skillcast.cli import app
+from skillcast.gaps import GAP_COLUMNS
+
+runner = CliRunner()
+
+
+def one_line_error(result, text: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("error:") and text in lines[-1], result.output
+    assert sum(line.startswith("error:") for line in lines) == 1 and "Traceback" not in result.output
+
+
+def test_demo_gaps_write_every_column_and_say_synthetic(tmp_path):
+    out = tmp_path / "gaps.csv"
+    result = runner.invoke(app, ["gaps", "--demo", "--area", "DM_R1_01", "--year", "2030", "--out", str(out), "--draws", "200"])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in result.output and "positive gap is a shortage" in result.output
+    table = pd.read_csv(out)
+    assert list(table.columns[: len(GAP_COLUMNS)]) == GAP_COLUMNS
+    assert set(table["area"]) == {"DM_R1_01"} and set(table["year"]) == {2030}
+    assert len(table) == 8 and np.allclose(table["gap"], table["demand"] - table["supply"])
+    assert ((table["gap_lo_95"] <= table["gap_lo_80"]) & (table["gap_lo_80"] <= table["gap"]) & (table["gap"] <= table["gap_hi_80"])
+            & (table["gap_hi_80"] <= table["gap_hi_95"])).all()
+    assert not list(tmp_path.glob(".gaps.csv.*")), "no temp file left behind"
+
+
+def test_demo_scenario_shows_baseline_and_scenario_and_moves_the_gap(tmp_path):
+    scenario = tmp_path / "more-level3.toml"
+    scenario.write_text('name = "more level 3"\n[[completions]]\nlevel = "level3"\npeople_per_year = 5000\n')
+    out = tmp_path / "gaps.csv"
+    result = runner.invoke(app, ["gaps", "--demo", "--area", "DM_R1_01", "--scenario", str(scenario), "--out", str(out), "--draws", "200"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out).set_index(["scenario", "band", "year"])
+    assert set(table.index.get_level_values("scenario")) == {"baseline", "more level 3"}
+    base, more = table.loc["baseline"], table.loc["more level 3"]
+    extra = more["supply"] - base["supply"]
+    assert extra[("level3", 2025)] == pytest.approx(5000)  # the first year: exactly the completions, all from level 2
+    assert extra[("level2", 2025)] == pytest.approx(-5000) and extra[("intermediate", 2025)] == pytest.approx(0, abs=1e-6)
+    # by 2035 less than 11 x 5,000: some completers would have reached level 3 anyway, some have turned 65
+    assert 0.6 * 55_000 < extra[("level3", 2035)] < 55_000
+    assert more.loc[("level3", 2035), "gap"] < base.loc[("level3", 2035), "gap"]
+    assert more.loc[("intermediate", 2024), "gap"] == base.loc[("intermediate", 2024), "gap"]  # the past is untouched
+
+
+def test_demo_priorities_allocate_the_whole_budget(tmp_path):
+    out = tmp_path / "priorities.csv"
+    result = runner.invoke(app, ["priorities", "--demo", "--area", "DM_R2_03", "--budget", "2500000", "--out", str(out), "--draws", "100"])
+    assert result.exit_code == 0, result.output
+    assert "allocation method" in result.output and "growth" in result.output
+    table = pd.read_csv(out)
+    assert table["allocation"].sum() == pytest.approx(2_500_000)
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    assert table["score"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["gaps", "--demo", "--area", "DM_R1_1"], "closest: DM_R1_01"),
+        (["gaps", "--demo", "--year", "twenty"], "--year: 'twenty' is not a year"),
+        (["gaps", "--demo", "--year", "2040"], "after the last projected year"),
+        (["gaps", "--demo", "--active"], "--active: no economic activity rate"),
+        (["gaps", "--demo", "--data", "somewhere"], "--demo and --data"),
+        (["gaps", "--data", "no-such-store"], "no skillcast data store here"),
+        (["priorities", "--demo", "--area", "all"], "one area at a time"),
+        (["priorities", "--demo", "--area", "DM_EN", "--budget", "-3"], "--budget"),
+        (["gaps", "--demo", "--scenario", "missing.toml"], "no such scenario file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    one_line_error(runner.invoke(app, arguments), message)
+
+
+def test_a_bad_scenario_names_the_field_and_writes_nothing(tmp_path):
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('[[retention]]\nlevel = "level5"\npeople_per_year = 10\n')
+    out = tmp_path / "gaps.csv"
+    result = runner.invoke(app, ["gaps", "--demo", "--scenario", str(scenario), "--out", str(out)])
+    one_line_error(result, "retention[0].level")
+    assert not out.exists()
+
+
+# -- real data ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gaps-store") / "data"
+    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_real_gaps_for_every_lsip_and_combined_authority_add_up_to_england(store, tmp_path):
+    out = tmp_path / "all.parquet"
+    result = runner.invoke(app, ["gaps", "--data", str(store), "--area", "all", "--year", "2030", "--out", str(out), "--draws", "300"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    lsips = sorted(code for code in table["area"].unique() if code.startswith("E69"))
+    cas = sorted(code for code in table["area"].unique() if code.startswith("E47"))
+    assert len(lsips) == 38 and len(cas) == 9 and "E92000001" in set(table["area"])
+    assert np.allclose(table["gap"], table["demand"] - table["supply"])
+    england = table.loc[table["area"] == "E92000001"].set_index("band")[["demand", "supply", "gap"]]
+    summed = table.loc[table["area"].isin(lsips)].groupby("band")[["demand", "supply", "gap"]].sum()
+    assert np.allclose(england.sort_index(), summed.sort_index(), rtol=1e-9)
+    assert table["reference_demand"].notna().all()  # SI2035's own projection alongside
+
+
+def test_real_area_by_si2035_id_or_ons_code_gives_the_same_answer(store, tmp_path):
+    frames = []
+    for name in ("GM_LSIP", "E69000014"):
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(app, ["gaps", "--data", str(store), "--area", name, "--out", str(out), "--draws", "200"])
+        assert result.exit_code == 0, result.output
+        frames.append(pd.read_csv(out))
+    assert frames[0].equals(frames[1])
+    assert set(frames[0]["year"]) == set(range(2017, 2036))
+    observed = frames[0].loc[frames[0]["basis"] == "observed"]
+    assert set(observed["year"]) == {2017, 2018, 2019, 2020}  # both sides observed (SI2035 to 2020, APS to 2021)
+
+
+def test_real_priorities_with_a_demand_scenario(store, tmp_path):
+    scenario = tmp_path / "construction.toml"
+    scenario.write_text('name = "construction boom"\n[[demand]]\noccupation = "53"\ngrowth_pct_per_year = 3.0\n')
+    out = tmp_path / "priorities.csv"
+    result = runner.invoke(app, ["priorities", "--data", str(store), "--area", "GM_LSIP", "--scenario", str(scenario),
+                                 "--budget", "10000000", "--out", str(out), "--draws", "100"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype={"occupation": str}).set_index(["scenario", "occupation"])
+    assert len(table.loc["baseline"]) == 26  # SOC 2020 sub-major groups
+    assert table.loc[("construction boom", "53"), "score"] > table.loc[("baseline", "53"), "score"]
+    assert table.loc[("construction boom", "53"), "rank"] < table.loc[("baseline", "53"), "rank"]
+    assert table.loc["baseline", "allocation"].sum() == pytest.approx(10_000_000)
+    assert table.loc["baseline", "ssv_ratio"].notna().all() and table.loc["baseline", "replacement_source"].eq("published (SI2035)").all()
+
+
+def test_real_retired_si2035_areas_get_a_pointer_not_a_guess(store):
+    one_line_error(runner.invoke(app, ["gaps", "--data", str(store), "--area", "NE_MCA"]), "pre-2024 North East CA")
+
+
+def test_a_bad_population_file_is_one_line_naming_row_and_column(tmp_path):
+    projection = tmp_path / "population.csv"
+    projection.write_text("area,age_band,year,value\nDM_R1_01,16-19,2030,1000\nDM_R1_01,15-19,2030,1000\n")
+    one_line_error(runner.invoke(app, ["gaps", "--demo", "--population", str(projection)]), "row 3, column 'age_band', value '15-19'")
