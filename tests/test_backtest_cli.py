@@ -19,7 +19,9 @@ def store(data_dir, tmp_path_factory):
     return out
 
 
-def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path):
+def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKILLCAST_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     export = tmp_path / "backtest.csv"
     result = runner.invoke(app, ["backtest", "--data", str(store), "--cutoffs", "2013:2016", "--horizon", "4",
                                  "--models", "naive,drift", "--production", "drift", "--export", str(export)])
@@ -33,6 +35,13 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path):
     assert len(frame.query("model == 'naive'")) == 2205 * 4 * 4
     naive_mase_line = next(line for line in result.output.splitlines() if line.startswith("│ naive"))
     assert "1.870" in naive_mase_line  # statsforecast's Naive on the same setup (issue #4)
+    # the backtest is one MLflow run with per-model metrics and the store's manifest
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{(tmp_path / 'home' / 'mlflow.db').resolve()}")
+    runs = client.search_runs([client.get_experiment_by_name("skillcast").experiment_id])
+    assert len(runs) == 1 and runs[0].data.params["cutoffs"] == "2013,2014,2015,2016"
+    assert runs[0].data.metrics["naive.mase"] == pytest.approx(1.870, abs=5e-4)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +53,8 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path):
         (["--models", "naive,prophet"], "unknown model"),
     ],
 )
-def test_bad_options_are_one_line_and_exit_2(store, arguments, message):
-    result = runner.invoke(app, ["backtest", "--data", str(store), *arguments])
+def test_bad_options_are_one_line_and_exit_2(store, arguments, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKILLCAST_HOME", str(tmp_path))
+    result = runner.invoke(app, ["backtest", "--data", str(store), "--no-track", *arguments])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output

@@ -267,6 +267,8 @@ def backtest(
     models: Annotated[str | None, typer.Option(help="comma list of models (default from config)")] = None,
     production: Annotated[str | None, typer.Option(help="the model reported as 'skillcast' (default from config)")] = None,
     export: Annotated[Path | None, typer.Option(help="write every forecast made to this CSV")] = None,
+    track: Annotated[bool, typer.Option(help="log the backtest as one MLflow run")] = True,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
 ) -> None:
     """Rolling-origin backtest on real data: MASE, sMAPE, interval coverage and time per model."""
     from skillcast.backtest import rolling_origin, score
@@ -275,10 +277,11 @@ def backtest(
     from skillcast.store import Store
 
     with clear_errors():
-        config = Config.from_env(**({"models": tuple(models.split(","))} if models else {}),
+        config = Config.from_env(tracking_uri=tracking_uri, **({"models": tuple(models.split(","))} if models else {}),
                                  **({"production_model": production} if production else {}))
         years = parse_years(cutoffs, "--cutoffs")
-        panel = observations(Store(data or config.home / "data").source_panel(source))
+        store = Store(data or config.home / "data")
+        panel = observations(store.source_panel(source))
         wanted = classifications.split(",")
         panel = panel.loc[(panel["measure"] == measure) & panel["classification"].isin(wanted)].reset_index(drop=True)
         if panel.empty:
@@ -293,7 +296,16 @@ def backtest(
         with stages(steps) as stage:
             result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
                                     on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
-        console.print(_metrics_table(score(result)))
+        metrics = score(result)
+        console.print(_metrics_table(metrics))
+        if track:
+            from skillcast.tracking import log_backtest_run
+
+            logging.getLogger("mlflow").setLevel(logging.WARNING)
+            params = {"source": source, "measure": measure, "classifications": classifications, "cutoffs": ",".join(map(str, years)),
+                      "horizon": horizon, "models": ",".join(names), "production_model": config.production_model}
+            run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
+            console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
         if export:
             export.parent.mkdir(parents=True, exist_ok=True)
             staging = export.with_name(f".{export.name}.partial")
