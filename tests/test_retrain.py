@@ -411,3 +411,12 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
     challenger = next(line for line in result.output.splitlines() if "challenger (reconciled:national_share)" in line)
     assert challenger.split()[2] == "1.603", "the headline MASE of BENCHMARKS.md"
     assert "lightgbm" in result.output, "the shipped job backtests every peer"
+    from skillcast.bundle import ForecastBundle
+    from skillcast.mlflow_model import bundle_dir_of
+
+    mlflow.set_tracking_uri(Config(home=tmp_path / "home").resolved_tracking_uri())
+    served = ForecastBundle.load(bundle_dir_of("models:/skillcast@champion", tmp_path / "served"))
+    gm = served.gap_rows("E69000014", "high", [2030])  # Greater Manchester LSIP, as /gaps answers it
+    with capsys.disabled():
+        print(f"served gaps: {len(served.gaps):,} rows; GM LSIP high 2030: {gm.iloc[0].to_dict() if len(gm) else None}")
+    assert not served.gaps.empty and len(gm) == 1 and gm.at[0, "gap"] == pytest.approx(gm.at[0, "demand"] - gm.at[0, "supply"]) and gm.at[0, "gap_lo_80"] <= gm.at[0, "gap"] <= gm.at[0, "gap_hi_80"]

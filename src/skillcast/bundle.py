@@ -81,8 +81,9 @@ class ForecastBundle:
         )
 
     # -- queries (what the service answers) --------------------------------------------
-    def _check_area(self, area: str) -> None:
-        if area not in self.geography or not (self.forecasts["area"] == area).any():
+    def _check_area(self, area: str, table: pd.DataFrame | None = None) -> None:
+        known = (self.forecasts["area"] == area).any() or (table is not None and (table["area"] == area).any())
+        if area not in self.geography or not known:
             raise UnknownArea(area, self.geography.closest(area))
 
     def _check_years(self, years: list[int] | None, available: pd.Series) -> None:
@@ -110,7 +111,7 @@ class ForecastBundle:
         return rows.sort_values("period").reset_index(drop=True)
 
     def gap_rows(self, area: str, band: str | None = None, years: list[int] | None = None) -> pd.DataFrame:
-        self._check_area(area)
+        self._check_area(area, self.gaps)  # gaps may be on other codes than the forecasts (ONS vs SI2035 ids)
         rows = self.gaps.loc[self.gaps["area"] == area]
         if band is not None:
             if band not in ALL_BANDS:

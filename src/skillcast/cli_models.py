@@ -117,6 +117,8 @@ def train(
     role = f"champion (was {trained.champion_before or 'none'})" if trained.promoted else "challenger"
     console.print(f"registered version {trained.version} of {job.config.registered_model} as {role}; "
                   f"{trained.series:,} series, cutoffs {trained.cutoffs}; MLflow run {trained.run_id}", highlight=False)
+    for warning in trained.warnings:
+        console.print(f"warning: {warning}", highlight=False, markup=False)
 
 
 def _metrics_table(metrics, production: str) -> Table:

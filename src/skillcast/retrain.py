@@ -24,8 +24,11 @@ rejected delivery can never become the reference for the next one.
 
 Today the job trains on what ``skillcast backtest`` measures: SI2035 employment (all,
 SOC 2020 major and sub-major groups, RQF), observations only. Its bundle holds those
-series with forecasts to ``end_year`` and no gaps (supply is not forecast from real data
-yet, issue #5).
+series with forecasts to ``end_year`` and the skills gaps (demand - supply with 80%/95%
+intervals) of every area ``gaps.analyse`` supports (the LSIPs, the combined authorities
+with SI2035 demand, England), computed from the same store (``bundle_gaps``). If the gaps
+cannot be computed from a delivery (no APS, say), the job still runs: the bundle's gaps
+stay empty, its metadata says why, and the report carries a warning line.
 """
 
 from __future__ import annotations
@@ -238,6 +241,7 @@ class Outcome:
     started: float = field(default_factory=time.perf_counter)  # when the lock was taken
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # did not fail the run (e.g. no gaps from these data)
 
 
 # -- the pure parts -------------------------------------------------------------------
@@ -316,14 +320,50 @@ def gate_checks(metrics: pd.DataFrame, gate: Gate, champion: str | None) -> list
     return checks
 
 
-def build_bundle(panel: pd.DataFrame, forecasts: pd.DataFrame, geography: Geography, metadata: dict) -> ForecastBundle:
-    """What the service answers from: observed and forecast rows; no gaps yet (issue #5)."""
+def _gap_table(gaps: pd.DataFrame | None) -> pd.DataFrame:
+    """``GAP_COLUMNS`` with their dtypes (an empty table when ``gaps`` is None)."""
+    if gaps is None:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in GAP_COLUMNS.items()})
+    return gaps[list(GAP_COLUMNS)].astype(GAP_COLUMNS).reset_index(drop=True)
+
+
+def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, dict]:
+    """The skills gaps of every area ``gaps.analyse`` supports, from an ingested store.
+
+    Drives ``gap_inputs.real_inputs`` and ``gaps.analyse`` as ``skillcast gaps --area all``
+    does (its default draws and seed; the job's model, calibration windows and end year).
+    Demand is forecast by ``gaps.fit_demand``, not taken from the job's own forecast: that
+    one is on SI2035 ids without the qualification bands and merged areas analyse needs.
+    Returns (gaps or None, what to record in the bundle metadata); any failure on the data
+    gives None and the reason, never an exception.
+    """
+    from skillcast.cli_gaps import SOURCES, TABLES
+    from skillcast.gap_inputs import real_inputs
+    from skillcast.gaps import GapSettings, analyse, fit_demand
+
+    try:
+        manifest = store.manifest()
+        sources = {name: store.source_panel(name) for name in SOURCES if name in manifest["sources"]}
+        tables = {name: store.table(name) for name in TABLES if name in manifest.get("tables", [])}
+        inputs = real_inputs(sources, store.geography(), tables)
+        settings = GapSettings(end_year=config.end_year, model=config.production_model, calibration_windows=config.calibration_windows)
+        analysis = analyse(inputs, settings, fit_demand(inputs, settings), inputs.areas)
+        gaps = _gap_table(analysis.gaps)
+    except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
+        return None, {"error": f"{type(error).__name__}: {error}"}
+    return gaps, {"areas": int(gaps["area"].nunique()), "rows": len(gaps), "draws": settings.draws, "seed": settings.seed,
+                  "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes", "notes": list(analysis.notes)}
+
+
+def build_bundle(panel: pd.DataFrame, forecasts: pd.DataFrame, geography: Geography, metadata: dict,
+                 gaps: pd.DataFrame | None = None) -> ForecastBundle:
+    """What the service answers from: observed and forecast rows, and the gaps table
+    (``GAP_COLUMNS``; from ``bundle_gaps``, empty when none could be computed)."""
     observed = panel[SERIES_KEY + ["period"]].copy()
     for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
         observed[column] = panel["value"].to_numpy()
     table = pd.concat([observed.assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
-    gaps = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in GAP_COLUMNS.items()})
-    return ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata)
+    return ForecastBundle(forecasts=table, gaps=_gap_table(gaps), geography=geography, metadata=metadata)
 
 
 def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster | None = None,
@@ -345,7 +385,9 @@ def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster |
 
 
 def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metrics: pd.DataFrame, cutoffs: list[int],
-               extra: dict) -> tuple[Forecaster, ForecastBundle]:
+               extra: dict, store: Store | None = None) -> tuple[Forecaster, ForecastBundle]:
+    """Fit the production model and build its bundle; with ``store``, the gaps from it too
+    (``metadata["gaps"]["error"]`` says why they are empty when they could not be made)."""
     config = job.config
     last = int(panel["period"].max())
     if config.end_year <= last:
@@ -364,10 +406,20 @@ def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metri
         "synthetic": any("SYNTHETIC" in source for source in sources),
         "training_data": job.data.model_dump(mode="json"),
         "backtest": {"cutoffs": cutoffs, "horizon": config.backtest_horizon, "metrics": metrics.to_dict(orient="records")},
-        "note": "employment series only; skills gaps need a supply forecast from real data (issue #5)",
         **extra,
     }
-    return forecaster, build_bundle(panel, forecasts, geography, metadata)
+    gaps, gap_info = bundle_gaps(store, config) if store is not None else (None, {"error": "no store given"})
+    metadata["gaps"] = gap_info
+    metadata["note"] = ("forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
+                        "for the LSIPs, combined authorities and England (ONS codes), from gaps.analyse on the same store"
+                        if gaps is not None else
+                        f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})")
+    return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps)
+
+
+def gaps_warning(bundle: ForecastBundle) -> str | None:
+    error = bundle.metadata.get("gaps", {}).get("error")
+    return f"no gaps in the bundle (/gaps answers no rows): {error}" if error else None
 
 
 def _champion_data(registry: Registry, champion: str, job: RetrainJob, folder: Path) -> tuple[pd.DataFrame, Forecaster, str]:
@@ -510,7 +562,11 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     outcome.stage = "fit"
     progress("fit")
     forecaster, bundle = fit_bundle(job, panel, store.geography(), metrics, cutoffs,
-                                    {"kind": "retrain", "fingerprint": outcome.fingerprint})
+                                    {"kind": "retrain", "fingerprint": outcome.fingerprint}, store=store)
+    warning = gaps_warning(bundle)
+    if warning:
+        outcome.warnings.append(warning)
+        mlflow.set_tag("gaps", "none")
     bundle.forecasts.loc[bundle.forecasts["basis"] == "forecast"].to_csv(tables / "forecasts.csv", index=False)
     mlflow.log_artifacts(str(tables), artifact_path="tables")
 
@@ -627,6 +683,7 @@ class Trained:
     series: int
     promoted: bool
     champion_before: str | None
+    warnings: tuple[str, ...] = ()
 
 
 def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Progress = _quiet) -> Trained:
@@ -648,7 +705,7 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
         progress("backtest")
         backtest, metrics, cutoffs = backtest_models(job, panel)
         progress("fit")
-        forecaster, bundle = fit_bundle(job, panel, geography, metrics, cutoffs, {"kind": "train"})
+        forecaster, bundle = fit_bundle(job, panel, geography, metrics, cutoffs, {"kind": "train"}, store=store)
         progress("register")
         experiment_id = start_tracking(config)
         scratch_dir = Path(scratch)
@@ -678,7 +735,9 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
                 _undo_registration(registry, run.info.run_id, version, challenger_before)
                 raise
             mlflow.set_tags({"decision": "promoted by hand" if promote else "registered", "challenger.version": version})
-        return Trained(version, run.info.run_id, metrics, cutoffs, series_count(panel), promote, champion_before)
+        warning = gaps_warning(bundle)
+        return Trained(version, run.info.run_id, metrics, cutoffs, series_count(panel), promote, champion_before,
+                       (warning,) if warning else ())
 
 
 # -- the report -----------------------------------------------------------------------
@@ -714,6 +773,7 @@ def render_report(outcome: Outcome, job: RetrainJob) -> str:
     }[outcome.decision]
     lines.append(f"decision  {verdict}")
     lines.append(f"why       {outcome.reason}")
+    lines.extend(f"warning   {warning}" for warning in outcome.warnings)
     lines.extend(f"note      {note}" for note in outcome.notes)
     where = f"run {outcome.run_id} at {outcome.tracking_uri}" if outcome.run_id else f"no run logged ({outcome.tracking_uri})"
     lines.append(f"mlflow    {where}; {outcome.seconds:.1f} s; exit {outcome.exit_code}")
