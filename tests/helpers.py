@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -16,3 +22,46 @@ def make_panel(series: dict[tuple[str, str, str, str], list[float | None]], firs
                  "period": first_year + offset, "value": np.nan if value is None else value}
             )
     return pd.DataFrame(rows)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(command: list[str], health_url: str, timeout: float = 90, **popen):
+    """Start a real server process, wait until ``health_url`` answers 200, stop it after.
+
+    Fails the test with the server's last output if it exits early or never gets healthy;
+    the whole process group is terminated (then killed) however the test ends.
+    """
+    import httpx
+    import pytest
+
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"server exited early:\n{process.stdout.read().decode(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(health_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        else:
+            pytest.fail(f"server not healthy at {health_url} within {timeout:.0f} s")
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

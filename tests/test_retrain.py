@@ -10,8 +10,6 @@ the real data; corrupted deliveries replace one file with a damaged copy.
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from typer.testing import CliRunner
 from skillcast.cli import app
 from skillcast.config import Config
 from skillcast.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, Registry
+from tests.helpers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 SI = "skills_imperative_2035"
@@ -317,68 +316,29 @@ def test_train_registers_a_challenger_or_with_promote_a_champion(data_dir, jobs,
     assert missing.exit_code == 2 and "no skillcast data store here" in missing.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "SKILLCAST_HOME": str(home)}
     environment.pop("MLFLOW_TRACKING_URI", None)
     command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--model-uri", "models:/skillcast@champion",
                "--project-dir", str(REPO)]
-    process = subprocess.Popen(command, cwd=REPO, env=environment, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"server exited early:\n{process.stdout.read().decode(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("server not ready within 90 s")
+    with running_server(command, f"{base}/readyz", cwd=REPO, env=environment):
         response = httpx.post(f"{base}/forecast", json={"area": "EN", "years": [2035]}, timeout=10)
         assert response.status_code == 200, response.text
         assert response.json()["model_version"] == "3" and response.headers["x-skillcast-model-version"] == "3"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.mark.slow
 def test_retrain_against_a_real_mlflow_server(jobs, delivery, tmp_path):
     from skillcast.mlflow_model import load_registered_bundle
 
-    port = _free_port()
+    port = free_port()
     uri = f"http://127.0.0.1:{port}"
     command = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(tmp_path / "artifacts")]
-    server = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"mlflow server exited early:\n{server.stdout.read().decode(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{uri}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
-            pytest.fail("mlflow server not healthy within 90 s")
+    with running_server(command, f"{uri}/health"):
         home = tmp_path / "home"
         result = retrain(home, jobs["fast"], delivery, "--tracking-uri", uri)
         assert result.exit_code == 0, result.output
@@ -388,13 +348,6 @@ def test_retrain_against_a_real_mlflow_server(jobs, delivery, tmp_path):
         assert not (home / "mlflow.db").exists(), "nothing was tracked locally"
         bundle = load_registered_bundle("models:/skillcast@champion", uri)
         assert bundle.metadata["registry_version"] == "1" and bundle.metadata["kind"] == "retrain"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 @pytest.mark.slow

@@ -1,16 +1,14 @@
 """The BentoML service: in-process through its ASGI app, and once as a real `bentoml serve`."""
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
+
+from tests.helpers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,41 +78,15 @@ def test_health_endpoints(client):
     assert client.get("/readyz").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_real_bentoml_serve_answers_over_loopback(bundle_dir):
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir), "--project-dir", str(REPO)]
-    process = subprocess.Popen(command, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"server exited early:\n{process.stdout.read().decode(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("server not ready within 90 s")
+    with running_server(command, f"{base}/readyz", cwd=REPO):
         response = httpx.post(f"{base}/gaps", json={"area": "DM_EN", "band": "high", "years": [2030]}, timeout=10)
         assert response.status_code == 200
         assert response.json()["rows"][0]["year"] == 2030
         assert httpx.post(f"{base}/gaps", json={"area": "nowhere"}, timeout=10).status_code == 404
         metrics = httpx.get(f"{base}/metrics", timeout=10)
         assert metrics.status_code == 200 and "bentoml" in metrics.text
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
