@@ -26,6 +26,30 @@ GEOGRAPHY_FILE = "geography.parquet"
 METADATA_FILE = "metadata.json"
 
 
+def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: list[int], horizon: int, metrics: pd.DataFrame) -> dict:
+    """What every bundle says about how it was made: model, data, time and backtest.
+
+    ``synthetic`` is true when any source says it is synthetic (the demo), so the service
+    and reports can say so too.
+    """
+    from datetime import datetime, timezone
+
+    from skillcast.schema import series_count
+
+    sources = sorted(panel["source"].astype(str).unique()) if "source" in panel.columns else []
+    return {
+        "model": model,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "last_observed_year": int(panel["period"].max()),
+        "end_year": end_year,
+        "series": series_count(panel),
+        "sources": sources,
+        "vintages": sorted(panel["vintage"].astype(str).unique()) if "vintage" in panel.columns else [],
+        "synthetic": any("SYNTHETIC" in source for source in sources),
+        "backtest": {"cutoffs": list(cutoffs), "horizon": horizon, "metrics": metrics.to_dict(orient="records")},
+    }
+
+
 class UnknownArea(LookupError):
     def __init__(self, area: str, suggestions: list[str]):
         self.area, self.suggestions = area, suggestions

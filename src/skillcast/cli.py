@@ -307,10 +307,9 @@ def backtest(
             run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
             console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
         if export:
-            export.parent.mkdir(parents=True, exist_ok=True)
-            staging = export.with_name(f".{export.name}.partial")
-            result.forecasts.to_csv(staging, index=False)
-            os.replace(staging, export)
+            from skillcast.atomic import write_table
+
+            write_table(result.forecasts, export)
             console.print(f"wrote {len(result.forecasts):,} forecasts to {export}")
 
 

@@ -8,8 +8,6 @@ and nothing half-written is left behind: the output file appears whole (temp fil
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from skillcast.atomic import write_table
 from skillcast.nomis import DEFAULT_BASE_URL, RESULT_NAME, NomisClient, NomisError, fetch_aps_qualifications
 from skillcast.schema import DataError
 
@@ -67,19 +66,6 @@ def parse_variables(text: str | None) -> dict[str, int]:
     return variables
 
 
-def write_parquet_atomic(frame, path: Path) -> None:
-    """Write ``frame`` to ``path`` through a temp file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        frame.to_parquet(temp, index=False)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 @fetch_app.command("nomis")
 def nomis(
     out: Annotated[Path, typer.Option(help="folder to write the parquet file into")],
@@ -107,7 +93,7 @@ def nomis(
         client = NomisClient(base_url=base_url, cache_dir=cache_dir, timeout=timeout, retries=retries, backoff=backoff)
         result = fetch_aps_qualifications(client, geography, year_list, variables=overrides, refresh=refresh)
         target = out / TABLES[table]
-        write_parquet_atomic(result.panel, target)
+        write_table(result.panel, target)
     except (NomisError, DataError, ValueError, OSError) as error:
         errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

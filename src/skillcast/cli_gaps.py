@@ -11,8 +11,6 @@ Sign convention everywhere: gap = demand - supply; a positive gap is a shortage 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +18,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from skillcast.atomic import write_table
 from skillcast.console import clear_errors, console, stages
 from skillcast.schema import DataError
 
@@ -107,22 +106,6 @@ def _read_population(path: Path, inputs) -> pd.DataFrame:
     return frame[expected]
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """CSV (or Parquet for *.parquet) through a temp file in the same folder, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        if path.suffix.lower() == ".parquet":
-            frame.to_parquet(temp, index=False)
-        else:
-            frame.to_csv(temp, index=False)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _scenario_areas(plan, inputs, path: Path | None):
     """The scenario with its ``areas`` as area codes (SI2035 ids accepted)."""
     if plan is None or plan.areas is None:
@@ -190,7 +173,7 @@ def gaps(
             table = _gap_table(runs, inputs, chosen_year)
             if out:
                 stage("write")
-                _write_atomic(table, out)
+                write_table(table, out)
         if inputs.synthetic:
             console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
         console.print(_print_gaps(table, inputs, chosen_year, plan.name if plan else None))
@@ -322,7 +305,7 @@ def priorities(
             table = pd.concat([ranking.assign(scenario=name) for name, ranking in rankings.items()], ignore_index=True)
             if out:
                 stage("write")
-                _write_atomic(table, out)
+                write_table(table, out)
         if inputs.synthetic:
             console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
         final = rankings[plan.name] if plan else rankings["baseline"]

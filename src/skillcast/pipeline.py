@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import pandas as pd
 
 from skillcast.backtest import BacktestResult, default_cutoffs, rolling_origin, score
-from skillcast.bundle import ForecastBundle
+from skillcast.bundle import ForecastBundle, training_metadata
 from skillcast.config import Config
 from skillcast.forecasters import Forecaster, ReconciledForecaster, make_forecaster
 from skillcast.gaps import observed_as_forecast, pipeline_gaps
 from skillcast.geography import Geography
 from skillcast.qualifications import add_qualification_bands
-from skillcast.schema import observations, series_count
+from skillcast.schema import observations
 
 Progress = Callable[[str], None]
 
@@ -83,16 +82,6 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
     table = pd.concat(
         [observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True
     )
-    sources = sorted(panel["source"].unique()) if "source" in panel.columns else []
-    metadata = {
-        "model": config.production_model,
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "last_observed_year": last_year,
-        "end_year": config.end_year,
-        "series": series_count(targets),
-        "sources": sources,
-        "synthetic": any("SYNTHETIC" in source for source in sources),
-        "backtest": {"cutoffs": cutoffs, "horizon": config.backtest_horizon, "metrics": metrics.to_dict(orient="records")},
-    }
+    metadata = training_metadata(targets, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics)
     bundle = ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata)
     return PipelineResult(targets, cutoffs, backtest, metrics, forecaster, forecasts, gaps, bundle)

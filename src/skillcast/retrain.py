@@ -51,7 +51,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from skillcast.backtest import PRODUCTION_NAME, BacktestResult, default_cutoffs, rolling_origin, score
-from skillcast.bundle import ForecastBundle
+from skillcast.bundle import ForecastBundle, training_metadata
 from skillcast.config import Config
 from skillcast.forecasters import Forecaster, is_model_name, make_forecaster
 from skillcast.geography import Geography
@@ -394,18 +394,9 @@ def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metri
         raise DataError(f"end_year {config.end_year} is not after the last observed year {last}")
     forecaster = make_forecaster(config.production_model, config.calibration_windows, config.interval_levels, config.seed).fit(panel)
     forecasts = forecaster.predict(config.end_year - last)
-    sources = sorted(panel["source"].unique()) if "source" in panel.columns else []
     metadata = {
-        "model": config.production_model,
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "last_observed_year": last,
-        "end_year": config.end_year,
-        "series": series_count(panel),
-        "sources": sources,
-        "vintages": sorted(panel["vintage"].astype(str).unique()) if "vintage" in panel.columns else [],
-        "synthetic": any("SYNTHETIC" in source for source in sources),
+        **training_metadata(panel, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics),
         "training_data": job.data.model_dump(mode="json"),
-        "backtest": {"cutoffs": cutoffs, "horizon": config.backtest_horizon, "metrics": metrics.to_dict(orient="records")},
         **extra,
     }
     gaps, gap_info = bundle_gaps(store, config) if store is not None else (None, {"error": "no store given"})
