@@ -52,3 +52,25 @@ def test_forecast_query_names_an_unknown_code(demo_result):
 def test_load_of_a_folder_that_is_not_a_bundle_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a forecast bundle"):
         ForecastBundle.load(tmp_path)
+
+
+def test_an_alias_answers_under_the_code_it_stands_for(demo_result):
+    from dataclasses import replace
+
+    bundle = replace(demo_result.bundle, metadata={**demo_result.bundle.metadata, "gaps": {"aliases": {"DEMO_NATION": "DM_EN"}}})
+    assert bundle.area_code("DEMO_NATION", "gaps") == "DM_EN"
+    assert bundle.gap_records("DEMO_NATION", "high") == bundle.gap_records("DM_EN", "high")
+    with pytest.raises(UnknownArea):
+        demo_result.bundle.gap_records("DEMO_NATION")  # without the alias it is unknown
+
+
+def test_the_demo_bundle_carries_priorities_for_its_local_areas(demo_result, tmp_path):
+    from skillcast.bundle import ForecastBundle
+
+    loaded = ForecastBundle.load(demo_result.bundle.save(tmp_path / "bundle"))
+    ranked = loaded.priority_rows("DM_R1_01")
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1)) and ranked["score"].is_monotonic_decreasing
+    table = loaded.area_table()
+    assert table.set_index("area").at["DM_R1_01", "priorities"] and set(table["type"]) >= {"nation", "region"}
+    with pytest.raises(InvalidQuery, match="type"):
+        loaded.area_table("galaxy")

@@ -34,7 +34,7 @@ SeedOption = Annotated[int, typer.Option(help="seed of the simulations")]
 DrawsOption = Annotated[int, typer.Option(min=20, max=20000, help="simulations for the intervals")]
 
 
-def _load_inputs(data: Path | None, demo: bool):
+def load_inputs(data: Path | None, demo: bool):
     """GapInputs from the store (default folder) or the demo; one-line errors for a bad store."""
     from skillcast.gap_inputs import real_inputs, tree_inputs
 
@@ -56,13 +56,19 @@ def _load_inputs(data: Path | None, demo: bool):
     return real_inputs(sources, store.geography(), tables)
 
 
-def _settings(end_year: int, draws: int, seed: int, active: bool):
+_load_inputs = load_inputs  # the earlier private name (tests, benchmarks)
+
+
+def gap_settings(end_year: int, draws: int, seed: int, active: bool):
     from skillcast.config import Config
     from skillcast.gaps import GapSettings
 
     config = Config.from_env()
     return GapSettings(end_year=end_year, model=config.production_model, calibration_windows=config.calibration_windows,
                        draws=draws, seed=seed, active=active)
+
+
+_settings = gap_settings
 
 
 def _parse_year(text: str, option: str = "--year") -> int | None:
@@ -186,14 +192,18 @@ def gaps(
             console.print(f"wrote {len(table):,} rows to {out}")
 
 
-def _relevant(runs: dict, inputs, areas: list[str]) -> list[str]:
+def relevant_notes(runs: dict, inputs, areas: list[str]) -> list[str]:
     """Notes about the areas shown (a note about one area starts with its code); all of them for every area."""
     every = len(areas) >= len(inputs.areas)
     notes = dict.fromkeys(note for run in runs.values() for note in run.notes)
     return [note for note in notes if every or note.split(" ", 1)[0].rstrip(":") in areas or note not in inputs.notes]
 
 
-def _gap_table(runs: dict, inputs, year: int | None):
+_relevant = relevant_notes
+
+
+def gap_table(runs: dict, inputs, year: int | None):
+    """What `skillcast gaps --out` writes: each run's gaps with the requirement columns, area name and scenario."""
     from skillcast.gaps import GAP_COLUMNS
 
     frames = []
@@ -210,6 +220,9 @@ def _gap_table(runs: dict, inputs, year: int | None):
         if table.empty:
             raise ValueError(f"--year: no gaps for {year}; years with both demand and supply: {sorted(set(frames[0]['year']))[0]}-{max(frames[0]['year'])}")
     return table.reset_index(drop=True)
+
+
+_gap_table = gap_table
 
 
 def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | None) -> Table:
@@ -323,19 +336,11 @@ def priorities(
 
 
 def _rank(inputs, settings, forecast, code: str, weights, plan):
-    from skillcast.demand import replacement_rates
     from skillcast.gaps import analyse
-    from skillcast.priorities import rank_occupations
+    from skillcast.priorities import rank_from_analysis
 
     run = analyse(inputs, settings, forecast, [code], scenario=plan)
-    if run.occupations.empty:
-        raise ValueError("these data have no employment by occupation to rank")
-    start = int(run.occupations.loc[run.occupations["basis"] == "observed", "year"].max())
-    rates = replacement_rates(run.supply.age_mix, settings.exits)
-    ranking = rank_occupations(
-        code, run.occupations, run.mix, run.gaps, rates, start, settings.end_year, weights,
-        published_rates=inputs.occupation_replacement, signals=inputs.signals, titles=inputs.titles, unit_groups=inputs.unit_groups,
-    )
+    ranking, start = rank_from_analysis(code, run, inputs, settings, weights)
     return ranking, run, start
 
 

@@ -351,24 +351,28 @@ def analyse(inputs, settings: GapSettings, forecast: DemandForecast, areas: list
     return GapAnalysis(gaps=gaps, demand=demand.reset_index(drop=True), occupations=occupations, mix=mix, supply=supply, notes=notes)
 
 
-def pipeline_gaps(panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int, seed: int) -> pd.DataFrame:
-    """The pipeline's gaps step: engine demand + cohort supply where the panel has people by
-    age and qualification in a plain tree of areas (the demo: areas, regions, nation);
-    otherwise the engine's own population forecasts (``compute_gaps``).
+def pipeline_gaps(panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int,
+                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pipeline's gaps step, and the apprenticeship priorities of every area it covers.
+
+    Engine demand + cohort supply where the panel has people by age and qualification in a
+    plain tree of areas (the demo: areas, regions, nation); otherwise the engine's own
+    population forecasts (``compute_gaps``), with no priorities (they need the cohort run).
 
     Real data (overlapping LSIPs, combined authorities and LEPs over districts, two
     publishers' area ids) go through ``gap_inputs.real_inputs`` instead: ``skillcast gaps``.
     """
     from skillcast.gap_inputs import tree_inputs
+    from skillcast.priorities import PRIORITY_COLUMNS, rank_areas
     from skillcast.schema import observations
 
     observed = observations(panel)
     overlapping = not geography.memberships.empty
     if overlapping or not (observed["classification"] == supply_side.AGE_CLASSIFICATION).any():
-        return compute_gaps(forecasts, history=history)
+        return compute_gaps(forecasts, history=history), pd.DataFrame(columns=PRIORITY_COLUMNS)
     inputs = tree_inputs(observed, geography, synthetic=False)
     demand_areas = set(history.loc[history["measure"] == DEMAND_MEASURE, "area"])
     areas = [area for area in inputs.areas if area in demand_areas]
     settings = GapSettings(end_year=end_year, seed=seed)
     analysis = analyse(inputs, settings, DemandForecast(history=history, forecasts=forecasts), areas)
-    return analysis.gaps[GAP_COLUMNS]
+    return analysis.gaps[GAP_COLUMNS], rank_areas(areas, analysis, inputs, settings)

@@ -211,3 +211,36 @@ def allocate(ranking: pd.DataFrame, budget: float) -> pd.DataFrame:
     out["per_job"] = np.where(need > 0, pounds / need.where(need > 0, 1.0), np.nan)
     return out
 
+
+
+def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityWeights | None = None) -> tuple[pd.DataFrame, int]:
+    """One area's ranking from a finished ``gaps.analyse`` run, and the window's first year.
+
+    The window starts at the last observed year of employment by occupation; replacement
+    uses the exit rates of the people holding each band (the run's cohort supply), and
+    the publisher's occupation rates where ``inputs`` carry them.
+    """
+    from skillcast.demand import replacement_rates
+
+    if analysis.occupations.empty:
+        raise ValueError("these data have no employment by occupation to rank")
+    start = int(analysis.occupations.loc[analysis.occupations["basis"] == "observed", "year"].max())
+    rates = replacement_rates(analysis.supply.age_mix, settings.exits)
+    ranking = rank_occupations(
+        area, analysis.occupations, analysis.mix, analysis.gaps, rates, start, settings.end_year, weights or PriorityWeights(),
+        published_rates=inputs.occupation_replacement, signals=inputs.signals, titles=inputs.titles, unit_groups=inputs.unit_groups,
+    )
+    return ranking, start
+
+
+def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWeights | None = None) -> pd.DataFrame:
+    """Rankings of every area in ``areas`` that has employment by occupation, stacked
+    (``PRIORITY_COLUMNS``); areas without occupations are left out, not an error, so a
+    bundle can carry priorities wherever the data allow them."""
+    if analysis.occupations.empty:
+        return pd.DataFrame(columns=PRIORITY_COLUMNS)
+    with_occupations = set(analysis.occupations["area"])
+    rankings = [rank_from_analysis(area, analysis, inputs, settings, weights)[0] for area in areas if area in with_occupations]
+    if not rankings:
+        return pd.DataFrame(columns=PRIORITY_COLUMNS)
+    return pd.concat(rankings, ignore_index=True)[PRIORITY_COLUMNS]
