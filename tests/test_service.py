@@ -1,28 +1,64 @@
 """The BentoML service: in-process through its ASGI app, and once as a real `bentoml serve`."""
 
+import io
+import json
+import logging
 import os
 import sys
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
+from skillcast.api_keys import create_key, revoke_key
 from tests.helpers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
+ENVIRONMENT_KEY = "test-key-from-environment"
 
 
 @pytest.fixture(scope="module")
-def client(bundle_dir):
-    os.environ["SKILLCAST_BUNDLE"] = str(bundle_dir)
+def keys_file(tmp_path_factory):
+    """A key file with one valid and one revoked key (created through the real key API)."""
+    path = tmp_path_factory.mktemp("keys") / "api_keys.json"
+    valid = create_key(path, "planning-tool")
+    revoked = create_key(path, "old-tool")
+    revoke_key(path, "old-tool")
+    return path, valid, revoked
+
+
+@pytest.fixture(scope="module")
+def app(bundle_dir, keys_file):
+    path, _, _ = keys_file
+    saved = {name: os.environ.get(name) for name in ("SKILLCAST_BUNDLE", "SKILLCAST_API_KEYS", "SKILLCAST_API_KEYS_FILE")}
+    os.environ.update(SKILLCAST_BUNDLE=str(bundle_dir), SKILLCAST_API_KEYS=ENVIRONMENT_KEY, SKILLCAST_API_KEYS_FILE=str(path))
     try:
         from serving.service import SkillcastService
 
-        with TestClient(app=SkillcastService.to_asgi()) as test_client:
-            yield test_client
+        yield SkillcastService.to_asgi()
     finally:
-        os.environ.pop("SKILLCAST_BUNDLE", None)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app=app, headers={"Authorization": f"Bearer {ENVIRONMENT_KEY}"}) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def anonymous(app):
+    with TestClient(app=app) as test_client:
+        yield test_client
+
+
+# -- answers ---------------------------------------------------------------------------------
 
 
 def test_gaps_for_an_area_band_and_years(client, demo_result):
@@ -42,12 +78,86 @@ def test_gaps_band_and_years_are_optional(client):
     assert len(body["rows"]) == 8 * len(range(2010, 2036))
 
 
-def test_forecast_for_a_series(client):
+def test_forecast_for_a_series(client, demo_result):
     response = client.post("/forecast", json={"area": "DM_R1_01", "classification": "rqf", "code": "rqf6", "years": [2024, 2035]})
     assert response.status_code == 200
     rows = response.json()["rows"]
     assert [row["basis"] for row in rows] == ["observed", "forecast"]
     assert rows[1]["lo_80"] <= rows[1]["value"] <= rows[1]["hi_80"]
+    expected = demo_result.forecasts.query("area == 'DM_R1_01' and classification == 'rqf' and code == 'rqf6' and period == 2035")
+    assert rows[1]["value"] == pytest.approx(float(expected["forecast"].iloc[0]))
+
+
+def test_batch_forecast_and_gaps_answer_each_area_like_the_single_call(client):
+    areas = ["DM_EN", "DM_R1", "DM_R2_03"]
+    batch = client.post("/gaps/batch", json={"areas": areas, "band": "high", "years": [2030]})
+    assert batch.status_code == 200
+    results = batch.json()["results"]
+    assert [result["area"] for result in results] == areas
+    for result in results:
+        single = client.post("/gaps", json={"area": result["area"], "band": "high", "years": [2030]}).json()
+        assert result["rows"] == single["rows"]
+    forecasts = client.post("/forecast/batch", json={"areas": areas, "classification": "rqf", "code": "rqf4", "years": [2035]}).json()["results"]
+    assert [len(result["rows"]) for result in forecasts] == [1, 1, 1]
+    assert forecasts[0]["rows"][0]["value"] > forecasts[1]["rows"][0]["value"]  # the nation is bigger than its region
+
+
+def test_priorities_are_ranked_explained_and_allocate_a_budget(client, demo_result):
+    body = client.post("/priorities", json={"area": "DM_R1_01", "budget": 1_000_000}).json()
+    rows = body["rows"]
+    expected = demo_result.bundle.priorities.query("area == 'DM_R1_01'").sort_values("rank")
+    assert [row["occupation"] for row in rows] == list(expected["occupation"])
+    assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+    assert all(row["explanation"] for row in rows)
+    assert sum(row["allocation"] for row in rows) == pytest.approx(1_000_000)
+    assert body["allocation_method"]
+    top = client.post("/priorities", json={"area": "DM_R1_01", "top": 3}).json()["rows"]
+    assert [row["occupation"] for row in top] == [row["occupation"] for row in rows[:3]] and top[0]["allocation"] is None
+
+
+def test_areas_list_codes_names_types_and_parents(client, demo_result):
+    areas = client.post("/areas", json={}).json()["areas"]
+    codes = {area["code"] for area in areas}
+    assert codes == set(demo_result.bundle.gaps["area"]) | set(demo_result.bundle.forecasts["area"])
+    region = next(area for area in areas if area["code"] == "DM_R1_01")
+    assert region["parent"] == "DM_R1" and region["gaps"] and region["forecasts"]
+    regions = client.post("/areas", json={"type": "region"}).json()["areas"]
+    assert {area["code"] for area in regions} == {"DM_R1", "DM_R2"}
+
+
+def test_classifications_are_the_valid_inputs_of_forecast(client):
+    rows = client.post("/classifications", json={}).json()["rows"]
+    labels = {(row["classification"], row["code"]): row["label"] for row in rows}
+    assert labels[("rqf", "rqf4")] == "RQF level 4"
+    for row in rows[:: max(1, len(rows) // 8)]:  # a sample: each listed series answers /forecast
+        response = client.post("/forecast", json={"area": "DM_EN", "measure": row["measure"], "classification": row["classification"], "code": row["code"]})
+        assert response.status_code == 200, response.text
+
+
+def test_model_reports_version_vintage_metrics_and_training_time(client, demo_result):
+    body = client.post("/model", json={}).json()
+    assert body["model"] == demo_result.bundle.metadata["model"]
+    assert body["trained_at"] == demo_result.bundle.metadata["trained_at"]
+    assert body["last_observed_year"] == 2024 and body["synthetic"] is True
+    models = {row["model"] for row in body["backtest"]["metrics"]}
+    assert "skillcast" in models and "naive" in models
+    assert body["model_version"] is None  # a bundle folder, not a registered model
+
+
+def test_csv_downloads_match_the_json_answers(client):
+    response = client.get("/download/gaps.csv", params={"area": ["DM_EN", "DM_R1"], "band": "high", "years": "2024,2030"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    table = pd.read_csv(io.StringIO(response.text))
+    assert list(table["area"]) == ["DM_EN", "DM_EN", "DM_R1", "DM_R1"]
+    single = client.post("/gaps", json={"area": "DM_R1", "band": "high", "years": [2030]}).json()["rows"][0]
+    assert table.iloc[3]["gap"] == pytest.approx(single["gap"])
+    forecast = pd.read_csv(io.StringIO(client.get("/download/forecast.csv", params={"area": "DM_EN", "classification": "rqf", "code": "rqf4"}).text))
+    assert forecast["year"].is_monotonic_increasing and set(forecast["basis"]) == {"observed", "forecast"}
+    priorities = pd.read_csv(io.StringIO(client.get("/download/priorities.csv", params={"area": "DM_R1_01", "budget": 5000}).text))
+    assert priorities["allocation"].sum() == pytest.approx(5000)
+
+
+# -- bad input -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -60,10 +170,32 @@ def test_forecast_for_a_series(client):
         ("/gaps", {"band": "high"}, 400, "area"),
         ("/forecast", {"area": "DM_EN", "code": "nope"}, 400, "code"),
         ("/forecast", {"area": "Atlantis"}, 404, "not in this model"),
+        ("/gaps/batch", {"areas": ["DM_EN", "Atlantis"]}, 404, "Atlantis"),
+        ("/gaps/batch", {"areas": []}, 400, "areas"),
+        ("/gaps/batch", {"areas": ["DM_EN"] * 101}, 413, "most is 100"),
+        ("/forecast/batch", {"areas": ["DM_EN"] * 500}, 413, "split the batch"),
+        ("/priorities", {"area": "DM_EN", "budget": -5}, 400, "budget"),
+        ("/areas", {"type": "galaxy"}, 400, "type"),
     ],
 )
 def test_bad_requests_get_a_4xx_naming_the_problem(client, path, payload, status, text):
     response = client.post(path, json=payload)
+    assert response.status_code == status
+    assert text in response.text
+
+
+@pytest.mark.parametrize(
+    "params, status, text",
+    [
+        ({"area": "DM_XX"}, 404, "closest"),
+        ({}, 400, "area"),
+        ({"area": "DM_EN", "years": "twenty"}, 400, "years"),
+        ({"area": "DM_EN", "band": "medium"}, 400, "band"),
+        ({"area": ["DM_EN"] * 101}, 413, "most is 100"),
+    ],
+)
+def test_bad_downloads_get_a_4xx_naming_the_problem(client, params, status, text):
+    response = client.get("/download/gaps.csv", params=params)
     assert response.status_code == status
     assert text in response.text
 
@@ -73,20 +205,157 @@ def test_malformed_json_is_400_not_500(client):
     assert response.status_code == 400
 
 
-def test_health_endpoints(client):
-    assert client.get("/livez").status_code == 200
-    assert client.get("/readyz").status_code == 200
+def test_an_oversized_body_is_413_before_any_endpoint_reads_it(client):
+    body = json.dumps({"area": "DM_EN", "padding": "x" * 1_100_000}).encode()
+    assert client.post("/gaps", content=body, headers={"content-type": "application/json"}).status_code == 413
+
+    def chunks():  # no content-length: counted as it arrives
+        for _ in range(20):
+            yield b" " * 100_000
+
+    assert client.post("/gaps", content=chunks(), headers={"content-type": "application/json"}).status_code == 413
+
+
+# -- auth ----------------------------------------------------------------------------------------
+
+
+def test_no_key_is_401_and_says_how_to_send_one(anonymous):
+    response = anonymous.post("/gaps", json={"area": "DM_EN"})
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.json()["error"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert anonymous.get("/download/gaps.csv", params={"area": "DM_EN"}).status_code == 401
+
+
+def test_an_unknown_or_malformed_key_is_401(anonymous):
+    assert anonymous.post("/gaps", json={"area": "DM_EN"}, headers={"Authorization": "Bearer sk_guess"}).status_code == 401
+    assert anonymous.post("/gaps", json={"area": "DM_EN"}, headers={"Authorization": f"Basic {ENVIRONMENT_KEY}"}).status_code == 401
+
+
+def test_a_key_from_the_file_is_accepted_and_a_revoked_one_is_403(anonymous, keys_file):
+    _, valid, revoked = keys_file
+    assert anonymous.post("/gaps", json={"area": "DM_EN"}, headers={"Authorization": f"Bearer {valid}"}).status_code == 200
+    response = anonymous.post("/gaps", json={"area": "DM_EN"}, headers={"Authorization": f"Bearer {revoked}"})
+    assert response.status_code == 403 and "old-tool" in response.text and revoked not in response.text
+
+
+def test_revoking_a_key_takes_effect_without_a_restart(anonymous, keys_file):
+    path, _, _ = keys_file
+    key = create_key(path, "short-lived")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert anonymous.post("/areas", json={}, headers=headers).status_code == 200
+    revoke_key(path, "short-lived")
+    assert anonymous.post("/areas", json={}, headers=headers).status_code == 403
+
+
+def test_health_and_docs_stay_open(anonymous):
+    assert anonymous.get("/livez").status_code == 200
+    assert anonymous.get("/readyz").status_code == 200
+    spec = anonymous.get("/docs.json")
+    assert spec.status_code == 200
+    assert {"/forecast", "/gaps", "/priorities", "/areas", "/classifications", "/model", "/gaps/batch", "/forecast/batch"} <= set(spec.json()["paths"])
+
+
+def test_the_key_file_holds_hashes_not_keys(keys_file):
+    path, valid, revoked = keys_file
+    text = path.read_text()
+    assert valid not in text and revoked not in text
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+# -- observability -------------------------------------------------------------------------------
+
+
+def test_request_id_is_echoed_and_the_access_log_names_the_key_not_the_key(client, caplog):
+    logger = logging.getLogger("skillcast.access")
+    logger.addHandler(caplog.handler)
+    try:
+        response = client.post("/gaps", json={"area": "DM_EN", "years": [2030]}, headers={"X-Request-ID": "trace-123"})
+        generated = client.post("/areas", json={})
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert response.headers["x-request-id"] == "trace-123"
+    assert len(generated.headers["x-request-id"]) == 32  # a new id when the caller sends none
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "skillcast.access"]
+    mine = next(line for line in lines if line["request_id"] == "trace-123")
+    assert mine["path"] == "/gaps" and mine["status"] == 200 and mine["key"] == "env-1" and mine["ms"] > 0
+    assert ENVIRONMENT_KEY not in caplog.text
+
+
+def test_an_unsafe_request_id_is_replaced(client):
+    response = client.post("/areas", json={}, headers={"X-Request-ID": "bad id\twith spaces"})
+    assert response.headers["x-request-id"] != "bad id\twith spaces"
+
+
+# -- a real server ---------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_real_bentoml_serve_answers_over_loopback(bundle_dir):
+def test_real_bentoml_serve_answers_over_loopback(bundle_dir, keys_file):
+    path, valid, _ = keys_file
     port = free_port()
-    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir), "--project-dir", str(REPO)]
+    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir),
+               "--project-dir", str(REPO), "--api-keys-file", str(path)]
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {valid}"}
     with running_server(command, f"{base}/readyz", cwd=REPO):
-        response = httpx.post(f"{base}/gaps", json={"area": "DM_EN", "band": "high", "years": [2030]}, timeout=10)
+        response = httpx.post(f"{base}/gaps", json={"area": "DM_EN", "band": "high", "years": [2030]}, headers=headers, timeout=10)
         assert response.status_code == 200
-        assert response.json()["rows"][0]["year"] == 2030
-        assert httpx.post(f"{base}/gaps", json={"area": "nowhere"}, timeout=10).status_code == 404
+        assert response.json()["rows"][0]["year"] == 2030 and response.headers["x-request-id"]
+        assert httpx.post(f"{base}/gaps", json={"area": "nowhere"}, headers=headers, timeout=10).status_code == 404
+        assert httpx.post(f"{base}/gaps", json={"area": "DM_EN"}, timeout=10).status_code == 401
+        assert httpx.post(f"{base}/gaps/batch", json={"areas": ["DM_EN"] * 101}, headers=headers, timeout=10).status_code == 413
         metrics = httpx.get(f"{base}/metrics", timeout=10)
         assert metrics.status_code == 200 and "bentoml" in metrics.text
+        counted = [line for line in metrics.text.splitlines() if line.startswith("skillcast_requests_total{")]
+        assert any('endpoint="/gaps"' in line and 'status="200"' in line for line in counted), counted
+        assert any('endpoint="/gaps"' in line and 'status="401"' in line for line in counted), counted
+        assert any('endpoint="/gaps/batch"' in line and 'status="413"' in line for line in counted), counted
+
+
+def test_the_spreadsheet_download_has_every_sheet_for_the_area(client):
+    from openpyxl import load_workbook
+
+    response = client.get("/download/export.xlsx", params={"area": "DM_R1_01"})
+    assert response.status_code == 200 and "spreadsheetml" in response.headers["content-type"]
+    workbook = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert {"about", "forecasts", "gaps", "priorities", "backtest", "sources"} <= set(workbook.sheetnames)
+    gaps = pd.DataFrame(list(workbook["gaps"].values)[1:], columns=list(workbook["gaps"].values)[0])
+    assert set(gaps.iloc[:, 0]) == {"DM_R1_01"}
+    assert client.get("/download/export.xlsx", params={"area": "Atlantis"}).status_code == 404
+
+
+# -- fuzzing: no input makes the service answer 5xx ---------------------------------------------
+
+
+def test_fuzzed_requests_from_the_openapi_document_never_get_a_5xx(app, client):
+    """schemathesis generates requests (valid and invalid) for every operation in /docs.json
+    and sends them to the app in process; none may be answered with a 5xx.
+
+    Last in this module on purpose: schemathesis runs the app's lifespan for each call, and
+    BentoML forgets its service instance at each shutdown, which the download app needs. (The CSV
+    downloads are in the document too, so their query strings are fuzzed as well.)"""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+
+    schema = schemathesis.openapi.from_asgi("/docs.json", app)
+    failures, calls = [], []
+    infrastructure = {"/metrics", "/healthz", "/livez", "/readyz"}  # BentoML's own, no input; /metrics needs a real server
+    operations = [op for op in (result.ok() for result in schema.get_all_operations()) if op.path not in infrastructure]
+    assert len(operations) >= 11
+
+    def fuzz(operation):
+        @given(case=operation.as_strategy())
+        @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def send(case):
+            response = case.call(headers={"Authorization": f"Bearer {ENVIRONMENT_KEY}"})
+            calls.append(response.status_code)
+            if response.status_code >= 500:
+                failures.append(f"{operation.label}: {response.status_code} for body {case.body!r} query {case.query!r}")
+
+        send()
+
+    for operation in operations:
+        fuzz(operation)
+    assert len(calls) >= 8 * 10, "the fuzzer sent too few requests to mean anything"
+    assert not failures, "\n".join(failures[:10])

@@ -1,0 +1,236 @@
+// The /ui page: calls the same API as planning tools, with the key the user typed.
+// No libraries and no network beyond this service: charts are drawn as inline SVG.
+"use strict";
+
+const BANDS = ["low", "intermediate", "high"];
+const BAND_TITLES = { low: "Low (below level 2)", intermediate: "Intermediate (levels 2-3)", high: "High (level 4 and above)" };
+const COLOURS = { demand: "#1d4e89", supply: "#c0392b", gap: "#6c3483" };
+const state = { key: sessionStorage.getItem("skillcast-key") || "", area: null, synthetic: false };
+
+function $(id) { return document.getElementById(id); }
+
+function say(message, isError) {
+  const status = $("status");
+  status.textContent = message;
+  status.className = isError ? "error" : "";
+}
+
+async function call(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + state.key },
+    body: JSON.stringify(body || {}),
+  });
+  const text = await response.text();
+  let payload;
+  try { payload = JSON.parse(text); } catch (error) { payload = { error: text }; }
+  if (!response.ok) {
+    const detail = Array.isArray(payload) ? payload[0].error : payload.error;
+    throw new Error(response.status + ": " + (detail || response.statusText));
+  }
+  return payload;
+}
+
+async function download(path, filename) {
+  const response = await fetch(path, { headers: { "Authorization": "Bearer " + state.key } });
+  if (!response.ok) { say("download failed: " + response.status + " " + (await response.text()), true); return; }
+  const blob = await response.blob();
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// -- number formatting -------------------------------------------------------------------
+function people(value) {
+  const size = Math.abs(value);
+  if (size >= 1e6) return (value / 1e6).toFixed(2) + "m";
+  if (size >= 1e3) return (value / 1e3).toFixed(0) + "k";
+  return value.toFixed(0);
+}
+
+// -- charts ------------------------------------------------------------------------------
+const SVG = "http://www.w3.org/2000/svg";
+
+function element(name, attributes, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function niceTicks(low, high, count) {
+  const span = high - low || Math.abs(high) || 1;
+  const step0 = span / count;
+  const power = Math.pow(10, Math.floor(Math.log10(step0)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= step0);
+  const ticks = [];
+  for (let tick = Math.ceil(low / step) * step; tick <= high + step * 1e-9; tick += step) ticks.push(tick);
+  return ticks;
+}
+
+// series: [{label, colour, points: [{year, value, basis}], dashedAfter}], bands: [{colour, opacity, points: [{year, low, high}]}]
+function chart(title, yLabel, series, bands, options) {
+  const width = 340, height = 250, left = 58, right = 12, top = 44, bottom = 40;
+  const years = series.flatMap((s) => s.points.map((p) => p.year)).concat(bands.flatMap((b) => b.points.map((p) => p.year)));
+  const values = series.flatMap((s) => s.points.map((p) => p.value)).concat(bands.flatMap((b) => b.points.flatMap((p) => [p.low, p.high])));
+  if (options && options.zero) values.push(0);
+  const x0 = Math.min(...years), x1 = Math.max(...years);
+  const yTicks = niceTicks(Math.min(...values), Math.max(...values), 4);
+  const y0 = Math.min(yTicks[0], Math.min(...values)), y1 = Math.max(yTicks[yTicks.length - 1], Math.max(...values));
+  const x = (year) => left + (width - left - right) * (year - x0) / Math.max(1, x1 - x0);
+  const y = (value) => top + (height - top - bottom) * (1 - (value - y0) / Math.max(1e-9, y1 - y0));
+  const svg = element("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, preserveAspectRatio: "xMidYMid meet" });
+  svg.appendChild(element("text", { x: 8, y: 16, "font-size": 13, "font-weight": 600 }, title));
+  for (const tick of yTicks) {
+    svg.appendChild(element("line", { x1: left, x2: width - right, y1: y(tick), y2: y(tick), stroke: "#e5e5e5" }));
+    svg.appendChild(element("text", { x: left - 5, y: y(tick) + 4, "font-size": 10, "text-anchor": "end" }, people(tick)));
+  }
+  for (const tick of niceTicks(x0, x1, 4).filter((t) => Number.isInteger(t))) {
+    svg.appendChild(element("text", { x: x(tick), y: height - bottom + 14, "font-size": 10, "text-anchor": "middle" }, String(tick)));
+  }
+  svg.appendChild(element("text", { x: (left + width - right) / 2, y: height - 8, "font-size": 10, "text-anchor": "middle" }, "year"));
+  svg.appendChild(element("text", { x: 12, y: (top + height - bottom) / 2, "font-size": 10, "text-anchor": "middle",
+    transform: `rotate(-90 12 ${(top + height - bottom) / 2})` }, yLabel));
+  if (options && options.zero && y0 < 0 && y1 > 0) {
+    svg.appendChild(element("line", { x1: left, x2: width - right, y1: y(0), y2: y(0), stroke: "#555", "stroke-width": 1 }));
+  }
+  for (const band of bands) {
+    if (!band.points.length) continue;
+    const upper = band.points.map((p) => `${x(p.year)},${y(p.high)}`);
+    const lower = band.points.slice().reverse().map((p) => `${x(p.year)},${y(p.low)}`);
+    svg.appendChild(element("polygon", { points: upper.concat(lower).join(" "), fill: band.colour, "fill-opacity": band.opacity, stroke: "none" }));
+  }
+  if (options && options.lastObserved !== undefined) {
+    const lx = x(options.lastObserved);
+    svg.appendChild(element("line", { x1: lx, x2: lx, y1: top, y2: height - bottom, stroke: "#999", "stroke-dasharray": "2,3" }));
+  }
+  series.forEach((line, index) => {
+    const observed = line.points.filter((p) => p.basis === "observed");
+    const forecast = line.points.filter((p) => p.basis !== "observed");
+    if (observed.length && forecast.length) forecast.unshift(observed[observed.length - 1]);
+    for (const [points, dash] of [[observed, ""], [forecast, "5,3"]]) {
+      if (points.length < 2) continue;
+      svg.appendChild(element("polyline", { points: points.map((p) => `${x(p.year)},${y(p.value)}`).join(" "), fill: "none",
+        stroke: line.colour, "stroke-width": 2, "stroke-dasharray": dash }));
+    }
+    const legendX = 8 + index * 80;  // legend in its own row under the title, never over the data
+    svg.appendChild(element("line", { x1: legendX, x2: legendX + 16, y1: 30, y2: 30, stroke: line.colour, "stroke-width": 2 }));
+    svg.appendChild(element("text", { x: legendX + 20, y: 34, "font-size": 11 }, line.label));
+  });
+  const figure = document.createElement("figure");
+  figure.appendChild(svg);
+  return figure;
+}
+
+function drawSupplyDemand(rows, lastObserved) {
+  const container = $("supply-demand");
+  container.replaceChildren();
+  for (const band of BANDS) {
+    const own = rows.filter((r) => r.band === band).sort((a, b) => a.year - b.year);
+    if (!own.length) continue;
+    container.appendChild(chart(BAND_TITLES[band], "people", [
+      { label: "demand", colour: COLOURS.demand, points: own.map((r) => ({ year: r.year, value: r.demand, basis: r.basis })) },
+      { label: "supply", colour: COLOURS.supply, points: own.map((r) => ({ year: r.year, value: r.supply, basis: r.basis })) },
+    ], [], { lastObserved }));
+  }
+}
+
+function drawGaps(rows, lastObserved) {
+  const container = $("gap-chart");
+  container.replaceChildren();
+  for (const band of BANDS) {
+    const own = rows.filter((r) => r.band === band).sort((a, b) => a.year - b.year);
+    if (!own.length) continue;
+    const future = own.filter((r) => r.basis !== "observed");
+    container.appendChild(chart(BAND_TITLES[band], "gap (people)", [
+      { label: "gap", colour: COLOURS.gap, points: own.map((r) => ({ year: r.year, value: r.gap, basis: r.basis })) },
+    ], [
+      { colour: COLOURS.gap, opacity: 0.15, points: future.map((r) => ({ year: r.year, low: r.gap_lo_95, high: r.gap_hi_95 })) },
+      { colour: COLOURS.gap, opacity: 0.3, points: future.map((r) => ({ year: r.year, low: r.gap_lo_80, high: r.gap_hi_80 })) },
+    ], { lastObserved, zero: true }));
+  }
+}
+
+function drawPriorities(allRows) {
+  const body = $("priorities").querySelector("tbody");
+  body.replaceChildren();
+  const rows = allRows.filter((row) => row.score > 0);  // nothing to fill: not a priority
+  const dropped = allRows.length - rows.length;
+  $("no-priorities").hidden = rows.length > 0;
+  $("priorities").hidden = rows.length === 0;
+  $("zero-note").hidden = dropped === 0;
+  $("zero-note").textContent = `${dropped} occupation${dropped === 1 ? "" : "s"} with no jobs to fill at RQF 2-5 not shown (see the spreadsheet).`;
+  for (const row of rows) {
+    const tr = document.createElement("tr");
+    const cells = [
+      [String(row.rank), "number"],
+      [`${row.occupation} ${row.title}`, ""],
+      [people(Math.max(0, row.growth + row.replacement)), "number"],
+      [people(row.score), "number"],
+      [row.explanation, ""],
+    ];
+    for (const [text, kind] of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (kind) td.className = kind;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+// -- flow --------------------------------------------------------------------------------
+async function showArea(code) {
+  state.area = code;
+  say("loading " + code + " ...");
+  try {
+    const gaps = await call("/gaps", { area: code });
+    let priorities = { rows: [] };
+    try { priorities = await call("/priorities", { area: code, top: 10 }); } catch (error) { if (!error.message.startsWith("400")) throw error; }
+    const observedYears = gaps.rows.filter((r) => r.basis === "observed").map((r) => r.year);
+    const lastObserved = observedYears.length ? Math.max(...observedYears) : undefined;
+    $("area-title").textContent = `${gaps.area_name} (${gaps.area})`;
+    $("synthetic-note").hidden = !gaps.synthetic;
+    drawSupplyDemand(gaps.rows, lastObserved);
+    drawGaps(gaps.rows, lastObserved);
+    drawPriorities(priorities.rows);
+    $("results").hidden = false;
+    say(`Showing ${gaps.area_name}.`);
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+async function connect(event) {
+  if (event) event.preventDefault();
+  state.key = $("api-key").value.trim() || state.key;
+  try {
+    const [areas, model] = await Promise.all([call("/areas", {}), call("/model", {})]);
+    sessionStorage.setItem("skillcast-key", state.key);
+    const select = $("area");
+    select.replaceChildren();
+    for (const area of areas.areas.filter((a) => a.gaps)) {
+      const option = document.createElement("option");
+      option.value = area.code;
+      option.textContent = `${area.name} (${area.code}, ${area.type})`;
+      select.appendChild(option);
+    }
+    $("model-line").textContent = `model ${model.model}` + (model.model_version ? ` version ${model.model_version}` : "") +
+      `, trained ${(model.trained_at || "?").slice(0, 10)}, data to ${model.last_observed_year}`;
+    $("picker").hidden = false;
+    say(`connected: ${select.options.length} areas with gaps`);
+    if (select.options.length) await showArea(select.value);
+  } catch (error) {
+    say(error.message.startsWith("401") || error.message.startsWith("403") ? "key refused - " + error.message : error.message, true);
+  }
+}
+
+$("key-form").addEventListener("submit", connect);
+$("area").addEventListener("change", (event) => showArea(event.target.value));
+$("download-xlsx").addEventListener("click", () => download(`/download/export.xlsx?area=${encodeURIComponent(state.area)}`, `skillcast-${state.area}.xlsx`));
+$("download-csv").addEventListener("click", () => download(`/download/gaps.csv?area=${encodeURIComponent(state.area)}`, `skillcast-gaps-${state.area}.csv`));
+if (state.key) { $("api-key").value = state.key; connect(); }

@@ -1,0 +1,98 @@
+"""The /ui page in a real headless Chromium (Debian's, driven by Playwright) against a real
+`skillcast serve` on 127.0.0.1: the page a user sees, not just the HTML it is made of."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import free_port, running_server
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / ".skillcast" / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing under CI=true: .ci/run installs Debian's chromium for this test")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def served(bundle_dir, tmp_path_factory):
+    from skillcast.api_keys import create_key
+
+    keys_file = tmp_path_factory.mktemp("ui-keys") / "keys.json"
+    key = create_key(keys_file, "browser-test")
+    port = free_port()
+    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir),
+               "--project-dir", str(REPO), "--api-keys-file", str(keys_file)]
+    base = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{base}/readyz", cwd=REPO):
+        yield base, key
+
+
+@pytest.mark.slow
+def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreadsheet(browser, served, demo_result, tmp_path):
+    base, key = served
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    failed_requests = []
+    page.on("requestfailed", lambda request: failed_requests.append(request.url))
+    page.goto(f"{base}/ui/")
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("#priorities tbody tr", timeout=30_000)
+    page.select_option("#area", "DM_R1_01")
+    page.wait_for_function("document.querySelector('#area-title').textContent.includes('DM_R1_01')", timeout=30_000)
+    page.wait_for_selector("#priorities tbody tr")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "ui-DM_R1_01.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+
+    assert "Ashvale" in page.text_content("#area-title")
+    assert page.is_visible("#synthetic-note")
+    assert page.locator("#supply-demand svg").count() == 3 and page.locator("#gap-chart svg").count() == 3
+    assert page.locator("#gap-chart polygon").count() == 6  # an 80% and a 95% band per chart
+    ranked = demo_result.bundle.priorities.query("area == 'DM_R1_01'").sort_values("rank")
+    first_row = page.locator("#priorities tbody tr").first.text_content()
+    assert ranked.iloc[0]["title"] in first_row
+    shown = ranked.head(10).query("score > 0")  # the page leaves out occupations with nothing to fill, and says so
+    assert page.locator("#priorities tbody tr").count() == len(shown)
+    if len(shown) < min(10, len(ranked)):
+        assert "not shown" in page.text_content("#zero-note")
+
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    workbook_path = tmp_path / "download.xlsx"
+    download_info.value.save_as(workbook_path)
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(workbook_path, read_only=True)
+    assert "gaps" in workbook.sheetnames and "priorities" in workbook.sheetnames
+    assert not failed_requests, failed_requests
+
+
+@pytest.mark.slow
+def test_the_page_says_when_the_key_is_refused(browser, served):
+    base, _ = served
+    page = browser.new_page()
+    page.goto(f"{base}/ui/")
+    page.fill("#api-key", "sk_wrong")
+    page.click("#key-form button")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('refused')", timeout=20_000)
+    assert "401" in page.text_content("#status")
+    assert page.is_hidden("#results")
