@@ -1,0 +1,134 @@
+"""`skillcast export`: the workbook's sheets, headers, frozen rows, numbers, atomic writes; and the frames API a service uses."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from skillcast.cli import app
+
+runner = CliRunner()
+SHEETS = ["about", "forecasts", "gaps", "priorities", "backtest", "sources"]
+
+
+def headers(sheet) -> list[str]:
+    return [cell.value for cell in sheet[1]]
+
+
+def rows(sheet) -> pd.DataFrame:
+    values = list(sheet.values)
+    return pd.DataFrame(values[1:], columns=values[0])
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export-demo")
+    out, gaps = folder / "all.xlsx", folder / "gaps.csv"
+    result = runner.invoke(app, ["export", "--demo", "--area", "all", "--draws", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    made = runner.invoke(app, ["gaps", "--demo", "--area", "DM_R1_01", "--draws", "200", "--out", str(gaps)])
+    assert made.exit_code == 0, made.output
+    return out, pd.read_csv(gaps)
+
+
+def test_every_table_is_a_sheet_with_a_bold_frozen_header_and_units(demo_export):
+    out, _ = demo_export
+    book = load_workbook(out)
+    assert book.sheetnames == SHEETS
+    for name in SHEETS:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name
+        assert sheet["A1"].font.b, name
+        assert sheet.max_row > 1, name
+    gaps = headers(book["gaps"])
+    for title in ("area code", "area name", "qualification band", "year", "demand (jobs)", "supply (people 16-64)",
+                  "gap (people; + = shortage)", "gap 80% range: low (people)", "gap 95% range: high (people)"):
+        assert title in gaps, title
+    assert gaps[:2] == ["area code", "area name"]
+    assert "value (jobs for demand, people for supply)" in headers(book["forecasts"])
+    assert "MASE (lower is better)" in headers(book["backtest"]) and "score (jobs)" in headers(book["priorities"])
+    assert book["gaps"].column_dimensions["F"].width > 8
+    about = dict(rows(book["about"]).itertuples(index=False, name=None))
+    assert "SYNTHETIC" in about["WARNING"] and "positive gap is a shortage" in about["sign"]
+
+
+def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
+    out, expected = demo_export
+    book = load_workbook(out)
+    gaps = rows(book["gaps"])
+    from skillcast.cli_gaps import load_inputs
+
+    assert set(gaps["area code"]) == set(load_inputs(None, demo=True).areas)
+    mine = gaps.loc[gaps["area code"] == "DM_R1_01"].set_index(["qualification band", "year"])
+    truth = expected.set_index(["band", "year"])
+    assert len(mine) == len(truth)
+    for column, title in (("gap", "gap (people; + = shortage)"), ("gap_lo_80", "gap 80% range: low (people)"), ("supply", "supply (people 16-64)")):
+        for key, value in truth[column].items():
+            cell = mine.loc[key, title]
+            assert isinstance(cell, float | int) and cell == pytest.approx(value, rel=1e-12), (key, column)
+    sheet = book["gaps"]
+    assert sheet.cell(row=2, column=headers(sheet).index("demand (jobs)") + 1).number_format == "#,##0"
+    backtest = rows(book["backtest"])
+    assert {"naive"} < set(backtest["model"]) and (backtest["forecast windows (series x origins)"] > 0).all()
+    assert set(backtest["area code"]) == set(gaps["area code"])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["export", "--demo", "--area", "DM_R1_1", "--out", "x.xlsx"], "closest: DM_R1_01"),
+        (["export", "--demo", "--area", "all", "--out", "x.csv"], "should end in .xlsx"),
+        (["export", "--demo", "--data", "store", "--out", "x.xlsx"], "--demo and --data"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("error:") and message in lines[-1] and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
+    from skillcast.export import write_workbook
+
+    out = tmp_path / "book.xlsx"
+    out.write_bytes(b"previous")
+
+    class HalfWritten:
+        def save(self, filename):
+            with open(filename, "wb") as handle:
+                handle.write(b"PK\x03\x04 half a workbook")
+            raise OSError("disk full")
+
+    monkeypatch.setattr("skillcast.export.build_workbook", lambda sheets, about=(): HalfWritten())
+    with pytest.raises(OSError):
+        write_workbook(out, {"gaps": pd.DataFrame({"gap": [1.0]})})
+    assert out.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+def test_a_service_can_build_the_workbook_from_a_bundles_frames(demo_result):
+    """What /ui will do: a bundle's frames in, the spreadsheet bytes out (no store, no CLI)."""
+    from skillcast.export import workbook_bytes
+    from skillcast.report import about_rows, bundle_frames, export_frames, from_bundle
+
+    bundle = demo_result.bundle
+    names = {code: bundle.geography.name(code) for code in bundle.gaps["area"].unique()}
+    sheets = bundle_frames(bundle.forecasts, bundle.gaps, names, priorities=bundle.priorities, metadata=bundle.metadata, areas=["DM_R2_03"])
+    book = load_workbook(io.BytesIO(workbook_bytes(sheets, about_rows(True, ["DM_R2_03"], "m", "now", []))))
+    assert book.sheetnames == SHEETS
+    gaps = rows(book["gaps"])
+    assert set(gaps["area code"]) == {"DM_R2_03"} and "year" in headers(book["forecasts"])
+    expected = bundle.gaps.loc[bundle.gaps["area"] == "DM_R2_03", "gap"].sum()
+    assert gaps["gap (people; + = shortage)"].sum() == pytest.approx(expected)
+
+    report = from_bundle("DM_R2_03", bundle.forecasts, bundle.gaps, name=names["DM_R2_03"], priorities=bundle.priorities,
+                         metadata=bundle.metadata)
+    one = load_workbook(io.BytesIO(workbook_bytes(export_frames(report))))
+    forecasts = rows(one["forecasts"])
+    assert set(forecasts["side"]) == {"demand (jobs)", "supply (people)"} and forecasts["area name"].eq(names["DM_R2_03"]).all()
