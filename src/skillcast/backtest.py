@@ -7,14 +7,13 @@ compared with what was observed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
+from skillcast.fanout import Engine, ForecastRequest, LocalEngine
 from skillcast.forecasters import Forecaster
 from skillcast.matrix import SeriesMatrix
 from skillcast.schema import SERIES_KEY, observations
@@ -56,29 +55,35 @@ def rolling_origin(
     horizon: int,
     production: str,
     on_start: Callable[[str, int], None] | None = None,
+    engine: Engine | None = None,
 ) -> BacktestResult:
-    """Backtest every model at every cutoff; ``production``'s rows are repeated as ``skillcast``."""
+    """Backtest every model at every cutoff; ``production``'s rows are repeated as ``skillcast``.
+
+    The fits run on ``engine`` (default: this process, ``fanout.LocalEngine``); a cluster
+    engine gives the same forecasts, and ``seconds`` are then its tasks' compute time.
+    """
     if production not in models:
         raise ValueError(f"production model {production!r} is not among the backtested models {sorted(models)}")
     observed = observations(panel)
     actuals = observed[SERIES_KEY + ["period", "value"]]
     full = SeriesMatrix.from_panel(observed)
-    forecasts, scales, seconds = [], [], {name: 0.0 for name in models}
+    cutoffs = list(cutoffs)
+    scales, seconds = [], {name: 0.0 for name in models}
     for cutoff in cutoffs:
-        history = observed.loc[observed["period"] <= cutoff]
-        if history.empty:
+        if not (observed["period"] <= cutoff).any():
             raise ValueError(f"cutoff {cutoff} is before the first observed year {int(observed['period'].min())}")
         scales.append(_mase_scales(full.truncate(cutoff)[0], cutoff))
-        for name, model in models.items():
-            if on_start:
-                on_start(name, cutoff)
-            started = time.perf_counter()
-            predicted = clone(model).fit(history).predict(horizon)
-            seconds[name] += time.perf_counter() - started
-            predicted = predicted.merge(actuals, on=SERIES_KEY + ["period"], how="inner")
-            predicted["cutoff"] = cutoff
-            predicted["model"] = name
-            forecasts.append(predicted)
+    requests = [ForecastRequest(name, model, horizon, cutoff) for cutoff in cutoffs for name, model in models.items()]
+    answers = (engine or LocalEngine()).forecast(
+        panel, requests, on_start=(lambda request: on_start(request.name, request.cutoff)) if on_start else None
+    )
+    forecasts = []
+    for request, answer in zip(requests, answers):
+        seconds[request.name] += answer.seconds
+        predicted = answer.frame.merge(actuals, on=SERIES_KEY + ["period"], how="inner")
+        predicted["cutoff"] = request.cutoff
+        predicted["model"] = request.name
+        forecasts.append(predicted)
     table = pd.concat(forecasts, ignore_index=True)
     production_rows = table.loc[table["model"] == production].assign(model=PRODUCTION_NAME)
     table = pd.concat([table, production_rows], ignore_index=True)[EXPORT_COLUMNS]

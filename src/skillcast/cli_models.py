@@ -18,8 +18,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from skillcast.cli_engine import (
+    ClusterLines, EngineOption, SchedulerOption, check_engine, engine_settings, one_line_cluster_failures,
+)
 from skillcast.config import Config
 from skillcast.console import clear_errors, console, errors, stages
+from skillcast.fanout import open_engine
 
 EXIT_FAILED, EXIT_LOCKED = 1, 3
 
@@ -81,16 +85,20 @@ def retrain(
     config_file: ConfigOption = Path("training/quarterly.toml"),
     data: Annotated[Path | None, typer.Option(help="data folder laid out like ../shared/data (default SKILLCAST_DATA_DIR)")] = None,
     tracking_uri: TrackingOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """The quarterly job: ingest, validate, backtest, fit, register, compare, promote if the gate passes."""
     from skillcast.retrain import RETRAIN_STAGES, RetrainJob, render_report, run_retrain
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # its INFO lines would break the progress display
-    with clear_errors(), _one_line_failures(), _stopped_cleanly():
-        base = Config.from_env(tracking_uri=tracking_uri)
+    with clear_errors(), _one_line_failures(), _stopped_cleanly(), one_line_cluster_failures():
+        base = Config.from_env(tracking_uri=tracking_uri, **engine_settings(engine, scheduler))
+        check_engine(base)
         job = RetrainJob.load(config_file, base)
         with ExitStack() as stack:
-            outcome = run_retrain(job, data or base.data_dir, progress=_lazy_stages(stack, RETRAIN_STAGES))
+            cluster = stack.enter_context(open_engine(job.config, progress=ClusterLines()))  # starts nothing until needed
+            outcome = run_retrain(job, data or base.data_dir, progress=_lazy_stages(stack, RETRAIN_STAGES), engine=cluster)
     console.print(render_report(outcome, job), highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(outcome.exit_code)
 
@@ -100,19 +108,23 @@ def train(
     data: Annotated[Path | None, typer.Option(help="store folder from `skillcast ingest` (default .skillcast/data)")] = None,
     tracking_uri: TrackingOption = None,
     promote: Annotated[bool, typer.Option(help="make the new version champion at once (no gate)")] = False,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Backtest, fit and register the production model on an ingested store (version becomes challenger)."""
     from skillcast.retrain import TRAIN_STAGES, RetrainJob, run_train
     from skillcast.store import Store
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    with clear_errors(), _one_line_failures(), _stopped_cleanly():
-        base = Config.from_env(tracking_uri=tracking_uri)
+    with clear_errors(), _one_line_failures(), _stopped_cleanly(), one_line_cluster_failures():
+        base = Config.from_env(tracking_uri=tracking_uri, **engine_settings(engine, scheduler))
+        check_engine(base)
         job = RetrainJob.load(config_file, base) if config_file else RetrainJob(config=base)
         store = Store(data or base.home / "data")
         store.manifest()  # no store: one line, before anything starts
         with ExitStack() as stack:
-            trained = run_train(job, store, promote=promote, progress=_lazy_stages(stack, TRAIN_STAGES))
+            cluster = stack.enter_context(open_engine(job.config, progress=ClusterLines()))  # starts nothing until needed
+            trained = run_train(job, store, promote=promote, progress=_lazy_stages(stack, TRAIN_STAGES), engine=cluster)
     console.print(_metrics_table(trained.metrics, job.config.production_model))
     role = f"champion (was {trained.champion_before or 'none'})" if trained.promoted else "challenger"
     console.print(f"registered version {trained.version} of {job.config.registered_model} as {role}; "

@@ -1,17 +1,37 @@
-"""The one place where work per series or per group of series is spread over workers.
+"""Where the engine's work runs: this process, or a Dask cluster (issue #9).
 
-Today that is joblib on this machine's cores; a cluster engine (Dask, #9) plugs in here
-and nowhere else. Models that work on all series at once (vectorised numpy, the global
-LightGBM) do not need it; per-group steps such as reconciliation go through it.
+Two levels, both here:
+
+* ``fan_out`` spreads small per-item work (one ETS fit per series, one reconciliation
+  system per area) over this machine's cores with joblib. It stays inside a process.
+* An ``Engine`` runs whole forecasts: "fit this model on the observations up to this
+  cutoff and forecast ``horizon`` years". ``LocalEngine`` does it here, exactly as the
+  forecasters' own ``fit``/``predict``; ``skillcast.dask_engine.DaskEngine`` splits the
+  panel into area partitions and runs them on a cluster with the same answers
+  (``skillcast.partitioned`` says why they are the same).
+
+``open_engine(config)`` picks one from ``Config.engine``. Nothing here imports Dask: the
+package works without the optional ``skillcast[dask]`` extra until a run asks for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from skillcast.config import Config
+    from skillcast.forecasters import Forecaster
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+DASK_EXTRA_HINT = "pip install 'skillcast[dask]'"
 
 
 def fan_out(function: Callable[[Item], Result], items: Sequence[Item], n_jobs: int = 1) -> list[Result]:
@@ -21,3 +41,125 @@ def fan_out(function: Callable[[Item], Result], items: Sequence[Item], n_jobs: i
     from joblib import Parallel, delayed
 
     return list(Parallel(n_jobs=n_jobs)(delayed(function)(item) for item in items))
+
+
+class EngineUnavailable(ValueError):
+    """The configured engine cannot run here (the Dask extra is not installed): bad setup, exit 2."""
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not finish a run (a task failed after its retries, workers died,
+    the scheduler went away). Nothing the run was about to write has been written."""
+
+
+@dataclass(frozen=True)
+class ForecastRequest:
+    """Fit ``model`` (unfitted) on the observations up to ``cutoff`` (None: all of them)
+    and forecast the ``horizon`` years after the last one; ``name`` labels it in reports."""
+
+    name: str
+    model: Forecaster
+    horizon: int
+    cutoff: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.cutoff is None else f"{self.name} @ {self.cutoff}"
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A request's answer: the forecaster's ``predict`` frame and the compute seconds it
+    took (wall time here; the sum of its tasks' time on a cluster)."""
+
+    frame: pd.DataFrame
+    seconds: float
+
+
+class ClusterProgress(Protocol):
+    """What a cluster reports as it works, for the command line to show."""
+
+    def connected(self, description: str) -> None: ...
+
+    def task_done(self, done: int, total: int, label: str) -> None: ...
+
+
+class Engine(Protocol):
+    name: str
+
+    def forecast(self, panel: pd.DataFrame, requests: Sequence[ForecastRequest],
+                 on_start: Callable[[ForecastRequest], None] | None = None) -> list[Forecast]:
+        """One ``Forecast`` per request, in order; ``panel`` is in the data contract."""
+        ...
+
+    def fit_forecast(self, panel: pd.DataFrame, model: Forecaster, horizon: int) -> tuple[Forecaster, pd.DataFrame]:
+        """Fit ``model`` on all of ``panel`` and forecast: (the estimator to register, forecasts)."""
+        ...
+
+
+class LocalEngine:
+    """Everything in this process: ``clone(model).fit(history).predict(horizon)``."""
+
+    name = "local"
+
+    def forecast(self, panel: pd.DataFrame, requests: Sequence[ForecastRequest],
+                 on_start: Callable[[ForecastRequest], None] | None = None) -> list[Forecast]:
+        from sklearn.base import clone
+
+        answers = []
+        for request in requests:
+            history = panel if request.cutoff is None else panel.loc[panel["period"] <= request.cutoff]
+            if on_start:
+                on_start(request)
+            started = time.perf_counter()
+            frame = clone(request.model).fit(history).predict(request.horizon)
+            answers.append(Forecast(frame=frame, seconds=time.perf_counter() - started))
+        return answers
+
+    def fit_forecast(self, panel: pd.DataFrame, model: Forecaster, horizon: int) -> tuple[Forecaster, pd.DataFrame]:
+        fitted = model.fit(panel)
+        return fitted, fitted.predict(horizon)
+
+    def close(self) -> None:
+        pass
+
+
+def require_dask() -> None:
+    """Fail in one line, before anything starts, when the Dask extra is missing."""
+    from importlib import import_module
+
+    try:
+        for module in ("dask", "distributed"):
+            import_module(module)
+    except ImportError:
+        raise EngineUnavailable(f"engine 'dask' needs the optional Dask extra, which is not installed: {DASK_EXTRA_HINT}") from None
+
+
+@contextmanager
+def open_engine(config: Config, progress: ClusterProgress | None = None) -> Iterator[Engine]:
+    """The engine ``config.engine`` names, closed (cluster, client, run folder) on exit.
+
+    For ``dask`` nothing is started until the first forecast: a run that stops early (bad
+    input, the job lock, nothing new to train on) never starts or contacts a cluster.
+    """
+    if config.engine == "local":
+        yield LocalEngine()
+        return
+    require_dask()
+    from skillcast.dask_engine import DaskEngine
+
+    engine = DaskEngine.from_config(config, progress=progress)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@contextmanager
+def engine_or_config(engine: Engine | None, config: Config) -> Iterator[Engine]:
+    """``engine`` when the caller opened one (the CLI, to show progress), else one opened from ``config``."""
+    if engine is not None:
+        yield engine
+        return
+    with open_engine(config) as opened:
+        yield opened

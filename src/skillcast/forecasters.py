@@ -13,6 +13,7 @@ past mistakes, not as its assumptions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -57,33 +58,54 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"horizon must be at least 1 year, got {horizon}")
         matrix = self.matrix_
         point = np.maximum(self._predict_point(matrix, horizon), 0.0)
-        scales = matrix.scales()[:, None]
-        columns = {"forecast": point}
-        for level in self.levels:
-            lower, upper = self.interval_quantiles_.at(level, horizon)
-            columns[f"lo_{level}"] = np.maximum(point + lower[None, :] * scales, 0.0)
-            columns[f"hi_{level}"] = np.maximum(point + upper[None, :] * scales, columns[f"lo_{level}"])
+        columns = interval_columns(point, matrix.scales(), self.interval_quantiles_, self.levels, horizon)
         periods = np.arange(matrix.last_period + 1, matrix.last_period + horizon + 1)
         return matrix.to_long(periods, columns)
 
     def _calibrate(self, matrix: SeriesMatrix) -> IntervalQuantiles:
-        """Replay this model from earlier cutoffs inside the training data; keep scaled errors."""
+        """Replay this model from earlier cutoffs inside the training data; pool the scaled errors."""
+        pooled = [np.concatenate([errors for _, errors in step]) if step else np.array([]) for step in self._replay_errors(matrix)]
+        return quantiles_from_errors(pooled, tuple(self.levels))
+
+    def _replay_errors(
+        self, matrix: SeriesMatrix, replica: Callable[[int], Forecaster] | None = None
+    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per horizon step, each calibration window's (rows of ``matrix``, scaled errors).
+
+        The rows are kept so that an area partition of the panel (``skillcast.partitioned``)
+        can hand in the errors of its own series only; pooled over partitions they are
+        exactly the errors of the whole panel. ``replica(back)`` is the unfitted model to
+        replay ``back`` years before the end (default: a clone of this one); the cluster
+        engine passes models whose global parts were trained on every partition.
+        """
         windows = min(self.calibration_windows, len(matrix.periods) - 2)
-        errors: list[list[np.ndarray]] = [[] for _ in range(max(windows, 0))]
+        errors: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(max(windows, 0))]
         for back in range(windows, 0, -1):
             cutoff = matrix.last_period - back
             history, rows = matrix.truncate(cutoff)
             if len(history.periods) < 2 or len(rows) == 0:
                 continue
-            replay = clone(self)
+            replay = replica(back) if replica is not None else clone(self)
             replay._fit_point(history)
             point = np.maximum(replay._predict_point(history, back), 0.0)
             actual = matrix.values[rows][:, len(history.periods) : len(history.periods) + back]
             scaled = (actual - point) / history.scales()[:, None]
             for step in range(back):
-                errors[step].append(scaled[:, step])
-        pooled = [np.concatenate(step) if step else np.array([]) for step in errors]
-        return quantiles_from_errors(pooled, tuple(self.levels))
+                errors[step].append((rows, scaled[:, step]))
+        return errors
+
+
+def interval_columns(
+    point: np.ndarray, scales: np.ndarray, quantiles: IntervalQuantiles, levels: tuple[int, ...], horizon: int
+) -> dict[str, np.ndarray]:
+    """``forecast`` and ``lo_L``/``hi_L`` matrices (series x horizon) from points, each series'
+    scale and the calibrated quantiles: one function, so every engine computes them alike."""
+    columns = {"forecast": point}
+    for level in levels:
+        lower, upper = quantiles.at(level, horizon)
+        columns[f"lo_{level}"] = np.maximum(point + lower[None, :] * scales[:, None], 0.0)
+        columns[f"hi_{level}"] = np.maximum(point + upper[None, :] * scales[:, None], columns[f"lo_{level}"])
+    return columns
 
 
 def _last_index(matrix: SeriesMatrix) -> np.ndarray:

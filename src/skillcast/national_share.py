@@ -54,14 +54,20 @@ def _theta_paths(logs: np.ndarray, horizon: int, trend_weight: float) -> np.ndar
     return logs[:, -1][:, None] + trend_weight * slope[:, None] * np.arange(1, horizon + 1)[None, :]
 
 
+def national_areas(keys: pd.DataFrame, values: np.ndarray, national_area: str | None) -> dict[str, str]:
+    """The national area of each measure: ``national_area``, or the area with the largest
+    total (classification ``all``) in the last year; a tie goes to the last area code, so
+    any subset of the series that holds the winner picks the same one (area partitions)."""
+    if national_area is not None:
+        return {measure: national_area for measure in keys["measure"].unique()}
+    last = _forward_fill(values)[:, -1]
+    totals = keys.assign(size=last).loc[keys["classification"] == "all"]
+    return totals.sort_values(["size", "area"], kind="stable").groupby("measure")["area"].last().to_dict()
+
+
 def national_rows(keys: pd.DataFrame, values: np.ndarray, national_area: str | None) -> np.ndarray:
     """For each series, the row of its national counterpart (its own row if there is none)."""
-    if national_area is None:
-        last = _forward_fill(values)[:, -1]
-        totals = keys.assign(size=last).loc[keys["classification"] == "all"]
-        national_of_measure = totals.sort_values("size").groupby("measure")["area"].last().to_dict()
-    else:
-        national_of_measure = {measure: national_area for measure in keys["measure"].unique()}
+    national_of_measure = national_areas(keys, values, national_area)
     is_national = keys["area"].to_numpy() == keys["measure"].map(national_of_measure).to_numpy()
     category = list(zip(keys["measure"], keys["classification"], keys["code"]))
     row_of = {category[row]: row for row in np.flatnonzero(is_national)}
@@ -85,6 +91,21 @@ class NationalShareForecaster(Forecaster):
         self.trend_weight = trend_weight
         self.share_window = share_window
         self.min_trend_years = min_trend_years
+
+    def partition_context(self, totals: SeriesMatrix | None) -> set[str]:
+        """Areas whose series every area partition needs (``skillcast.partitioned``): the
+        national area at any year the model may be fitted to, found from the areas'
+        totals (``totals``: the ``all`` series; None: there are none) as ``_fit_point`` does."""
+        if self.national_area is not None:
+            return {self.national_area}
+        if totals is None:
+            return set()
+        areas: set[str] = set()
+        for period in totals.periods:
+            history, _ = totals.truncate(int(period))
+            if len(history.keys):
+                areas.update(national_areas(history.keys, history.values, None).values())
+        return areas
 
     def _fit_point(self, matrix: SeriesMatrix) -> None:
         self.national_ = national_rows(matrix.keys, matrix.values, self.national_area)
