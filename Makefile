@@ -13,7 +13,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes.
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

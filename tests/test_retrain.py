@@ -170,7 +170,7 @@ SERVE_ONCE = """
 import json, sys
 from starlette.testclient import TestClient
 from serving.service import VERSION_HEADER, SkillcastService
-with TestClient(app=SkillcastService.to_asgi()) as client:
+with TestClient(app=SkillcastService.to_asgi(), headers={"Authorization": "Bearer retrain-test-key"}) as client:
     response = client.post("/forecast", json={"area": "EN", "classification": "rqf", "code": "rqf6", "years": [2020, 2035]})
 print(json.dumps({"status": response.status_code, "header": response.headers.get(VERSION_HEADER), "body": response.json()}))
 """
@@ -178,7 +178,8 @@ print(json.dumps({"status": response.status_code, "header": response.headers.get
 
 def test_the_service_serves_the_champion_and_says_which_version(story, home):
     # In its own process: a second BentoML app in one process clashes over Prometheus metrics.
-    environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_MODEL_URI": "models:/skillcast@champion"}
+    environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_MODEL_URI": "models:/skillcast@champion",
+                   "SKILLCAST_API_KEYS": "retrain-test-key"}
     environment.pop("MLFLOW_TRACKING_URI", None)
     done = subprocess.run([sys.executable, "-c", SERVE_ONCE], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -319,13 +320,13 @@ def test_train_registers_a_challenger_or_with_promote_a_champion(data_dir, jobs,
 @pytest.mark.slow
 def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
     port = free_port()
-    environment = {**os.environ, "SKILLCAST_HOME": str(home)}
+    environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_API_KEYS": "retrain-test-key"}
     environment.pop("MLFLOW_TRACKING_URI", None)
     command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--model-uri", "models:/skillcast@champion",
                "--project-dir", str(REPO)]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO, env=environment):
-        response = httpx.post(f"{base}/forecast", json={"area": "EN", "years": [2035]}, timeout=10)
+        response = httpx.post(f"{base}/forecast", json={"area": "EN", "years": [2035]}, headers={"Authorization": "Bearer retrain-test-key"}, timeout=10)
         assert response.status_code == 200, response.text
         assert response.json()["model_version"] == "3" and response.headers["x-skillcast-model-version"] == "3"
 
@@ -373,3 +374,9 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
     with capsys.disabled():
         print(f"served gaps: {len(served.gaps):,} rows; GM LSIP high 2030: {gm.iloc[0].to_dict() if len(gm) else None}")
     assert not served.gaps.empty and len(gm) == 1 and gm.at[0, "gap"] == pytest.approx(gm.at[0, "demand"] - gm.at[0, "supply"]) and gm.at[0, "gap_lo_80"] <= gm.at[0, "gap"] <= gm.at[0, "gap_hi_80"]
+    # /gaps takes the SI2035 id too (the issue's {"area": "GM_LSIP"}), answered under the ONS code
+    assert served.area_code("GM_LSIP", "gaps") == "E69000014"
+    assert served.gap_rows("GM_LSIP", "high", [2030]).drop(columns="area").equals(gm.drop(columns="area"))
+    # and the champion carries apprenticeship priorities for the same areas
+    priorities = served.priority_rows("GM_LSIP")
+    assert len(priorities) > 5 and list(priorities["rank"]) == list(range(1, len(priorities) + 1)) and priorities["explanation"].str.len().min() > 0

@@ -19,7 +19,10 @@ from rich.table import Table
 
 from skillcast.cli_fetch import fetch_app
 from skillcast.cli_gaps import gaps, priorities
+from skillcast.cli_report import demo_report, export, report
 from skillcast.cli_models import models_app, retrain, train
+from skillcast.cli_engine import EngineOption, SchedulerOption
+from skillcast.cli_keys import keys_app
 from skillcast.config import Config
 from skillcast.console import clear_errors, console, stages
 from skillcast.ingest import plan_folder as _plan_folder  # moved to skillcast.ingest; name kept for callers
@@ -65,13 +68,15 @@ def demo(
     with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.demo, calibrated to national facts; not official statistics.")
-        stage_names = ["generate demo data", *STAGES, "write outputs"] + (["track in MLflow"] if track else [])
+        stage_names = ["generate demo data", *STAGES, "write outputs", "write report"] + (["track in MLflow"] if track else [])
         with stages(stage_names) as stage:
             stage("generate demo data")
             panel, geography = demo_panel(seed=config.seed)
             result = run_pipeline(panel, geography, config, progress=stage)
             stage("write outputs")
             _write_outputs(out, result, SYNTHETIC_SOURCE)
+            stage("write report")
+            report_path = demo_report(result, out)
             tracked = None
             if track:
                 stage("track in MLflow")
@@ -82,6 +87,7 @@ def demo(
         console.print(_metrics_table(result.metrics))
         console.print(_summary_table(result, "Skills gap, Demoland (SYNTHETIC): demand - supply, positive = shortage"))
         console.print(f"tables: {out}/  (forecasts.csv, gaps.csv, backtest.csv, metrics.csv)")
+        console.print(f"report: {report_path}  (open it in a browser; SYNTHETIC)", highlight=False)
         if tracked:
             console.print(f"MLflow run {tracked.run_id}, registered as {tracked.model_uri} ({config.resolved_tracking_uri()})")
         console.print(f"serve it: [bold]make serve[/]  or  [bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]")
@@ -118,8 +124,13 @@ def serve(
     bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's)")] = None,
     model_uri: Annotated[str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")] = None,
     project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
+    api_keys_file: Annotated[Path | None, typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or .skillcast/api_keys.json); see `skillcast keys`")] = None,
 ) -> None:
-    """Start the prediction service (BentoML) on a forecast bundle or a registered model."""
+    """Start the prediction service (BentoML) on a forecast bundle or a registered model.
+
+    Data endpoints need an API key (`skillcast keys create NAME`, or SKILLCAST_API_KEYS);
+    /livez, /readyz, /metrics and /docs stay open. /readyz answers once the model is loaded.
+    """
     environment = dict(os.environ)
     with clear_errors():
         if not (project_dir / "serving" / "service.py").is_file():
@@ -140,6 +151,14 @@ def serve(
             environment["SKILLCAST_BUNDLE"] = str(bundle)
             environment.pop("SKILLCAST_MODEL_URI", None)
             serving = str(bundle)
+        keys_file = api_keys_file.resolve() if api_keys_file else config.resolved_api_keys_file()
+        environment["SKILLCAST_API_KEYS_FILE"] = str(keys_file)
+        from skillcast.api_keys import list_keys
+
+        usable = [key for key in list_keys(keys_file) if not key.revoked] + list(config.api_keys)
+        if not usable:
+            console.print(f"[bold yellow]no API keys[/] in {keys_file} or SKILLCAST_API_KEYS: every data endpoint will answer 401; "
+                          "create one with `skillcast keys create NAME`", highlight=False)
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:SkillcastService",
                "--host", host, "--port", str(port), "--working-dir", str(project_dir.resolve())]
     console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)")
@@ -204,9 +223,12 @@ app.add_typer(data_app, name="data")
 app.add_typer(fetch_app, name="fetch", help="Pull data from publishers' APIs (NOMIS).")
 app.command("gaps")(gaps)
 app.command("priorities")(priorities)
+app.command("report")(report)
+app.command("export")(export)
 app.command("train")(train)
 app.command("retrain")(retrain)
 app.add_typer(models_app, name="models")
+app.add_typer(keys_app, name="keys")
 
 
 @data_app.command("list")
@@ -269,16 +291,21 @@ def backtest(
     export: Annotated[Path | None, typer.Option(help="write every forecast made to this CSV")] = None,
     track: Annotated[bool, typer.Option(help="log the backtest as one MLflow run")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Rolling-origin backtest on real data: MASE, sMAPE, interval coverage and time per model."""
     from skillcast.backtest import rolling_origin, score
+    from skillcast.cli_engine import check_engine, cluster_bar, engine_settings, one_line_cluster_failures
+    from skillcast.fanout import open_engine
     from skillcast.forecasters import make_forecaster
     from skillcast.schema import observations, series_count
     from skillcast.store import Store
 
-    with clear_errors():
+    with clear_errors(), one_line_cluster_failures():
         config = Config.from_env(tracking_uri=tracking_uri, **({"models": tuple(models.split(","))} if models else {}),
-                                 **({"production_model": production} if production else {}))
+                                 **({"production_model": production} if production else {}), **engine_settings(engine, scheduler))
+        check_engine(config)
         years = parse_years(cutoffs, "--cutoffs")
         store = Store(data or config.home / "data")
         panel = observations(store.source_panel(source))
@@ -292,10 +319,14 @@ def backtest(
         names = list(dict.fromkeys((*config.models, config.production_model)))
         forecasters = {name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed) for name in names}
         console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
-        steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
-        with stages(steps) as stage:
-            result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
-                                    on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
+        if config.engine == "local":
+            steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
+            with stages(steps) as stage:
+                result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
+                                        on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
+        else:
+            with cluster_bar() as bar, open_engine(config, progress=bar) as cluster:
+                result = rolling_origin(panel, forecasters, years, horizon, config.production_model, engine=cluster)
         metrics = score(result)
         console.print(_metrics_table(metrics))
         if track:
@@ -303,7 +334,7 @@ def backtest(
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)
             params = {"source": source, "measure": measure, "classifications": classifications, "cutoffs": ",".join(map(str, years)),
-                      "horizon": horizon, "models": ",".join(names), "production_model": config.production_model}
+                      "horizon": horizon, "models": ",".join(names), "production_model": config.production_model, "engine": config.engine}
             run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
             console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
         if export:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (
     ("employment", "all"),
@@ -43,7 +44,17 @@ class Config(BaseModel):
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")
     interval_levels: tuple[int, ...] = (80, 95)
     targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS
+    engine: Literal["local", "dask"] = Field(default="local", description="where backtest/train/retrain run: this process, or a Dask cluster (skillcast[dask]), SKILLCAST_ENGINE")
+    scheduler: str | None = Field(default=None, description="Dask scheduler address (tcp://host:8786), SKILLCAST_SCHEDULER; None = a LocalCluster started for the run")
+    dask_workers: int | None = Field(default=None, ge=1, description="workers of that LocalCluster (one thread each); None = one per core")
+    dask_partitions: int | None = Field(default=None, ge=1, description="area partitions of the panel; None = 4 per worker thread, at least one per 20,000 series, none under 1,000")
+    dask_retries: int = Field(default=2, ge=0, le=10, description="times a failed task is retried before the run fails")
+    shared_dir: Path | None = Field(default=None, description="folder every Dask worker can read, for the run's Parquet panel, SKILLCAST_SHARED_DIR; None = home/dask")
     model_uri: str | None = Field(default=None, description="registered model the service answers from (e.g. models:/skillcast@champion), SKILLCAST_MODEL_URI; wins over bundle")
+    api_keys_file: Path | None = Field(default=None, description="hashed API keys (`skillcast keys`), SKILLCAST_API_KEYS_FILE; None = home/api_keys.json")
+    api_keys: tuple[SecretStr, ...] = Field(default=(), description="extra accepted API keys, SKILLCAST_API_KEYS (comma-separated); hashed when read")
+    api_max_batch: int = Field(default=100, ge=1, le=10000, description="most areas one batch call may ask for (more: 413)")
+    api_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="largest request body accepted (more: 413)")
 
     @field_validator("models")
     @classmethod
@@ -60,9 +71,20 @@ class Config(BaseModel):
     def _known_production(cls, name: str) -> str:
         return cls._known_models((name,))[0]
 
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> Config:
+        if self.scheduler and self.engine != "dask":
+            raise ValueError(f"a Dask scheduler ({self.scheduler}) is set but the engine is {self.engine!r}; use engine 'dask' or drop the scheduler")
+        return self
+
+    def resolved_shared_dir(self) -> Path:
+        """Where a Dask run writes the panel its workers read (must be visible to every worker)."""
+        return (self.shared_dir or self.home / "dask").resolve()
+
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
-        """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE / _MODEL_URI and MLFLOW_TRACKING_URI, then ``overrides``."""
+        """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE / _MODEL_URI / _ENGINE / _SCHEDULER / _SHARED_DIR /
+        _API_KEYS(_FILE) and MLFLOW_TRACKING_URI, then ``overrides``."""
         values: dict[str, object] = {}
         if os.environ.get("SKILLCAST_DATA_DIR"):
             values["data_dir"] = Path(os.environ["SKILLCAST_DATA_DIR"])
@@ -74,6 +96,13 @@ class Config(BaseModel):
             values["model_uri"] = os.environ["SKILLCAST_MODEL_URI"]
         if os.environ.get("MLFLOW_TRACKING_URI"):
             values["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
+        for variable, name in (("SKILLCAST_ENGINE", "engine"), ("SKILLCAST_SCHEDULER", "scheduler"), ("SKILLCAST_SHARED_DIR", "shared_dir")):
+            if os.environ.get(variable):
+                values[name] = os.environ[variable]
+        if os.environ.get("SKILLCAST_API_KEYS_FILE"):
+            values["api_keys_file"] = Path(os.environ["SKILLCAST_API_KEYS_FILE"])
+        if os.environ.get("SKILLCAST_API_KEYS"):
+            values["api_keys"] = tuple(SecretStr(key.strip()) for key in os.environ["SKILLCAST_API_KEYS"].split(",") if key.strip())
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -81,6 +110,9 @@ class Config(BaseModel):
         if self.tracking_uri:
             return self.tracking_uri
         return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    def resolved_api_keys_file(self) -> Path:
+        return (self.api_keys_file or self.home / "api_keys.json").resolve()
 
     def artifact_location(self) -> str:
         """Where a new experiment keeps its artifacts when the store is the local default."""

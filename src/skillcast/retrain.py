@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from skillcast.backtest import PRODUCTION_NAME, BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.bundle import ForecastBundle, training_metadata
 from skillcast.config import Config
+from skillcast.fanout import Engine, LocalEngine, engine_or_config
 from skillcast.forecasters import Forecaster, is_model_name, make_forecaster
 from skillcast.geography import Geography
 from skillcast.registry import (
@@ -327,19 +328,22 @@ def _gap_table(gaps: pd.DataFrame | None) -> pd.DataFrame:
     return gaps[list(GAP_COLUMNS)].astype(GAP_COLUMNS).reset_index(drop=True)
 
 
-def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, dict]:
-    """The skills gaps of every area ``gaps.analyse`` supports, from an ingested store.
+def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict]:
+    """The skills gaps and apprenticeship priorities of every area ``gaps.analyse`` supports,
+    from an ingested store.
 
     Drives ``gap_inputs.real_inputs`` and ``gaps.analyse`` as ``skillcast gaps --area all``
-    does (its default draws and seed; the job's model, calibration windows and end year).
+    does (its default draws and seed; the job's model, calibration windows and end year),
+    then ranks each area's occupations as ``skillcast priorities`` does.
     Demand is forecast by ``gaps.fit_demand``, not taken from the job's own forecast: that
     one is on SI2035 ids without the qualification bands and merged areas analyse needs.
-    Returns (gaps or None, what to record in the bundle metadata); any failure on the data
-    gives None and the reason, never an exception.
+    Returns (gaps or None, priorities or None, what to record in the bundle metadata); any
+    failure on the data gives None and the reason, never an exception.
     """
     from skillcast.cli_gaps import SOURCES, TABLES
     from skillcast.gap_inputs import real_inputs
     from skillcast.gaps import GapSettings, analyse, fit_demand
+    from skillcast.priorities import rank_areas
 
     try:
         manifest = store.manifest()
@@ -350,25 +354,37 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, dict
         analysis = analyse(inputs, settings, fit_demand(inputs, settings), inputs.areas)
         gaps = _gap_table(analysis.gaps)
     except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
-        return None, {"error": f"{type(error).__name__}: {error}"}
-    return gaps, {"areas": int(gaps["area"].nunique()), "rows": len(gaps), "draws": settings.draws, "seed": settings.seed,
-                  "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes", "notes": list(analysis.notes)}
+        return None, None, {"error": f"{type(error).__name__}: {error}"}
+    info = {"areas": int(gaps["area"].nunique()), "rows": len(gaps), "draws": settings.draws, "seed": settings.seed,
+            "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
+            "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes", "notes": list(analysis.notes)}
+    try:
+        priorities = rank_areas(list(inputs.areas), analysis, inputs, settings)
+        info["priorities_areas"] = int(priorities["area"].nunique()) if not priorities.empty else 0
+    except Exception as error:  # noqa: BLE001 - as for gaps: an extra, the reason is recorded
+        priorities = None
+        info["priorities_error"] = f"{type(error).__name__}: {error}"
+    return gaps, priorities, info
 
 
 def build_bundle(panel: pd.DataFrame, forecasts: pd.DataFrame, geography: Geography, metadata: dict,
-                 gaps: pd.DataFrame | None = None) -> ForecastBundle:
-    """What the service answers from: observed and forecast rows, and the gaps table
-    (``GAP_COLUMNS``; from ``bundle_gaps``, empty when none could be computed)."""
+                 gaps: pd.DataFrame | None = None, priorities: pd.DataFrame | None = None) -> ForecastBundle:
+    """What the service answers from: observed and forecast rows, the gaps table
+    (``GAP_COLUMNS``; from ``bundle_gaps``, empty when none could be computed) and the
+    apprenticeship priorities (empty when none)."""
     observed = panel[SERIES_KEY + ["period"]].copy()
     for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
         observed[column] = panel["value"].to_numpy()
     table = pd.concat([observed.assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
-    return ForecastBundle(forecasts=table, gaps=_gap_table(gaps), geography=geography, metadata=metadata)
+    return ForecastBundle(forecasts=table, gaps=_gap_table(gaps), geography=geography, metadata=metadata,
+                          priorities=priorities if priorities is not None else pd.DataFrame())
 
 
 def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster | None = None,
-                    on_start: Callable[[str, int], None] | None = None) -> tuple[BacktestResult, pd.DataFrame, list[int]]:
-    """The challenger, its peers and (when given) the champion on the same cutoffs."""
+                    on_start: Callable[[str, int], None] | None = None,
+                    engine: Engine | None = None) -> tuple[BacktestResult, pd.DataFrame, list[int]]:
+    """The challenger, its peers and (when given) the champion on the same cutoffs, on
+    ``engine`` (default: this process; the same answers on a Dask cluster)."""
     config = job.config
     names = list(dict.fromkeys((*config.models, config.production_model)))
     models: dict[str, Forecaster] = {
@@ -380,32 +396,32 @@ def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster |
     last = int(panel["period"].max())
     if max(cutoffs) + 1 > last:
         raise DataError(f"backtest cutoff {max(cutoffs)} leaves no observed year to test (data end in {last})")
-    result = rolling_origin(panel, models, cutoffs, config.backtest_horizon, config.production_model, on_start=on_start)
+    result = rolling_origin(panel, models, cutoffs, config.backtest_horizon, config.production_model, on_start=on_start, engine=engine)
     return result, score(result), cutoffs
 
 
 def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metrics: pd.DataFrame, cutoffs: list[int],
-               extra: dict, store: Store | None = None) -> tuple[Forecaster, ForecastBundle]:
-    """Fit the production model and build its bundle; with ``store``, the gaps from it too
+               extra: dict, store: Store | None = None, engine: Engine | None = None) -> tuple[Forecaster, ForecastBundle]:
+    """Fit the production model (on ``engine``) and build its bundle; with ``store``, the gaps from it too
     (``metadata["gaps"]["error"]`` says why they are empty when they could not be made)."""
     config = job.config
     last = int(panel["period"].max())
     if config.end_year <= last:
         raise DataError(f"end_year {config.end_year} is not after the last observed year {last}")
-    forecaster = make_forecaster(config.production_model, config.calibration_windows, config.interval_levels, config.seed).fit(panel)
-    forecasts = forecaster.predict(config.end_year - last)
+    model = make_forecaster(config.production_model, config.calibration_windows, config.interval_levels, config.seed)
+    forecaster, forecasts = (engine or LocalEngine()).fit_forecast(panel, model, config.end_year - last)
     metadata = {
         **training_metadata(panel, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics),
         "training_data": job.data.model_dump(mode="json"),
         **extra,
     }
-    gaps, gap_info = bundle_gaps(store, config) if store is not None else (None, {"error": "no store given"})
+    gaps, priorities, gap_info = bundle_gaps(store, config) if store is not None else (None, None, {"error": "no store given"})
     metadata["gaps"] = gap_info
     metadata["note"] = ("forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
                         "for the LSIPs, combined authorities and England (ONS codes), from gaps.analyse on the same store"
                         if gaps is not None else
                         f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})")
-    return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps)
+    return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps, priorities)
 
 
 def gaps_warning(bundle: ForecastBundle) -> str | None:
@@ -438,10 +454,12 @@ def _champion_data(registry: Registry, champion: str, job: RetrainJob, folder: P
 
 
 # -- the job --------------------------------------------------------------------------
-def run_retrain(job: RetrainJob, data_dir: Path, progress: Progress = _quiet) -> Outcome:
+def run_retrain(job: RetrainJob, data_dir: Path, progress: Progress = _quiet, engine: Engine | None = None) -> Outcome:
     """Run the whole job; bad input raises (exit 2), ``LockHeld`` (exit 3), else an ``Outcome``.
 
-    Everything after the lock is logged to one MLflow run, including failures.
+    Everything after the lock is logged to one MLflow run, including failures. Backtest
+    and fit run on ``engine``, else on the one ``job.config.engine`` names (a cluster is
+    only started once there is something to train; its failure fails the run, exit 1).
     """
     from skillcast.ingest import plan_folder
 
@@ -457,11 +475,12 @@ def run_retrain(job: RetrainJob, data_dir: Path, progress: Progress = _quiet) ->
         files = [path for paths in plan.values() for path in paths]
         outcome.fingerprint = fingerprint(job, data_dir, files)
         outcome.data = f"{data_dir}: {len(files)} files for {len(plan)} sources, {len(skipped)} skipped; fingerprint {outcome.fingerprint[:12]}"
-        _run_tracked(job, data_dir, outcome, progress)
+        with engine_or_config(engine, config) as active:
+            _run_tracked(job, data_dir, outcome, progress, active)
         return outcome
 
 
-def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Progress) -> None:
+def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Progress, engine: Engine | None = None) -> None:
     import mlflow
 
     from skillcast.tracking import code_tags, start_tracking
@@ -479,7 +498,7 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
             mlflow.log_params(_params(job, data_dir))
             mlflow.set_tags({**code_tags(), "job.kind": "retrain", "data.fingerprint": outcome.fingerprint,
                              "data.synthetic": "false", "champion.before": outcome.champion_before or "none"})
-            _steps(job, data_dir, registry, outcome, Path(scratch), progress)
+            _steps(job, data_dir, registry, outcome, Path(scratch), progress, engine)
             outcome.exit_code = EXIT_OK
             status = "FINISHED"
         except ValidationFailed as error:
@@ -497,7 +516,8 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
                 _log_quietly(lambda: mlflow.end_run(status=status))
 
 
-def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome, scratch: Path, progress: Progress) -> None:
+def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome, scratch: Path, progress: Progress,
+           engine: Engine | None = None) -> None:
     import mlflow
 
     from skillcast.ingest import ingest_folder
@@ -538,7 +558,7 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
 
     outcome.stage = "backtest"
     progress("backtest")
-    backtest, metrics, cutoffs = backtest_models(job, panel, champion_estimator)
+    backtest, metrics, cutoffs = backtest_models(job, panel, champion_estimator, engine=engine)
     outcome.metrics, outcome.cutoffs, outcome.horizon = metrics, cutoffs, config.backtest_horizon
     mlflow.log_params({"cutoffs": ",".join(map(str, cutoffs)), "series": outcome.series,
                        "champion.backtested_as": how or "no champion"})
@@ -553,7 +573,7 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     outcome.stage = "fit"
     progress("fit")
     forecaster, bundle = fit_bundle(job, panel, store.geography(), metrics, cutoffs,
-                                    {"kind": "retrain", "fingerprint": outcome.fingerprint}, store=store)
+                                    {"kind": "retrain", "fingerprint": outcome.fingerprint}, store=store, engine=engine)
     warning = gaps_warning(bundle)
     if warning:
         outcome.warnings.append(warning)
@@ -623,6 +643,7 @@ def _params(job: RetrainJob, data_dir: Path) -> dict[str, object]:
         "end_year": config.end_year,
         "calibration_windows": config.calibration_windows,
         "seed": config.seed,
+        "engine": config.engine,
         "data.source": job.data.source,
         "data.measure": job.data.measure,
         "data.classifications": ",".join(job.data.classifications),
@@ -677,16 +698,19 @@ class Trained:
     warnings: tuple[str, ...] = ()
 
 
-def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Progress = _quiet) -> Trained:
+def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Progress = _quiet,
+              engine: Engine | None = None) -> Trained:
     """Backtest, fit and register the production model on an ingested store (``skillcast
     ingest``); the version becomes challenger, or champion with ``promote`` (no gate: a
-    deliberate choice by a person, logged as such). Takes the job lock like retrain."""
+    deliberate choice by a person, logged as such). Takes the job lock like retrain.
+    Backtest and fit run on ``engine``, else on the one ``job.config.engine`` names."""
     import mlflow
 
     from skillcast.tracking import code_tags, log_backtest, log_forecast_model, log_overall_metrics, start_tracking
 
     config = job.config
-    with job_lock(config.home / LOCK_FILE), tempfile.TemporaryDirectory(prefix="skillcast-train-") as scratch:
+    with job_lock(config.home / LOCK_FILE), tempfile.TemporaryDirectory(prefix="skillcast-train-") as scratch, \
+            engine_or_config(engine, config) as active:
         progress("read store")
         panel = training_panel(store, job.data)
         geography = store.geography()
@@ -694,9 +718,9 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
         registry = Registry(config.resolved_tracking_uri(), config.registered_model)
         champion_before = registry.champion()
         progress("backtest")
-        backtest, metrics, cutoffs = backtest_models(job, panel)
+        backtest, metrics, cutoffs = backtest_models(job, panel, engine=active)
         progress("fit")
-        forecaster, bundle = fit_bundle(job, panel, geography, metrics, cutoffs, {"kind": "train"}, store=store)
+        forecaster, bundle = fit_bundle(job, panel, geography, metrics, cutoffs, {"kind": "train"}, store=store, engine=active)
         progress("register")
         experiment_id = start_tracking(config)
         scratch_dir = Path(scratch)
