@@ -380,3 +380,12 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
     # and the champion carries apprenticeship priorities for the same areas
     priorities = served.priority_rows("GM_LSIP")
     assert len(priorities) > 5 and list(priorities["rank"]) == list(range(1, len(priorities) + 1)) and priorities["explanation"].str.len().min() > 0
+
+
+def test_serve_defaults_to_the_champion_when_the_registry_has_one(story, home, tmp_path):
+    from skillcast.cli import champion_uri
+
+    assert champion_uri(Config(home=home)) == "models:/skillcast@champion"
+    empty = tmp_path / "empty-home"
+    assert champion_uri(Config(home=empty)) is None
+    assert not (empty / "mlflow.db").exists()  # asking never creates a store

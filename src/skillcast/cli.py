@@ -126,7 +126,10 @@ def serve(
     project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
     api_keys_file: Annotated[Path | None, typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or .skillcast/api_keys.json); see `skillcast keys`")] = None,
 ) -> None:
-    """Start the prediction service (BentoML) on a forecast bundle or a registered model.
+    """Start the prediction service (BentoML) on the champion, a registered model or a bundle.
+
+    With neither --bundle nor --model-uri (nor SKILLCAST_MODEL_URI) it serves the registry's
+    champion (models:/skillcast@champion) when there is one, else the demo's bundle.
 
     Data endpoints need an API key (`skillcast keys create NAME`, or SKILLCAST_API_KEYS);
     /livez, /readyz, /metrics and /docs stay open. /readyz answers once the model is loaded.
@@ -137,6 +140,8 @@ def serve(
             raise FileNotFoundError(f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir")
         config = Config.from_env()
         model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
+        if model_uri is None and bundle is None:
+            model_uri = champion_uri(config)  # the champion when the registry has one; else the demo's bundle
         if model_uri:
             from skillcast.mlflow_model import resolve_model_uri
 
@@ -163,6 +168,23 @@ def serve(
                "--host", host, "--port", str(port), "--working-dir", str(project_dir.resolve())]
     console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)")
     raise typer.Exit(subprocess.call(command, env=environment))
+
+
+def champion_uri(config: Config) -> str | None:
+    """``models:/NAME@champion`` when the configured registry has a champion, else None.
+
+    The default local store (SQLite under ``home``) is only opened when it exists, so
+    asking never creates one.
+    """
+    if config.tracking_uri is None and not (config.home / "mlflow.db").is_file():
+        return None
+    from skillcast.registry import Registry
+
+    try:
+        champion = Registry(config.resolved_tracking_uri(), config.registered_model).champion()
+    except Exception:  # noqa: BLE001 - an unreachable registry means "no champion to serve", said by the caller
+        return None
+    return f"models:/{config.registered_model}@champion" if champion else None
 
 
 ingest_help = "Read published files into the processed store (panel.parquet + manifest.json)."
