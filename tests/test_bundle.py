@@ -60,6 +60,7 @@ def test_an_alias_answers_under_the_code_it_stands_for(demo_result):
     bundle = replace(demo_result.bundle, metadata={**demo_result.bundle.metadata, "gaps": {"aliases": {"DEMO_NATION": "DM_EN"}}})
     assert bundle.area_code("DEMO_NATION", "gaps") == "DM_EN"
     assert bundle.gap_records("DEMO_NATION", "high") == bundle.gap_records("DM_EN", "high")
+    assert bundle.area_code("demo_nation", "gaps") == "DM_EN" and bundle.area_code("dm_r1_01", "forecasts") == "DM_R1_01"  # any case
     with pytest.raises(UnknownArea):
         demo_result.bundle.gap_records("DEMO_NATION")  # without the alias it is unknown
 

@@ -179,12 +179,15 @@ class ForecastBundle:
         return dict(gaps.get("aliases", {})) if isinstance(gaps, dict) else {}
 
     def resolve(self, area: str, index: dict) -> str:
-        """The code ``index`` knows ``area`` by (itself or its alias), or a 404/400 saying why not."""
+        """The code ``index`` knows ``area`` by (itself, its alias, either in any case), or a 404/400 saying why not."""
         if area in index:
             return area
         alias = self._aliases.get(area)
         if alias is not None and alias in index:
             return alias
+        folded = {code.lower(): code for code in (*index, *self._aliases)}  # only on a miss: 'gm_lsip' means GM_LSIP
+        if area.lower() in folded and folded[area.lower()] != area:
+            return self.resolve(folded[area.lower()], index)
         if area in self.geography and self.has_area(area):
             raise InvalidQuery("area", f"{area!r} ({self.area_name(area)}) has no figures of this kind here; see /areas")
         raise UnknownArea(area, self._answered_geography.closest(area))

@@ -90,7 +90,8 @@ def demo(
         console.print(f"report: {report_path}  (open it in a browser; SYNTHETIC)", highlight=False)
         if tracked:
             console.print(f"MLflow run {tracked.run_id}, registered as {tracked.model_uri} ({config.resolved_tracking_uri()})")
-        console.print(f"serve it: [bold]make serve[/]  or  [bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]")
+        console.print(f"serve it: [bold]skillcast keys create my-laptop[/] (prints an API key once), then [bold]make serve[/]  or  "
+                      f"[bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]; the page is at /ui/")
 
 
 def _write_outputs(out: Path, result, source_note: str) -> None:

@@ -14,7 +14,6 @@ area, a wrong suffix, no Chromium for PDF) is one line and exit code 2, before a
 
 from __future__ import annotations
 
-import difflib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,17 +130,6 @@ def area_report(analysis: Analysis, code: str):
     )
 
 
-def _bundle_area(bundle, area: str) -> str:
-    """An area of the bundle's gaps (case-insensitive); ValueError with the closest codes."""
-    codes = list(dict.fromkeys(bundle.gaps["area"].astype(str)))
-    lowered = {code.lower(): code for code in codes}
-    if area.lower() in lowered:
-        return lowered[area.lower()]
-    close = difflib.get_close_matches(area.lower(), list(lowered), n=3, cutoff=0.4)
-    hint = f"; closest: {', '.join(lowered[c] for c in close)}" if close else ""
-    raise ValueError(f"--area: {area!r} has no gaps in this bundle{hint}")
-
-
 def bundle_report(bundle, code: str, backtest=None):
     """A report from a ``bundle.ForecastBundle`` (what the service holds); ``backtest``: the
     ``BacktestResult`` it was made with, for this area's own accuracy (the demo has it)."""
@@ -155,7 +143,7 @@ def bundle_report(bundle, code: str, backtest=None):
         table = accuracy_table(backtest, code, cutoffs, horizon, str(metadata.get("model", "")))
         accuracy = (table, accuracy_basis(table, cutoffs, horizon, "every series of the bundle", supply_note=""))
     name = bundle.geography.name(code) if code in bundle.geography else code
-    return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=getattr(bundle, "priorities", None),
+    return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=bundle.priorities,
                        metadata=metadata, accuracy=accuracy)
 
 
@@ -205,7 +193,7 @@ def report(
             with stages(["read bundle", "charts", "write"]) as stage:
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
-                code = _bundle_area(loaded, area)
+                code = loaded.area_code(area, "gaps")  # a code with gaps, or its SI2035 id; else 404-like one line
                 result = bundle_report(loaded, code)
                 write_report(result, path, kind, stage)
         else:
@@ -247,9 +235,9 @@ def export(
             with stages(["read bundle", "write"]) as stage:
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
-                areas = None if area.strip().lower() == "all" else [_bundle_area(loaded, area)]
-                names = {code: loaded.geography.name(code) for code in loaded.gaps["area"].unique() if code in loaded.geography}
-                sheets = bundle_frames(loaded.forecasts, loaded.gaps, names, priorities=getattr(loaded, "priorities", None),
+                areas = None if area.strip().lower() == "all" else [loaded.area_code(area, "gaps")]
+                names = {code: name for code, name in loaded.names().items() if code in set(loaded.gaps["area"])}
+                sheets = bundle_frames(loaded.forecasts, loaded.gaps, names, priorities=loaded.priorities,
                                        metadata=loaded.metadata, areas=areas)
                 synthetic = bool(loaded.metadata.get("synthetic"))
                 shown = areas or sorted(names)
