@@ -135,7 +135,7 @@ function drawSupplyDemand(rows, lastObserved) {
     container.appendChild(chart(BAND_TITLES[band], "people", [
       { label: "demand", colour: COLOURS.demand, points: own.map((r) => ({ year: r.year, value: r.demand, basis: r.basis })) },
       { label: "supply", colour: COLOURS.supply, points: own.map((r) => ({ year: r.year, value: r.supply, basis: r.basis })) },
-    ], [], { lastObserved }));
+    ], [], { lastObserved, zero: true }));  // from zero, as in the report: a cropped axis exaggerates small changes
   }
 }
 
