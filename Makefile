@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: install demo test test-fast serve retrain clean
+.PHONY: install demo lint format test test-fast serve retrain clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,18 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/skillcast demo
 
-test: install
+# The architecture (import-linter contracts in pyproject.toml) and style (ruff), before any test.
+LINTED := src tests serving benchmarks
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: install
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
+test: lint
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -117,23 +117,23 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     options = parser.parse_args()
 
-    import pandas as pd
-
     import shutil
+
+    import pandas as pd
 
     if shutil.which("ab") is None:
         raise SystemExit("bench_api: needs ApacheBench, the load generator (apt-get install apache2-utils)")
     with tempfile.TemporaryDirectory() as folder:
         keys_file = Path(folder) / "keys.json"
         sys.path.insert(0, str(REPO / "src"))
-        from skillcast.api_keys import create_key
+        from skillcast.api.keys import create_key
 
         key = create_key(keys_file, "bench")
         env = {**os.environ, "SKILLCAST_API_KEYS_FILE": str(keys_file)}
         env.pop("SKILLCAST_MODEL_URI", None)
         service_port, trivial_port = free_port(), free_port()
         source = ["--model-uri", options.model_uri] if options.model_uri else ["--bundle", str(options.bundle)]
-        skillcast = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(service_port), *source,
+        skillcast = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(service_port), *source,
                      "--project-dir", str(REPO), "--api-keys-file", str(keys_file)]
         trivial = [sys.executable, "-m", "bentoml", "serve", "trivial_service:Trivial", "--port", str(trivial_port),
                    "--working-dir", str(REPO / "benchmarks")]

@@ -27,10 +27,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import synthetic_panel  # noqa: E402 - the same panel as the scale benchmark
 
-from skillcast.backtest import rolling_origin, score  # noqa: E402
-from skillcast.fanout import LocalEngine  # noqa: E402
-from skillcast.forecasters import make_forecaster  # noqa: E402
-from skillcast.schema import series_count  # noqa: E402
+from skillcast.data.schema import series_count  # noqa: E402
+from skillcast.engine.backtest import rolling_origin, score  # noqa: E402
+from skillcast.engine.factory import make_forecaster  # noqa: E402
+from skillcast.engine.fanout import LocalEngine  # noqa: E402
 
 MODELS = ("naive", "reconciled:national_share")
 CUTOFF, HORIZON, FORECAST_YEARS = 2020, 4, 10
@@ -55,10 +55,10 @@ def run_one(engine_name: str, workers: int, partitions: int | None, hierarchy: b
     if engine_name == "local":
         engine, cluster = LocalEngine(), None
     else:
-        from skillcast.dask_engine import DaskEngine
+        from skillcast.engine.dask_engine import DaskEngine
 
         engine = DaskEngine(workers=workers, partitions=partitions, shared_dir=out.parent / "shared")
-        engine.client  # start the LocalCluster now, timed on its own
+        _ = engine.client  # start the LocalCluster now, timed on its own
         cluster = time.perf_counter()
         figures["cluster_start_s"] = cluster - made
         made = cluster

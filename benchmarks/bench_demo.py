@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from skillcast.config import Config
-from skillcast.demo import demo_panel
+from skillcast.data.demo import demo_panel
 from skillcast.pipeline import run_pipeline
 
 
@@ -32,7 +32,7 @@ def main() -> None:
         panel, geography = demo_panel(seed=config.seed)
         result = run_pipeline(panel, geography, config, progress=stage)
         stage("track in MLflow (log + register)")
-        from skillcast.tracking import log_pipeline_run
+        from skillcast.mlops.tracking import log_pipeline_run
 
         log_pipeline_run(config, result, run_name="benchmark")
         stage("end")

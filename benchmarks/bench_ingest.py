@@ -11,11 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from skillcast.cli import _plan_folder
+from skillcast.cli.main import _plan_folder
 from skillcast.config import Config
-from skillcast.sources.lookups import load_geography
-from skillcast.sources.registry import load_source
-from skillcast.store import Store
+from skillcast.data.sources.lookups import load_geography
+from skillcast.data.sources.registry import load_source
+from skillcast.data.store import Store
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 The peers need pandas<3, so they run in their own environment (benchmarks/.venv-peers,
 created here on first use: statsforecast 2.1.1) on the same series, cutoffs and horizon;
-both sides are scored by the same `skillcast.backtest.score` (MASE as defined in #4).
+both sides are scored by the same `skillcast.engine.backtest.score` (MASE as defined in #4).
 Rerun: .venv/bin/python benchmarks/bench_peers.py [--models naive,drift,lightgbm] [--skip-peers]
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillcast.backtest import BacktestResult, _mase_scales, rolling_origin, score
 from skillcast.config import Config
-from skillcast.forecasters import make_forecaster
-from skillcast.matrix import SeriesMatrix
-from skillcast.schema import SERIES_KEY, observations, series_count
-from skillcast.sources.si2035 import read_employment_wide
+from skillcast.data.schema import SERIES_KEY, observations, series_count
+from skillcast.data.sources.si2035 import read_employment_wide
+from skillcast.engine.backtest import BacktestResult, _mase_scales, rolling_origin, score
+from skillcast.engine.factory import make_forecaster
+from skillcast.engine.matrix import SeriesMatrix
 
 HERE = Path(__file__).resolve().parent
 PEERS_VENV = HERE / ".venv-peers"

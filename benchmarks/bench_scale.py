@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from skillcast.backtest import rolling_origin, score
-from skillcast.forecasters import make_forecaster
-from skillcast.schema import series_count
+from skillcast.data.schema import series_count
+from skillcast.engine.backtest import rolling_origin, score
+from skillcast.engine.factory import make_forecaster
 
 
 def synthetic_panel(areas: int = 361, units: int = 412, years: int = 15, hierarchy: bool = False, seed: int = 0) -> pd.DataFrame:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from skillcast.cli import app
-from skillcast.cli_gaps import _load_inputs
+from skillcast.cli.gaps import _load_inputs
+from skillcast.cli.main import app
 from skillcast.config import Config
-from skillcast.demand import ENGLAND
-from skillcast.gaps import GapSettings, analyse, fit_demand
+from skillcast.skills.demand import ENGLAND
+from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
 BANDS = ("low", "intermediate", "high")
 PUBLISHED_2024 = {"low": -6.2e6, "intermediate": -1.9e6, "high": 4.2e6}  # LGA / L&W 2017: positive = too few people
@@ -88,8 +88,8 @@ def main() -> None:
     print("| band | skillcast, people 16-64 | skillcast, economically active |")
     print("|---|---|---|")
     for label, levels in (("none to level 2", ("none", "level1", "level2")), ("level 3", ("level3",)), ("level 4+", ("level4plus",))):
-        rows = people.gaps.query("band in @levels and year == 2024")
-        alt = active.gaps.query("band in @levels and year == 2024")
+        rows = people.gaps.loc[people.gaps["band"].isin(levels) & (people.gaps["year"] == 2024)]
+        alt = active.gaps.loc[active.gaps["band"].isin(levels) & (active.gaps["year"] == 2024)]
         print(f"| {label} | {m(rows['gap'].sum())} | {m(alt['gap'].sum())} |")
 
     supply = supply.sort_index()

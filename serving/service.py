@@ -13,7 +13,7 @@ The lookups (forecast, gaps, areas, classifications, model) are dictionary reads
 bundle's indexes, so they run as ``async`` endpoints on the event loop (no thread hop);
 priorities and the CSV downloads use pandas and run in BentoML's thread pool.
 
-Every request passes ``skillcast.api_guard.ApiGuard`` first: API key (``Authorization:
+Every request passes ``skillcast.api.guard.ApiGuard`` first: API key (``Authorization:
 Bearer KEY``; 401/403), request id, body limit (413), metrics and the access log.
 Requests and responses are pydantic models, so malformed input is answered 400 by BentoML
 before it reaches the code; an unknown area is 404 with the closest codes; a year, band,
@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from contextlib import contextmanager
+from datetime import UTC
 from http import HTTPStatus
+from pathlib import Path
 from typing import Annotated
 
 import bentoml
@@ -38,8 +39,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
 
-from skillcast.api_guard import ApiGuard
-from skillcast.api_keys import KeySource
+from skillcast.api.guard import ApiGuard
+from skillcast.api.keys import KeySource
 from skillcast.bundle import ForecastBundle, InvalidQuery, UnknownArea
 from skillcast.config import Config
 
@@ -183,7 +184,7 @@ class GapsBatchResponse(BaseModel):
 
 def code_label(classification: str, code: str) -> str:
     """A readable label for a category code (codes without a known label are their own)."""
-    from skillcast.priorities import SOC2020_MAJOR_TITLES
+    from skillcast.skills.priorities import SOC2020_MAJOR_TITLES
 
     if code == "all":
         return "all"
@@ -246,7 +247,7 @@ class SkillcastService:
     def __init__(self) -> None:
         config = Config.from_env()
         if config.model_uri:
-            from skillcast.mlflow_model import load_registered_bundle
+            from skillcast.mlops.pyfunc import load_registered_bundle
 
             self.bundle = load_registered_bundle(config.model_uri, config.resolved_tracking_uri())
         else:
@@ -287,7 +288,7 @@ class SkillcastService:
         )
 
     def _priorities(self, area: str, budget: float | None, top: int | None):
-        from skillcast.priorities import ALLOCATION_METHOD, allocate
+        from skillcast.skills.priorities import ALLOCATION_METHOD, allocate
 
         ranking = self.bundle.priority_rows(area)
         if budget is not None:
@@ -464,10 +465,10 @@ class SkillcastService:
     def export_xlsx(self, area: Annotated[list[str], Query(min_length=1)]) -> Response:
         """The spreadsheet of one or more areas (repeat ``area=``): forecasts, gaps, priorities,
         backtest and sources sheets with units in the headers (``skillcast export``'s workbook)."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        from skillcast.export import workbook_bytes
-        from skillcast.report import about_rows, bundle_frames
+        from skillcast.reports.content import about_rows, bundle_frames
+        from skillcast.reports.workbook import workbook_bytes
 
         with answering_plainly():
             self._check_batch_plainly(area)
@@ -475,7 +476,7 @@ class SkillcastService:
             wanted = set(area) | set(codes) | {alias for alias, code in self.bundle.aliases().items() if code in codes}
             sheets = bundle_frames(self.bundle.forecasts, self.bundle.gaps, self.bundle.names(), priorities=self.bundle.priorities,
                                    metadata=self.bundle.metadata, areas=sorted(wanted))
-            generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")
             about = about_rows(self.synthetic, codes, model, generated, [])
             filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"

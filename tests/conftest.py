@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skillcast.config import Config
-from skillcast.demo import demo_panel
+from skillcast.data.demo import demo_panel
 from skillcast.pipeline import PipelineResult, run_pipeline
 
 REPO = Path(__file__).resolve().parents[1]

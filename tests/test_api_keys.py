@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.api_keys import KeyRing, KeySource, StoredKey, Verdict, create_key, digest, list_keys, revoke_key
-from skillcast.cli import app
+from skillcast.api.keys import KeyRing, KeySource, StoredKey, Verdict, create_key, digest, list_keys, revoke_key
+from skillcast.cli.main import app
 
 
 def test_a_created_key_is_accepted_by_name_and_only_its_digest_is_stored(tmp_path):
@@ -50,7 +50,7 @@ def test_a_broken_key_file_keeps_the_last_good_keys(tmp_path):
 
 def test_every_stored_digest_is_compared(monkeypatch):
     """No early exit: the time of a check does not depend on where (or whether) it matches."""
-    import skillcast.api_keys as module
+    import skillcast.api.keys as module
 
     compared = []
     real = module.hmac.compare_digest

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillcast.backtest import EXPORT_COLUMNS, PRODUCTION_NAME, default_cutoffs, rolling_origin, score
-from skillcast.forecasters import DriftForecaster, NaiveForecaster
-from skillcast.schema import validate
+from skillcast.data.schema import validate
+from skillcast.engine.backtest import EXPORT_COLUMNS, PRODUCTION_NAME, default_cutoffs, rolling_origin, score
+from skillcast.engine.baselines import DriftForecaster, NaiveForecaster
 from tests.helpers import make_panel
 
 LINEAR = [100.0 + 10 * year for year in range(12)]  # 2010..2021

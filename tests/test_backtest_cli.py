@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.backtest import EXPORT_COLUMNS
-from skillcast.cli import app
+from skillcast.cli.main import app
+from skillcast.engine.backtest import EXPORT_COLUMNS
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
+from skillcast.cli.main import app
 from skillcast.config import Config
 
 runner = CliRunner()

@@ -22,19 +22,21 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.backtest import rolling_origin, score
-from skillcast.cli import app
+from skillcast.cli.main import app
 from skillcast.config import Config
-from skillcast.demo import demo_panel
-from skillcast.fanout import ClusterError, EngineUnavailable, ForecastRequest, LocalEngine, open_engine, require_dask
-from skillcast.forecasters import make_forecaster
-from skillcast.partitioned import plan_partitions, run_in_process, tasks_for, totals_matrix, write_panel
-from skillcast.pipeline import _forecaster, select_targets
-from skillcast.schema import SERIES_KEY, observations
+from skillcast.data.demo import demo_panel
+from skillcast.data.schema import SERIES_KEY, observations
+from skillcast.engine.backtest import rolling_origin, score
+from skillcast.engine.engines import open_engine
+from skillcast.engine.factory import make_forecaster
+from skillcast.engine.fanout import ClusterError, EngineUnavailable, ForecastRequest, LocalEngine, require_dask
+from skillcast.engine.partitioned import plan_partitions, run_in_process, tasks_for, totals_matrix, write_panel
+from skillcast.engine.targets import select_targets
+from skillcast.pipeline import _forecaster
 from tests.helpers import free_port, make_panel
 
 distributed = pytest.importorskip("distributed")
-from skillcast.dask_engine import DaskEngine  # noqa: E402 - only with the extra
+from skillcast.engine.dask_engine import DaskEngine  # noqa: E402 - only with the extra
 
 runner = CliRunner()
 PER_SERIES = ["naive", "drift", "national_share", "reconciled:national_share"]
@@ -99,7 +101,7 @@ def test_the_parquet_panel_has_a_row_group_per_partition_and_a_task_reads_only_i
 @pytest.mark.parametrize("name", PER_SERIES + ["lightgbm", "ensemble"])
 def test_partitioned_in_process_equals_local_exactly(targets, tmp_path, name):
     requests = [ForecastRequest(name, make_forecaster(name, seed=7), 4, cutoff) for cutoff in (2015, None)]
-    for answer, expected in zip(run_in_process(targets, requests, tmp_path, partitions=5), local_forecasts(targets, requests)):
+    for answer, expected in zip(run_in_process(targets, requests, tmp_path, partitions=5), local_forecasts(targets, requests), strict=True):
         pd.testing.assert_frame_equal(answer.frame, expected, check_exact=True)
 
 
@@ -153,14 +155,14 @@ def test_global_lightgbm_on_dask_equals_local_within_tolerance_zero(targets, clu
     with DaskEngine(scheduler=cluster, partitions=3, shared_dir=tmp_path, progress=recorder) as engine:
         answers = engine.forecast(targets, requests)
         tasks = engine.last_run["tasks"]
-    for answer, expected in zip(answers, local_forecasts(targets, requests)):
+    for answer, expected in zip(answers, local_forecasts(targets, requests), strict=True):
         pd.testing.assert_frame_equal(answer.frame, expected, check_exact=True, rtol=0, atol=0)
     labels = [label for _, _, label in recorder.done]
     assert sum("train lightgbm" in label for label in labels) == 2 * 6, "one training per window (5) and the fit, per request"
     assert sum("training rows, partition" in label for label in labels) == 2 * 3
     assert len(tasks) == 2 * 3 and sum(task["series"] for task in tasks) == 2 * targets.drop_duplicates(SERIES_KEY).shape[0]
     assert all(answer.seconds > sum(task["seconds"] for task in tasks if task["request"] == request.label)
-               for answer, request in zip(answers, requests)), "seconds include the trainings"
+               for answer, request in zip(answers, requests, strict=True)), "seconds include the trainings"
 
 
 def test_fit_forecast_on_dask_returns_the_estimator_and_local_forecasts(targets, cluster, tmp_path):
@@ -175,7 +177,7 @@ def test_fit_forecast_on_dask_returns_the_estimator_and_local_forecasts(targets,
 def test_no_scheduler_starts_a_local_cluster_and_closes_it(targets, tmp_path):
     config = Config(home=tmp_path, engine="dask", dask_workers=2, dask_partitions=2)
     small = targets.loc[targets["area"].isin(["DM_EN", "DM_R1", "DM_R1_01"])]
-    with open_engine(config) as engine:
+    with open_engine(config.engine_settings()) as engine:
         assert engine.name == "dask" and engine._cluster is None, "nothing starts before the first forecast"
         frame = engine.forecast(small, [ForecastRequest("naive", make_forecaster("naive"), 2)])[0].frame
         cluster = engine._cluster
@@ -199,7 +201,7 @@ def test_a_task_that_keeps_failing_names_itself_after_its_retries(targets, clust
 
 
 def test_workers_that_cannot_read_the_shared_folder_are_one_clear_error(targets, cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr("skillcast.dask_engine._readable", _never_readable)
+    monkeypatch.setattr("skillcast.engine.dask_engine._readable", _never_readable)
     with DaskEngine(scheduler=cluster, partitions=2, shared_dir=tmp_path) as engine:
         with pytest.raises(ClusterError, match="cannot read .*panel-.*parquet: set SKILLCAST_SHARED_DIR"):
             engine.forecast(targets, [ForecastRequest("naive", make_forecaster("naive"), 2)])
@@ -235,7 +237,7 @@ def test_train_on_dask_registers_the_same_model_as_local(store, cluster, tmp_pat
     import mlflow
 
     from skillcast.bundle import ForecastBundle
-    from skillcast.mlflow_model import bundle_dir_of
+    from skillcast.mlops.pyfunc import bundle_dir_of
     from tests.test_retrain import FAST
 
     (tmp_path / "fast.toml").write_text(FAST)
@@ -279,7 +281,7 @@ def test_engine_dask_without_the_extra_is_one_line_and_exit_2(command, tmp_path,
 # -- a worker killed mid-run ------------------------------------------------------------
 def slow_partition(marker: str, *args, **kwargs):
     """Runs on a worker: says which process it is, works slowly, then does the real work."""
-    from skillcast.partitioned import forecast_partition
+    from skillcast.engine.partitioned import forecast_partition
 
     Path(marker).write_text(str(os.getpid()))
     time.sleep(1.5)
@@ -313,7 +315,7 @@ def killable_cluster(allowed_failures: int):
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_survived_with_the_same_answers(targets, tmp_path, monkeypatch):
     marker = tmp_path / "worker.pid"
-    monkeypatch.setattr("skillcast.partitioned.forecast_partition", partial(slow_partition, str(marker)))
+    monkeypatch.setattr("skillcast.engine.partitioned.forecast_partition", partial(slow_partition, str(marker)))
     requests = [ForecastRequest("reconciled:national_share", make_forecaster("reconciled:national_share"), 4, 2016)]
     killer = Killer(marker)
     with killable_cluster(allowed_failures=3) as cluster, DaskEngine(scheduler=cluster.scheduler_address, partitions=4,
@@ -329,7 +331,7 @@ def test_a_worker_killed_mid_run_is_survived_with_the_same_answers(targets, tmp_
 
 @pytest.mark.slow
 def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_alone(data_dir, tmp_path, monkeypatch):
-    from skillcast.registry import Registry
+    from skillcast.mlops.registry import Registry
     from tests.test_retrain import FAST, lay_out
 
     delivery = lay_out(tmp_path / "data", data_dir)
@@ -348,7 +350,7 @@ def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_a
         assert before["aliases"] == {"champion": "1"}
 
         marker = tmp_path / "worker.pid"
-        monkeypatch.setattr("skillcast.partitioned.forecast_partition", partial(slow_partition, str(marker)))
+        monkeypatch.setattr("skillcast.engine.partitioned.forecast_partition", partial(slow_partition, str(marker)))
         killer = Killer(marker)
         killer.start()
         failed = runner.invoke(app, ["retrain", "--config", str(tmp_path / "seed7.toml"), "--data", str(delivery),

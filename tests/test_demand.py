@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.demand import (
+from skillcast.skills.demand import (
     ENGLAND,
     ExitRates,
     band_demand,
@@ -101,9 +101,9 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def real(data_dir, tmp_path_factory):
-    from skillcast.cli import app
-    from skillcast.cli_gaps import _load_inputs
-    from skillcast.gaps import GapSettings, analyse, fit_demand
+    from skillcast.cli.gaps import _load_inputs
+    from skillcast.cli.main import app
+    from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
     out = tmp_path_factory.mktemp("demand-store") / "data"
     result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])

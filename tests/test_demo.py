@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from skillcast.demo import SYNTHETIC_SOURCE, demo_panel
+from skillcast.data.demo import SYNTHETIC_SOURCE, demo_panel
 
 
 def national(panel: pd.DataFrame, measure: str, classification: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from skillcast.cli import app
+from skillcast.cli.main import app
 
 runner = CliRunner()
 SHEETS = ["about", "forecasts", "gaps", "priorities", "backtest", "sources"]
@@ -60,7 +60,7 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
     out, expected = demo_export
     book = load_workbook(out)
     gaps = rows(book["gaps"])
-    from skillcast.cli_gaps import load_inputs
+    from skillcast.cli.gaps import load_inputs
 
     assert set(gaps["area code"]) == set(load_inputs(None, demo=True).areas)
     mine = gaps.loc[gaps["area code"] == "DM_R1_01"].set_index(["qualification band", "year"])
@@ -95,7 +95,7 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, monkeypatch, argumen
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
-    from skillcast.export import write_workbook
+    from skillcast.reports.workbook import write_workbook
 
     out = tmp_path / "book.xlsx"
     out.write_bytes(b"previous")
@@ -106,7 +106,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
                 handle.write(b"PK\x03\x04 half a workbook")
             raise OSError("disk full")
 
-    monkeypatch.setattr("skillcast.export.build_workbook", lambda sheets, about=(): HalfWritten())
+    monkeypatch.setattr("skillcast.reports.workbook.build_workbook", lambda sheets, about=(): HalfWritten())
     with pytest.raises(OSError):
         write_workbook(out, {"gaps": pd.DataFrame({"gap": [1.0]})})
     assert out.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
@@ -114,8 +114,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
 
 def test_a_service_can_build_the_workbook_from_a_bundles_frames(demo_result):
     """What /ui will do: a bundle's frames in, the spreadsheet bytes out (no store, no CLI)."""
-    from skillcast.export import workbook_bytes
-    from skillcast.report import about_rows, bundle_frames, export_frames, from_bundle
+    from skillcast.reports.content import about_rows, bundle_frames, export_frames, from_bundle
+    from skillcast.reports.workbook import workbook_bytes
 
     bundle = demo_result.bundle
     names = {code: bundle.geography.name(code) for code in bundle.gaps["area"].unique()}

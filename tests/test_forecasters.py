@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from skillcast.forecasters import DriftForecaster, NaiveForecaster, make_forecaster
-from skillcast.lightgbm_forecaster import GlobalLightGBMForecaster
-from skillcast.schema import validate
+from skillcast.data.schema import validate
+from skillcast.engine.baselines import DriftForecaster, NaiveForecaster
+from skillcast.engine.factory import make_forecaster
+from skillcast.engine.global_lightgbm import GlobalLightGBMForecaster
 from tests.helpers import make_panel
 
 LINEAR = [100.0 + 10 * year for year in range(10)]  # 2010..2019, +10 a year
@@ -101,7 +102,7 @@ def test_lightgbm_falls_back_to_naive_when_history_is_too_short():
 
 
 def test_national_share_is_share_of_the_national_category_times_its_theta_trend():
-    from skillcast.national_share import NationalShareForecaster
+    from skillcast.engine.national_share import NationalShareForecaster
 
     national = [1000.0 * 1.1**year for year in range(6)]  # log slope ln(1.1) a year
     local = [value * 0.2 for value in national]  # a steady 20% share
@@ -114,7 +115,7 @@ def test_national_share_is_share_of_the_national_category_times_its_theta_trend(
 
 
 def test_reconciled_model_is_coherent_where_the_base_is_not(demo):
-    from skillcast.reconcile import incoherence
+    from skillcast.engine.reconcile import incoherence
 
     panel, _ = demo
     subset = panel.loc[(panel["measure"] == "employment") & panel["classification"].isin(["all", "rqf", "soc2020_major"])]
@@ -124,7 +125,7 @@ def test_reconciled_model_is_coherent_where_the_base_is_not(demo):
 
 
 def test_damped_ets_follows_a_clean_trend_and_falls_back_on_short_series():
-    from skillcast.ets_forecaster import DampedETSForecaster
+    from skillcast.engine.ets import DampedETSForecaster
 
     panel = validate(make_panel({("A", "employment", "rqf", "rqf1"): LINEAR, ("A", "employment", "rqf", "rqf2"): [None] * 7 + [5.0, 6.0, 7.0]}))
     model = DampedETSForecaster().fit(panel)
@@ -134,7 +135,7 @@ def test_damped_ets_follows_a_clean_trend_and_falls_back_on_short_series():
 
 
 def test_ensemble_is_the_mean_of_its_members():
-    from skillcast.ets_forecaster import MeanEnsembleForecaster
+    from skillcast.engine.ensemble import MeanEnsembleForecaster
 
     panel = one_series(LINEAR)
     ensemble = MeanEnsembleForecaster(members=(NaiveForecaster(), DriftForecaster())).fit(panel)

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from skillcast.gaps import GAP_COLUMNS, compute_gaps
+from skillcast.skills.gaps import GAP_COLUMNS, compute_gaps
 
 
 def forecast_rows(measure: str, value: float, low: float, high: float) -> pd.DataFrame:
@@ -35,8 +35,8 @@ def test_demo_gaps_hold_in_every_row(demo_result):
 
 # -- simulated intervals (issue #5) ----------------------------------------------------------------
 
-from skillcast.gaps import quantile_paths, simulate_gaps  # noqa: E402
-from skillcast.supply import SupplyResult  # noqa: E402
+from skillcast.skills.gaps import quantile_paths, simulate_gaps  # noqa: E402
+from skillcast.skills.supply import SupplyResult  # noqa: E402
 
 
 def tiny_supply(points: dict[tuple[str, int], float], spread: float, draws: int = 400) -> SupplyResult:

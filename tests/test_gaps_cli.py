@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
-from skillcast.gaps import GAP_COLUMNS
+from skillcast.cli.main import app
+from skillcast.skills.gaps import GAP_COLUMNS
 
 runner = CliRunner()
 

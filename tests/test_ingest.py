@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
-from skillcast.schema import DataError
-from skillcast.sources import si2035
-from skillcast.sources.lookups import load_geography
-from skillcast.store import Store
+from skillcast.cli.main import app
+from skillcast.data.schema import DataError
+from skillcast.data.sources import si2035
+from skillcast.data.sources.lookups import load_geography
+from skillcast.data.store import Store
 
 runner = CliRunner()
 
@@ -130,7 +130,7 @@ def test_panel_round_trips_through_parquet_with_contract_dtypes(tmp_path, si2035
 
 
 def test_districts_add_up_to_an_lsip_through_boundary_changes(geography):
-    from skillcast.aggregate import aggregate_districts
+    from skillcast.data.aggregate import aggregate_districts
 
     cumbria = next(code for code in geography.codes("lsip") if geography.name(code) == "Cumbria")
     members = geography.members(cumbria)  # 2023 districts: Cumberland, Westmorland and Furness
@@ -146,12 +146,12 @@ def test_districts_add_up_to_an_lsip_through_boundary_changes(geography):
 
 
 def test_two_step_boundary_changes_are_covered(geography):
-    from skillcast.aggregate import aggregate_districts
+    from skillcast.data.aggregate import aggregate_districts
 
     # Somerset 2023 replaced Mendip, Sedgemoor, South Somerset and Somerset West and Taunton,
     # which itself (2019) replaced Taunton Deane and West Somerset.
-    south_west = "E12000009"
-    members = set(geography.memberships.query("type == 'region' and member_of == @south_west")["area"])
+    regions = geography.memberships.loc[geography.memberships["type"] == "region"]
+    members = set(regions.loc[regions["member_of"] == "E12000009", "area"])  # the South West
     published_2020 = sorted((members - {"E06000066"}) | {"E07000187", "E07000188", "E07000189", "E07000246"})
     panel = pd.DataFrame({"area": published_2020, "measure": "population", "classification": "all", "code": "all",
                           "period": 2020, "value": 1.0})

@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
-from skillcast.store import Store
+from skillcast.cli.main import app
+from skillcast.data.store import Store
 
 runner = CliRunner()
 

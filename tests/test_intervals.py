@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skillcast.intervals import MIN_ERRORS_PER_HORIZON, quantiles_from_errors
+from skillcast.engine.intervals import MIN_ERRORS_PER_HORIZON, quantiles_from_errors
 
 
 def test_quantiles_match_a_known_error_distribution():

@@ -19,8 +19,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from skillcast.cli_fetch import fetch_app, parse_years
-from skillcast.nomis import (
+from skillcast.cli.fetch import fetch_app, parse_years
+from skillcast.data.nomis import (
     NVQ_VARIABLES,
     SOURCE,
     NomisClient,
@@ -28,7 +28,7 @@ from skillcast.nomis import (
     fetch_aps_qualifications,
     parse_aps_csv,
 )
-from skillcast.schema import DataError, validate
+from skillcast.data.schema import DataError, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nomis"
 RECORDED = (FIXTURES / "aps_t19_lad_2020_2021.csv").read_text(encoding="utf-8")
@@ -157,7 +157,7 @@ def test_a_fetch_parses_into_a_valid_panel_with_the_recorded_values(fake):
     assert pd.isna(manchester.at[("E07000222", "trade_apprenticeships", 2021), "value"])
     assert pd.isna(manchester.at[("E06000001", "nvq1", 2021), "ci95"])
 
-    assert dict(zip(result.areas["area"], result.areas["name"]))["E08000003"] == "Manchester"
+    assert dict(zip(result.areas["area"], result.areas["name"], strict=True))["E08000003"] == "Manchester"
     assert set(result.areas["type"]) == {"lad"}
 
     (query,) = fake.queries()

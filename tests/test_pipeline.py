@@ -1,7 +1,7 @@
 import pytest
 
-from skillcast.backtest import PRODUCTION_NAME
 from skillcast.config import Config
+from skillcast.engine.backtest import PRODUCTION_NAME
 from skillcast.pipeline import run_pipeline
 
 
@@ -33,7 +33,7 @@ def test_end_year_must_be_after_the_data(demo):
 
 
 def test_production_forecasts_are_coherent_and_never_negative(demo_result):
-    from skillcast.reconcile import incoherence
+    from skillcast.engine.reconcile import incoherence
 
     forecasts = demo_result.forecasts
     assert incoherence(forecasts) < 1e-6  # SOC majors, RQF levels, levels->bands all add up to totals

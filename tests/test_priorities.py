@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillcast.priorities import PriorityWeights, allocate, rank_occupations
-from skillcast.scenarios import Scenario, load_scenario, parse_scenario
-from skillcast.schema import DataError
+from skillcast.data.schema import DataError
+from skillcast.skills.priorities import PriorityWeights, allocate, rank_occupations
+from skillcast.skills.scenarios import Scenario, load_scenario, parse_scenario
 
 
 def small_case(growth_of_21: float = 0.0):
@@ -55,8 +55,8 @@ def test_a_tight_band_and_vacancy_signals_lift_the_score():
 
 
 def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
-    from skillcast.gap_inputs import tree_inputs
-    from skillcast.gaps import GapSettings, analyse, fit_demand
+    from skillcast.skills.gap_inputs import tree_inputs
+    from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
     panel, geography = demo
     inputs = tree_inputs(panel, geography)
@@ -64,7 +64,7 @@ def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
     forecast = fit_demand(inputs, settings)
 
     def ranking(scenario):
-        from skillcast.demand import replacement_rates
+        from skillcast.skills.demand import replacement_rates
 
         run = analyse(inputs, settings, forecast, ["DM_R1_02"], scenario=scenario)
         rates = replacement_rates(run.supply.age_mix, settings.exits)

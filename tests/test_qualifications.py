@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skillcast.qualifications import add_qualification_bands
+from skillcast.data.qualifications import add_qualification_bands
 from tests.helpers import make_panel
 
 

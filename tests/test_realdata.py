@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from skillcast.schema import DataError, observations
-from skillcast.sources.si2035 import read_employment_wide
+from skillcast.data.schema import DataError, observations
+from skillcast.data.sources.si2035 import read_employment_wide
 
 WIDE = "skills_imperative_2035/si2035_employment_2010_2035_wide.csv"
 

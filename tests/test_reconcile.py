@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillcast.reconcile import identities, incoherence, reconcile_frame, reconcile_matrix
+from skillcast.engine.reconcile import identities, incoherence, reconcile_frame, reconcile_matrix
 
 
 def keys(rows):

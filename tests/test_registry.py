@@ -12,9 +12,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
+from skillcast.cli.main import app
 from skillcast.config import Config
-from skillcast.registry import CHALLENGER, TAG_KIND, TAG_SYNTHETIC, Registry, RegistryError
+from skillcast.mlops.registry import CHALLENGER, TAG_KIND, TAG_SYNTHETIC, Registry, RegistryError
 
 runner = CliRunner()
 
@@ -176,7 +176,7 @@ def test_rollback_is_refused_while_a_retrain_holds_the_lock(home, registry):
     registry.promote("1")
     registry.promote("2")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.retrain import job_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
          "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(home / "retrain.lock")],
         stdout=subprocess.PIPE, text=True,
     )

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.cli import app
-from skillcast.report import thousands
+from skillcast.cli.main import app
+from skillcast.reports.content import thousands
 
 runner = CliRunner()
 AREA = "DM_R1_01"
@@ -53,7 +53,7 @@ def check_numbers_match(html: str, gaps: pd.DataFrame, area: str) -> int:
             checked += 1
     shown = table_cells(html, "gap-table-all")
     bands = ("low", "intermediate", "high")
-    assert set(zip(shown["band"], shown["year"])) == {(band, year) for band, year in expected.index if band in bands}  # every year
+    assert set(zip(shown["band"], shown["year"], strict=True)) == {(band, year) for band, year in expected.index if band in bands}  # every year
     return checked
 
 
@@ -166,7 +166,7 @@ def test_report_from_a_bundle_shows_the_bundles_gaps(bundle_dir, tmp_path):
 
 
 def test_charts_work_from_plain_frames_and_pick_units():
-    from skillcast.charts import band_chart, gap_chart, unit_for
+    from skillcast.reports.charts import band_chart, gap_chart, unit_for
 
     years = np.arange(2015, 2031)
     basis = np.where(years <= 2020, "observed", "forecast")
@@ -186,7 +186,7 @@ def test_charts_work_from_plain_frames_and_pick_units():
 
 @pytest.fixture(scope="module")
 def chromium():
-    from skillcast.report_html import CHROMIUM, has_chromium
+    from skillcast.reports.html import CHROMIUM, has_chromium
 
     if not has_chromium():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium) or playwright missing"
@@ -197,7 +197,7 @@ def chromium():
 
 
 def test_pdf_report_and_the_page_fetches_nothing(chromium, bundle_dir, demo_files, tmp_path):
-    from skillcast.report_html import screenshot
+    from skillcast.reports.html import screenshot
 
     out = tmp_path / "report.pdf"
     result = runner.invoke(app, ["report", "--bundle", str(bundle_dir), "--area", "DM_EN", "--format", "pdf", "--out", str(out)])

@@ -22,9 +22,9 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from skillcast.cli import app
+from skillcast.cli.main import app
 from skillcast.config import Config
-from skillcast.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, Registry
+from skillcast.mlops.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, Registry
 from tests.helpers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -242,7 +242,7 @@ def test_a_crash_after_registering_removes_the_new_version(story, home, jobs, de
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(story, home, jobs, delivery, registry):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.retrain import job_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
          "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(home / "retrain.lock")],
         stdout=subprocess.PIPE, text=True,
     )
@@ -322,7 +322,7 @@ def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
     port = free_port()
     environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_API_KEYS": "retrain-test-key"}
     environment.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--model-uri", "models:/skillcast@champion",
+    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--model-uri", "models:/skillcast@champion",
                "--project-dir", str(REPO)]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO, env=environment):
@@ -333,7 +333,7 @@ def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
 
 @pytest.mark.slow
 def test_retrain_against_a_real_mlflow_server(jobs, delivery, tmp_path):
-    from skillcast.mlflow_model import load_registered_bundle
+    from skillcast.mlops.pyfunc import load_registered_bundle
 
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
@@ -366,7 +366,7 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
     assert challenger.split()[2] == "1.603", "the headline MASE of BENCHMARKS.md"
     assert "lightgbm" in result.output, "the shipped job backtests every peer"
     from skillcast.bundle import ForecastBundle
-    from skillcast.mlflow_model import bundle_dir_of
+    from skillcast.mlops.pyfunc import bundle_dir_of
 
     mlflow.set_tracking_uri(Config(home=tmp_path / "home").resolved_tracking_uri())
     served = ForecastBundle.load(bundle_dir_of("models:/skillcast@champion", tmp_path / "served"))
@@ -383,7 +383,7 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
 
 
 def test_serve_defaults_to_the_champion_when_the_registry_has_one(story, home, tmp_path):
-    from skillcast.cli import champion_uri
+    from skillcast.cli.main import champion_uri
 
     assert champion_uri(Config(home=home)) == "models:/skillcast@champion"
     empty = tmp_path / "empty-home"

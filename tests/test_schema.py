@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from skillcast.schema import DataError, observations, validate
+from skillcast.data.schema import DataError, observations, validate
 from tests.helpers import make_panel
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
-from skillcast.api_keys import create_key, revoke_key
+from skillcast.api.keys import create_key, revoke_key
 from tests.helpers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -294,7 +294,7 @@ def test_an_unsafe_request_id_is_replaced(client):
 def test_real_bentoml_serve_answers_over_loopback(bundle_dir, keys_file):
     path, valid, _ = keys_file
     port = free_port()
-    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir),
+    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--bundle", str(bundle_dir),
                "--project-dir", str(REPO), "--api-keys-file", str(path)]
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {valid}"}

@@ -11,9 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from skillcast.schema import DataError, validate
-from skillcast.sources import ess, job_adverts, reference
-from skillcast.sources.lookups import load_geography
+from skillcast.data.schema import DataError, validate
+from skillcast.data.sources import ess, job_adverts, reference
+from skillcast.data.sources.lookups import load_geography
 
 ADVERTS = "job_adverts"
 LA_CSV = f"{ADVERTS}/ons_adzuna_job_adverts_by_la_jan_2017_2022.csv"
@@ -161,7 +161,7 @@ def test_reference_tables_agree_with_raw_files(data_dir, references, adverts):
                 elif cells[1] and not any(cells[2:]):
                     lep = cells[1]
         tidy = rankings.loc[rankings["category_type"] == category_type]
-        assert raw == set(zip(tidy["lep_name"], tidy["list"], tidy["rank"], tidy["category"]))
+        assert raw == set(zip(tidy["lep_name"], tidy["list"], tidy["rank"], tidy["category"], strict=True))
     structure = references.tables["soc2020_structure"]
     assert structure["level"].value_counts().to_dict() == {"unit": 412, "minor": 104, "submajor": 26, "major": 9}
     soc = adverts.panel.loc[adverts.panel["classification"] == "soc2020_unit", "code"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from skillcast.schema import DataError, validate
-from skillcast.sources import aps_occupations, aps_qualifications, local_skills_time_series
-from skillcast.sources.common import SUPPRESSION_CODES
-from skillcast.sources.lookups import load_geography
+from skillcast.data.schema import DataError, validate
+from skillcast.data.sources import aps_occupations, aps_qualifications, local_skills_time_series
+from skillcast.data.sources.common import SUPPRESSION_CODES
+from skillcast.data.sources.lookups import load_geography
 
 pytestmark = pytest.mark.realdata
 

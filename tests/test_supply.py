@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.qualifications import LEVELS
-from skillcast.schema import DataError
-from skillcast.supply import (
+from skillcast.data.qualifications import LEVELS
+from skillcast.data.schema import DataError
+from skillcast.skills.supply import (
     AGE_BANDS,
     AGES,
     Moves,
@@ -150,7 +150,7 @@ def test_levels_add_to_bands_and_leaves_to_their_parent():
 
 
 def test_suppressed_district_cells_are_filled_to_the_published_total(tmp_path):
-    from skillcast.geography import Geography
+    from skillcast.data.geography import Geography
 
     geography = Geography.from_frame(pd.DataFrame([
         {"area": "E1", "name": "England", "type": "country", "parent": ""},
@@ -161,7 +161,7 @@ def test_suppressed_district_cells_are_filled_to_the_published_total(tmp_path):
             for area, total in (("D1", 1000.0), ("D2", 3000.0))]
     cells = {"D1": [100, 200, np.nan, 300, np.nan, np.nan], "D2": [300, 600, 600, 600, 600, 300]}
     for area, values in cells.items():
-        for band, value in zip(AGE_BANDS, values):
+        for band, value in zip(AGE_BANDS, values, strict=True):
             rows.append({"area": area, "measure": "population", "classification": "age_band|nvq", "code": f"{band}|nvq4", "period": 2021, "value": value})
     filled = fill_suppressed_districts(pd.DataFrame(rows), geography)
     one = filled.loc[filled["area"] == "D1"].set_index("code")["value"]
@@ -187,13 +187,13 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def real(data_dir, tmp_path_factory):
-    from skillcast.cli import app
-    from skillcast.cli_gaps import _load_inputs
+    from skillcast.cli.gaps import _load_inputs
+    from skillcast.cli.main import app
 
     out = tmp_path_factory.mktemp("supply-store") / "data"
     result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    from skillcast.store import Store
+    from skillcast.data.store import Store
 
     # the store keeps retired district codes, so 2017 districts add up to 2023 LSIPs
     assert Store(out).geography().successor["E06000048"] == "E06000057"  # Northumberland's 2020 code change

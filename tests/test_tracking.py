@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from skillcast.config import Config
-from skillcast.tracking import log_pipeline_run
+from skillcast.mlops.tracking import log_pipeline_run
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_registered_model_loads_as_pyfunc_and_answers(tracked, demo_result):
 
 
 def test_a_backtest_alone_logs_one_run_with_metrics_by_horizon_and_plots(demo_result, tmp_path):
-    from skillcast.tracking import log_backtest_run
+    from skillcast.mlops.tracking import log_backtest_run
 
     config = Config(home=tmp_path / "home")
     run_id = log_backtest_run(config, demo_result.backtest, demo_result.metrics,
@@ -68,3 +68,40 @@ def test_a_backtest_alone_logs_one_run_with_metrics_by_horizon_and_plots(demo_re
     artifacts = {item.path for path in ("tables", "plots", "data") for item in client.list_artifacts(run_id, path)}
     assert {"tables/backtest.csv", "plots/mase_by_horizon.png", "data/manifest.json"} <= artifacts
     assert client.search_registered_models() == [], "a backtest registers nothing"
+
+
+# What skillcast 0.1 logged as the pyfunc's "model from code" file (src/skillcast/mlflow_model_code.py
+# before the layered layout), word for word: models registered then carry it as their code.
+CODE_BEFORE_THE_LAYOUT = '''"""MLflow "model from code" entry point: MLflow runs this file to build the served model."""
+
+import mlflow.models
+
+from skillcast.mlflow_model import SkillcastModel
+
+mlflow.models.set_model(SkillcastModel())
+'''
+
+
+def test_a_champion_registered_before_the_layered_layout_still_loads(demo_result, tmp_path):
+    """Its logged code imports ``skillcast.mlflow_model``: loading it must still work, as a
+    pyfunc (MLflow runs that code) and as the service loads it (the bundle inside)."""
+    from skillcast.mlops.pyfunc import load_registered_bundle
+
+    config = Config(home=tmp_path / "home")
+    code = tmp_path / "mlflow_model_code.py"
+    code.write_text(CODE_BEFORE_THE_LAYOUT)
+    bundle_dir = demo_result.bundle.save(tmp_path / "bundle")
+    mlflow.set_tracking_uri(config.resolved_tracking_uri())
+    experiment = mlflow.create_experiment("old", artifact_location=config.artifact_location())
+    with mlflow.start_run(experiment_id=experiment):
+        mlflow.pyfunc.log_model(name="model", python_model=str(code), artifacts={"bundle": str(bundle_dir)},
+                                registered_model_name=config.registered_model)
+    mlflow.MlflowClient(config.resolved_tracking_uri()).set_registered_model_alias(config.registered_model, "champion", "1")
+
+    model = mlflow.pyfunc.load_model(f"models:/{config.registered_model}@champion")
+    query = pd.DataFrame({"area": ["DM_EN"], "measure": "employment", "classification": "all", "code": "all", "period": [2030]})
+    expected = demo_result.forecasts.merge(query, on=list(query.columns))["forecast"].tolist()
+    assert model.predict(query)["forecast"].tolist() == pytest.approx(expected)
+    served = load_registered_bundle(f"models:/{config.registered_model}@champion", config.resolved_tracking_uri(), tmp_path / "dl")
+    assert served.metadata["registry_version"] == "1"
+    pd.testing.assert_frame_equal(served.forecasts, demo_result.bundle.forecasts)

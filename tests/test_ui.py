@@ -32,12 +32,12 @@ def browser():
 
 @pytest.fixture(scope="module")
 def served(bundle_dir, tmp_path_factory):
-    from skillcast.api_keys import create_key
+    from skillcast.api.keys import create_key
 
     keys_file = tmp_path_factory.mktemp("ui-keys") / "keys.json"
     key = create_key(keys_file, "browser-test")
     port = free_port()
-    command = [sys.executable, "-m", "skillcast.cli", "serve", "--port", str(port), "--bundle", str(bundle_dir),
+    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--bundle", str(bundle_dir),
                "--project-dir", str(REPO), "--api-keys-file", str(keys_file)]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO):

@@ -14,13 +14,15 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from skillcast.gaps import ALL_BANDS
-from skillcast.geography import Geography
+from skillcast.data.geography import Geography
+from skillcast.data.qualifications import ALL_BANDS
+from skillcast.data.schema import series_count
 
 FORECASTS_FILE = "forecasts.parquet"
 GAPS_FILE = "gaps.parquet"
@@ -37,14 +39,13 @@ def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: l
     ``synthetic`` is true when any source says it is synthetic (the demo), so the service
     and reports can say so too.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from skillcast.schema import series_count
 
     sources = sorted(panel["source"].astype(str).unique()) if "source" in panel.columns else []
     return {
         "model": model,
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "last_observed_year": int(panel["period"].max()),
         "end_year": end_year,
         "series": series_count(panel),
@@ -140,7 +141,7 @@ class ForecastBundle:
 
     @cached_property
     def _names(self) -> dict[str, str]:
-        return dict(zip(self.geography.areas["area"], self.geography.areas["name"].astype(str)))
+        return dict(zip(self.geography.areas["area"], self.geography.areas["name"].astype(str), strict=True))
 
     def area_name(self, area: str) -> str:
         return self._names.get(area, area)

@@ -11,17 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (
-    ("employment", "all"),
-    ("employment", "soc2020_major"),
-    ("employment", "rqf"),
-    ("employment", "qualification_level"),
-    ("employment", "qualification_band"),
-    ("population", "all"),
-    ("population", "nvq"),
-    ("population", "qualification_level"),
-    ("population", "qualification_band"),
-)
+from skillcast.engine.engines import EngineSettings
+from skillcast.engine.factory import BASE_MODELS, is_model_name
+from skillcast.engine.targets import DEFAULT_TARGETS
 
 
 class Config(BaseModel):
@@ -59,8 +51,6 @@ class Config(BaseModel):
     @field_validator("models")
     @classmethod
     def _known_models(cls, models: tuple[str, ...]) -> tuple[str, ...]:
-        from skillcast.forecasters import BASE_MODELS, is_model_name
-
         unknown = [name for name in models if not is_model_name(name)]
         if unknown:
             raise ValueError(f"unknown model(s) {unknown}; expected some of {sorted(BASE_MODELS)} (optionally 'reconciled:NAME')")
@@ -80,6 +70,11 @@ class Config(BaseModel):
     def resolved_shared_dir(self) -> Path:
         """Where a Dask run writes the panel its workers read (must be visible to every worker)."""
         return (self.shared_dir or self.home / "dask").resolve()
+
+    def engine_settings(self) -> EngineSettings:
+        """What ``skillcast.engine.engines.open_engine`` needs to open this run's engine."""
+        return EngineSettings(kind=self.engine, scheduler=self.scheduler, workers=self.dask_workers,
+                              partitions=self.dask_partitions, retries=self.dask_retries, shared_dir=self.resolved_shared_dir())
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from skillcast.backtest import BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.bundle import ForecastBundle, training_metadata
 from skillcast.config import Config
-from skillcast.forecasters import Forecaster, ReconciledForecaster, make_forecaster
-from skillcast.gaps import observed_as_forecast, pipeline_gaps
-from skillcast.geography import Geography
-from skillcast.qualifications import add_qualification_bands
-from skillcast.schema import observations
+from skillcast.data.geography import Geography
+from skillcast.data.schema import observations
+from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
+from skillcast.engine.base import Forecaster
+from skillcast.engine.factory import make_forecaster
+from skillcast.engine.reconcile import ReconciledForecaster
+from skillcast.engine.targets import select_targets
+from skillcast.skills.gaps import observed_as_forecast, pipeline_gaps
 
 Progress = Callable[[str], None]
 
@@ -35,17 +37,6 @@ class PipelineResult:
     forecasts: pd.DataFrame  # future years only
     gaps: pd.DataFrame
     bundle: ForecastBundle
-
-
-def select_targets(panel: pd.DataFrame, targets: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-    """The (measure, classification) series the engine forecasts, qualification bands added."""
-    enriched = add_qualification_bands(panel)
-    wanted = pd.MultiIndex.from_tuples(targets, names=["measure", "classification"])
-    keep = pd.MultiIndex.from_frame(enriched[["measure", "classification"]]).isin(wanted)
-    selected = enriched.loc[keep].reset_index(drop=True)
-    if selected.empty:
-        raise ValueError(f"the panel has none of the target series {list(targets)}")
-    return selected
 
 
 def _forecaster(name: str, config: Config, geography: Geography) -> Forecaster:

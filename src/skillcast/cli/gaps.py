@@ -1,0 +1,360 @@
+"""``skillcast gaps`` and ``skillcast priorities``: skills gaps and apprenticeship priorities.
+
+Registered by ``skillcast.cli.main`` (``app.command("gaps")(gaps)``, ``app.command("priorities")(priorities)``).
+The I/O edge of the gaps analysis: reads the store (or makes the demo panel), a scenario
+TOML and an optional population projection, runs the pure stages (``gap_inputs``,
+``gaps``, ``priorities``), prints a table and writes the result atomically (temp file +
+``os.replace``): whole or not at all. Bad input ends with one line and exit code 2.
+
+Sign convention everywhere: gap = demand - supply; a positive gap is a shortage of people.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from skillcast.cli.console import clear_errors, console, stages
+from skillcast.data.atomic import write_table
+from skillcast.data.schema import DataError
+
+MAIN_BANDS = ("low", "intermediate", "high")
+ALL_ORDER = ("low", "intermediate", "high", "none", "level1", "level2", "level3", "level4plus")
+
+DataOption = Annotated[Path | None, typer.Option(help="store folder made by `skillcast ingest all` (default .skillcast/data)")]
+DemoOption = Annotated[bool, typer.Option("--demo", help="run on the SYNTHETIC demo panel instead of a store")]
+ScenarioOption = Annotated[Path | None, typer.Option(help="scenario TOML: completions, retention, demand growth (see docs/gaps.md)")]
+SeedOption = Annotated[int, typer.Option(help="seed of the simulations")]
+DrawsOption = Annotated[int, typer.Option(min=20, max=20000, help="simulations for the intervals")]
+
+
+def load_inputs(data: Path | None, demo: bool):
+    """GapInputs from the store (default folder) or the demo; one-line errors for a bad store."""
+    from skillcast.skills.gap_inputs import SOURCES, TABLES, real_inputs, tree_inputs
+
+    if demo:
+        if data is not None:
+            raise ValueError("--demo and --data: choose one (the demo makes its own synthetic panel)")
+        from skillcast.data.demo import demo_panel
+
+        panel, geography = demo_panel()
+        return tree_inputs(panel, geography, synthetic=True)
+    from skillcast.config import Config
+    from skillcast.data.store import Store
+
+    store = Store(data or Config.from_env().home / "data")  # .skillcast/data unless SKILLCAST_HOME says otherwise
+    sources, tables = store.available(SOURCES, TABLES)
+    return real_inputs(sources, store.geography(), tables)
+
+
+_load_inputs = load_inputs  # the earlier private name (tests, benchmarks)
+
+
+def gap_settings(end_year: int, draws: int, seed: int, active: bool):
+    from skillcast.config import Config
+    from skillcast.skills.gaps import GapSettings
+
+    config = Config.from_env()
+    return GapSettings(end_year=end_year, model=config.production_model, calibration_windows=config.calibration_windows,
+                       draws=draws, seed=seed, active=active)
+
+
+_settings = gap_settings
+
+
+def _parse_year(text: str, option: str = "--year") -> int | None:
+    if text.strip().lower() == "all":
+        return None
+    try:
+        year = int(text)
+    except ValueError:
+        raise ValueError(f"{option}: {text!r} is not a year; expected a year such as 2030, or 'all'") from None
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"{option}: {year} is out of range; expected a year between 2000 and 2100")
+    return year
+
+
+def _read_population(path: Path, inputs) -> pd.DataFrame:
+    """A population projection CSV: area, age_band, year, value (people)."""
+    from skillcast.skills.supply import AGE_BANDS
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such population file")
+    try:
+        frame = pd.read_csv(path, dtype={"area": str, "age_band": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    expected = ["area", "age_band", "year", "value"]
+    missing = [column for column in expected if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; expected {expected}")
+    for row, band in enumerate(frame["age_band"]):
+        if band not in AGE_BANDS:
+            raise DataError(f"{path}: row {row + 2}, column 'age_band', value {band!r}: expected one of {list(AGE_BANDS)}")
+    for column in ("year", "value"):
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna() | (numbers < 0)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(f"{path}: row {row + 2}, column {column!r}, value {frame[column].iat[row]!r}: expected a number >= 0")
+        frame[column] = numbers
+    frame["year"] = frame["year"].astype(int)
+    frame["area"] = [inputs.resolve(area, f"{path}: column 'area'") for area in frame["area"]]
+    return frame[expected]
+
+
+def _scenario_areas(plan, inputs, path: Path | None):
+    """The scenario with its ``areas`` as area codes (SI2035 ids accepted)."""
+    if plan is None or plan.areas is None:
+        return plan
+    return plan.model_copy(update={"areas": [inputs.resolve(area, f"{path}: areas") for area in plan.areas]})
+
+
+def _areas(inputs, area: str) -> list[str]:
+    return inputs.areas if area.strip().lower() == "all" else [inputs.resolve(area)]
+
+
+def _millions(value: float) -> str:
+    return f"{value / 1e6:+.2f}m" if abs(value) >= 1e6 else f"{value / 1e3:+,.0f}k"
+
+
+def _count(value: float) -> str:
+    return f"{value / 1e6:.2f}m" if abs(value) >= 1e6 else f"{value / 1e3:,.0f}k"
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{_millions(low)} to {_millions(high)}"
+
+
+# -- gaps -----------------------------------------------------------------------------------------
+
+
+def gaps(
+    data: DataOption = None,
+    demo: DemoOption = False,
+    area: Annotated[str, typer.Option(help="area code, SI2035 id (e.g. GM_LSIP) or 'all'")] = "all",
+    year: Annotated[str, typer.Option(help="a year up to 2035, or 'all'")] = "all",
+    out: Annotated[Path | None, typer.Option(help="write the table to this CSV (or .parquet) file")] = None,
+    scenario: ScenarioOption = None,
+    active: Annotated[bool, typer.Option("--active", help="supply = economically active people (x the area's activity rate)")] = False,
+    population: Annotated[Path | None, typer.Option(help="population projection CSV: area, age_band, year, value")] = None,
+    end_year: Annotated[int, typer.Option(help="last year projected")] = 2035,
+    draws: DrawsOption = 1000,
+    seed: SeedOption = 20240601,
+) -> None:
+    """Skills gaps per area, qualification band and year: demand - supply (positive = shortage), with 80%/95% intervals."""
+    with clear_errors():
+        from skillcast.skills.gaps import analyse, fit_demand
+        from skillcast.skills.scenarios import load_scenario
+
+        chosen_year = _parse_year(year)
+        if chosen_year is not None and chosen_year > end_year:
+            raise ValueError(f"--year: {chosen_year} is after the last projected year {end_year}")
+        plan = load_scenario(scenario) if scenario else None
+        steps = ["read data", "prepare inputs", "forecast demand", "baseline gaps"] + (["scenario gaps"] if plan else []) + (["write"] if out else [])
+        with stages(steps) as stage:
+            stage("read data")
+            inputs = _load_inputs(data, demo)
+            stage("prepare inputs")
+            areas = _areas(inputs, area)
+            plan = _scenario_areas(plan, inputs, scenario)
+            projection = _read_population(population, inputs) if population else None
+            settings = _settings(end_year, draws, seed, active)
+            stage("forecast demand")
+            forecast = fit_demand(inputs, settings)
+            stage("baseline gaps")
+            runs = {"baseline": analyse(inputs, settings, forecast, areas, population=projection)}
+            if plan:
+                stage("scenario gaps")
+                runs[plan.name] = analyse(inputs, settings, forecast, areas, scenario=plan, population=projection)
+            table = _gap_table(runs, inputs, chosen_year)
+            if out:
+                stage("write")
+                write_table(table, out)
+        if inputs.synthetic:
+            console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
+        console.print(_print_gaps(table, inputs, chosen_year, plan.name if plan else None))
+        for note in _relevant(runs, inputs, areas):
+            console.print(f"note: {note}", highlight=False)
+        supply_word = "economically active people 16-64" if active else "people 16-64"
+        console.print(f"gap = demand (jobs) - supply ({supply_word}); a positive gap is a shortage of people. "
+                      f"Intervals: 80% and 95%, {draws} simulations of both sides.", highlight=False)
+        if out:
+            console.print(f"wrote {len(table):,} rows to {out}")
+
+
+def relevant_notes(runs: dict, inputs, areas: list[str]) -> list[str]:
+    """Notes about the areas shown (a note about one area starts with its code); all of them for every area."""
+    every = len(areas) >= len(inputs.areas)
+    notes = dict.fromkeys(note for run in runs.values() for note in run.notes)
+    return [note for note in notes if every or note.split(" ", 1)[0].rstrip(":") in areas or note not in inputs.notes]
+
+
+_relevant = relevant_notes
+
+
+def gap_table(runs: dict, inputs, year: int | None):
+    """What `skillcast gaps --out` writes: each run's gaps with the requirement columns, area name and scenario."""
+    from skillcast.skills.gaps import GAP_COLUMNS
+
+    frames = []
+    for name, run in runs.items():
+        extra = run.demand[["area", "band", "year", *[c for c in ("expansion_demand", "replacement_demand", "total_requirement",
+                                                                    "demand_by_occupation", "reference_demand") if c in run.demand.columns]]]
+        table = run.gaps.merge(extra, on=["area", "band", "year"], how="left")
+        table.insert(len(GAP_COLUMNS), "name", table["area"].map(inputs.names).fillna(""))
+        table.insert(len(GAP_COLUMNS) + 1, "scenario", name)
+        frames.append(table)
+    table = pd.concat(frames, ignore_index=True)
+    if year is not None:
+        table = table.loc[table["year"] == year]
+        if table.empty:
+            raise ValueError(f"--year: no gaps for {year}; years with both demand and supply: {sorted(set(frames[0]['year']))[0]}-{max(frames[0]['year'])}")
+    return table.reset_index(drop=True)
+
+
+_gap_table = gap_table
+
+
+def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | None) -> Table:
+    """Three bands (and, with a scenario, the levels it changes) for up to ten areas at the chosen year (or three key years)."""
+    bands = list(MAIN_BANDS)
+    if scenario:
+        keyed = table.set_index(["scenario", "area", "band", "year"])["gap"]
+        moved = (keyed.loc[scenario] - keyed.loc["baseline"]).abs().groupby(level="band").max()
+        bands += [band for band in moved.index if band not in MAIN_BANDS and moved[band] > 0.5]
+    shown = table.loc[table["band"].isin(bands)]
+    areas = list(dict.fromkeys(shown["area"]))
+    if len(areas) > 10:
+        national = [code for code in areas if code in inputs.parents]
+        areas = national + [code for code in areas if code not in national][: 10 - len(national)]
+    years = [year] if year is not None else _key_years(shown)
+    title = "Skills gap: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
+    result = Table(title=title + (f"; first {len(areas)} areas, all in the output file" if len(set(shown['area'])) > len(areas) else ""))
+    columns = ["area", "band", "year", "demand", "supply", "gap", "80% interval"]
+    if scenario:
+        columns += [f"gap: {scenario}", "scenario 80%"]
+    for column in columns:
+        result.add_column(column, justify="left" if column in ("area", "band") else "right")
+    base = shown.loc[shown["scenario"] == "baseline"].set_index(["area", "band", "year"])
+    other = shown.loc[shown["scenario"] == scenario].set_index(["area", "band", "year"]) if scenario else None
+    for code in areas:
+        for when in years:
+            for band in [band for band in ALL_ORDER if band in bands]:
+                key = (code, band, when)
+                if key not in base.index:
+                    continue
+                row = base.loc[key]
+                label = code if len(areas) > 1 else f"{code} {inputs.names.get(code, '')}"[:30]
+                cells = [label, band, str(when), _count(row.demand), _count(row.supply), _millions(row.gap),
+                         _interval(row.gap_lo_80, row.gap_hi_80) if row.basis == "forecast" else "observed"]
+                if other is not None and key in other.index:
+                    alt = other.loc[key]
+                    cells += [_millions(alt.gap), _interval(alt.gap_lo_80, alt.gap_hi_80) if alt.basis == "forecast" else "observed"]
+                result.add_row(*cells)
+    return result
+
+
+def _key_years(table: pd.DataFrame) -> list[int]:
+    observed = table.loc[table["basis"] == "observed", "year"]
+    last = int(table["year"].max())
+    candidates = [int(observed.max()) if len(observed) else int(table["year"].min()), 2030, last]
+    return sorted({year for year in candidates if year in set(table["year"])})
+
+
+# -- priorities ----------------------------------------------------------------------------------
+
+
+def priorities(
+    area: Annotated[str, typer.Option(help="area code or SI2035 id (e.g. GM_LSIP)")],
+    data: DataOption = None,
+    demo: DemoOption = False,
+    budget: Annotated[float | None, typer.Option(help="Skills Levy / apprenticeship budget in pounds to allocate")] = None,
+    scenario: ScenarioOption = None,
+    year: Annotated[int, typer.Option(help="last year of the requirement window (first: the last observed year)")] = 2035,
+    top: Annotated[int, typer.Option(min=1, max=500, help="rows to print")] = 15,
+    out: Annotated[Path | None, typer.Option(help="write the full ranking to this CSV (or .parquet) file")] = None,
+    draws: DrawsOption = 1000,
+    seed: SeedOption = 20240601,
+) -> None:
+    """Rank occupations for apprenticeships (RQF 2-5): projected requirement, band gap and vacancy signals; optionally allocate a budget."""
+    with clear_errors():
+        from skillcast.skills.gaps import fit_demand
+        from skillcast.skills.priorities import ALLOCATION_METHOD, PriorityWeights, allocate
+        from skillcast.skills.scenarios import load_scenario
+
+        if budget is not None and not budget > 0:
+            raise ValueError(f"--budget: expected a positive amount of pounds, got {budget}")
+        if area.strip().lower() == "all":
+            raise ValueError("--area: priorities are for one area at a time; give an area code or SI2035 id")
+        plan = load_scenario(scenario) if scenario else None
+        steps = ["read data", "forecast demand", "baseline ranking"] + (["scenario ranking"] if plan else []) + (["write"] if out else [])
+        with stages(steps) as stage:
+            stage("read data")
+            inputs = _load_inputs(data, demo)
+            code = inputs.resolve(area)
+            plan = _scenario_areas(plan, inputs, scenario)
+            settings = _settings(year, draws, seed, active=False)
+            stage("forecast demand")
+            forecast = fit_demand(inputs, settings)
+            stage("baseline ranking")
+            weights = PriorityWeights()
+            runs = {"baseline": _rank(inputs, settings, forecast, code, weights, None)}
+            if plan:
+                stage("scenario ranking")
+                runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan)
+            rankings = {name: ranking for name, (ranking, _, _) in runs.items()}
+            if budget is not None:
+                rankings = {name: allocate(ranking, budget) for name, ranking in rankings.items()}
+            table = pd.concat([ranking.assign(scenario=name) for name, ranking in rankings.items()], ignore_index=True)
+            if out:
+                stage("write")
+                write_table(table, out)
+        if inputs.synthetic:
+            console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
+        final = rankings[plan.name] if plan else rankings["baseline"]
+        baseline = rankings["baseline"] if plan else None
+        console.print(_print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None))
+        for note in _relevant({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
+            console.print(f"note: {note}", highlight=False)
+        window = f"{runs['baseline'][2]}-{settings.end_year}"
+        console.print(f"score = jobs at RQF 2-5 to fill {window} (growth + replacement) x (1 + shortage uplift: band tighter than "
+                      "the area's average, ESS skill-shortage vacancies, online adverts); see docs/gaps.md", highlight=False)
+        if budget is not None:
+            console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
+        if out:
+            console.print(f"wrote {len(table):,} rows to {out}")
+
+
+def _rank(inputs, settings, forecast, code: str, weights, plan):
+    from skillcast.skills.gaps import analyse
+    from skillcast.skills.priorities import rank_from_analysis
+
+    run = analyse(inputs, settings, forecast, [code], scenario=plan)
+    ranking, start = rank_from_analysis(code, run, inputs, settings, weights)
+    return ranking, run, start
+
+
+def _print_ranking(ranking: pd.DataFrame, baseline: pd.DataFrame | None, inputs, code: str, top: int, budget: float | None, scenario: str | None) -> Table:
+    title = f"Apprenticeship priorities, {code} {inputs.names.get(code, '')}" + (f" - scenario {scenario!r}" if scenario else "")
+    result = Table(title=title + (" [SYNTHETIC]" if inputs.synthetic else ""))
+    columns = ["rank", "SOC", "occupation", "growth (jobs)", "replacement (jobs)", "score", "why"]
+    if baseline is not None:
+        columns.insert(1, "baseline rank")
+    if budget is not None:
+        columns.append("allocation")
+    for column in columns:
+        result.add_column(column, justify="left" if column in ("SOC", "occupation", "why") else "right", overflow="fold")
+    base_rank = baseline.set_index("occupation")["rank"] if baseline is not None else None
+    for row in ranking.head(top).itertuples():
+        cells = [str(row.rank), row.occupation, row.title[:45], f"{row.growth:+,.0f}", f"{row.replacement:,.0f}", f"{row.score:,.0f}", row.explanation]
+        if base_rank is not None:
+            cells.insert(1, str(int(base_rank.get(row.occupation, 0))))
+        if budget is not None:
+            cells.append(f"£{row.allocation:,.0f}")
+        result.add_row(*cells)
+    return result

@@ -1,0 +1,74 @@
+"""Adding districts up to larger areas, with the lookup of the right year.
+
+Published district data carry the codes of their day (Allerdale in 2017, Cumberland
+today); each larger geography is defined by a lookup of one year (LSIPs on 2023
+districts, combined authorities on 2025 ones, LEPs on 2020 ones). Each district code is
+first translated along its lineage to the code that lookup knows, then summed. A larger
+area is only reported for a period when every one of its districts is present (itself, or
+all the older districts it replaced), so a missing district never shows up as a fall in
+the total; how many were left out is returned.
+LEPs overlap (a district may sit in two): their totals must not be added together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from skillcast.data.geography import Geography
+from skillcast.data.schema import SERIES_KEY
+
+
+@dataclass(frozen=True)
+class Aggregated:
+    panel: pd.DataFrame  # rows for the larger areas, in the data contract
+    incomplete: int  # (area, series, period) groups left out because a district was missing
+
+
+def _membership(geography: Geography, area_type: str) -> pd.DataFrame:
+    links = geography.memberships.loc[geography.memberships["type"] == area_type, ["area", "member_of"]]
+    if links.empty:
+        raise ValueError(f"no lookup for area type {area_type!r}; expected region, lsip, mca or lep")
+    return links.reset_index(drop=True)
+
+
+def aggregate_districts(panel: pd.DataFrame, geography: Geography, area_type: str) -> Aggregated:
+    """Sum the district ('lad') rows of ``panel`` into areas of ``area_type``."""
+    links = _membership(geography, area_type)
+    lookup_codes = set(links["area"])
+    types = {code: geography.type_of(code) for code in panel["area"].unique() if code in geography}  # once per code, not per row
+    districts = panel.loc[panel["area"].map(types).eq("lad")]
+    translated = districts.assign(district=districts["area"].map(lambda code: geography.as_of(code, lookup_codes)))
+    translated = translated.dropna(subset=["district"])
+    joined = translated.merge(links, left_on="district", right_on="area", suffixes=("", "_lookup"))
+    keys = ["member_of", "measure", "classification", "code", "period"]
+    summed = joined.groupby(keys, sort=False).agg(
+        value=("value", lambda values: values.sum() if values.notna().all() else float("nan")),
+        published=("area", lambda codes: frozenset(codes)),
+    ).reset_index()
+    # A lookup district is covered by a period's data if it is there itself, or all the
+    # districts it replaced are (recursively: 2011 -> 2021 -> 2023 hops).
+    replaced: dict[str, list[str]] = {}
+    for old, new in geography.successor.items():
+        replaced.setdefault(new, []).append(old)
+    members = links.groupby("member_of")["area"].agg(list).to_dict()
+
+    def covered(district: str, published: frozenset) -> bool:
+        if district in published:
+            return True
+        older = replaced.get(district)
+        return bool(older) and all(covered(code, published) for code in older)
+
+    def is_complete(row) -> bool:
+        return all(covered(district, row.published) for district in members[row.member_of])
+
+    complete = summed.apply(is_complete, axis=1).astype(bool) if len(summed) else pd.Series(dtype=bool)
+    result = summed.loc[complete].rename(columns={"member_of": "area"})
+    for column in ("source", "vintage"):
+        if column in panel.columns:
+            result[column] = "aggregated from districts: " + ", ".join(sorted(panel[column].astype(str).unique()))[:200]
+    if "projection" in panel.columns:
+        result["projection"] = False
+    columns = SERIES_KEY + ["period", "value"] + [column for column in ("source", "vintage", "projection") if column in panel.columns]
+    return Aggregated(panel=result[columns].reset_index(drop=True), incomplete=int((~complete).sum()))

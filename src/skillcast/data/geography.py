@@ -1,0 +1,185 @@
+"""Which areas exist, what they are called, and what they sit inside.
+
+The panel carries only area codes; everything a person reads (names) and everything that
+adds areas up (parents) comes from here, so a code means the same thing everywhere.
+
+Each area has one primary ``parent`` (a district's region, a region's country). Areas that
+belong to several overlapping geographies (a district in an LSIP, a combined authority and
+one or two LEPs) list them in ``memberships``. Retired district codes (boundary changes
+2019-2023) point to the district that replaced them in ``successor``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from skillcast.data.schema import DataError
+
+GEOGRAPHY_COLUMNS: tuple[str, ...] = ("area", "name", "type", "parent")
+MEMBERSHIP_COLUMNS: tuple[str, ...] = ("area", "member_of", "type")
+# Publishers shorten "Stockton-on-Tees" to "Stockton" and "Barrow-in-Furness" to "Barrow":
+# a short name may stand for a longer one only when what it drops starts with one of these
+# words. "Surrey" must never become "Surrey Heath", nor "Derbyshire" "Derbyshire Dales".
+SHORTENED_BY: frozenset[str] = frozenset({"on", "in", "under", "upon", "le", "by"})
+
+
+def normalise_name(name: str) -> str:
+    """A forgiving form of a place name for matching: case, '&', punctuation, spacing."""
+    text = str(name).lower().replace("&", " and ")
+    text = re.sub(r"\(.*?\)", " ", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    codes: dict[str, str]  # name as given -> area code
+    unmatched: list[str]  # names that matched nothing (sorted)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Areas (``area, name, type, parent``) plus overlapping memberships, successors, aliases."""
+
+    areas: pd.DataFrame
+    memberships: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(MEMBERSHIP_COLUMNS)))
+    successor: dict[str, str] = field(default_factory=dict)
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (type, normalised name) -> code
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        memberships: pd.DataFrame | None = None,
+        successor: dict[str, str] | None = None,
+        aliases: dict[tuple[str, str], str] | None = None,
+    ) -> Geography:
+        missing = [column for column in GEOGRAPHY_COLUMNS if column not in frame.columns]
+        if missing:
+            raise DataError(f"geography: missing column(s) {missing}; expected {list(GEOGRAPHY_COLUMNS)}")
+        areas = frame[list(GEOGRAPHY_COLUMNS)].fillna({"parent": ""}).astype(str).reset_index(drop=True)
+        duplicated = areas["area"].duplicated()
+        if duplicated.any():
+            row = int(duplicated.to_numpy().nonzero()[0][0])
+            raise DataError(f"geography: row {row}, column 'area', value {areas.at[row, 'area']!r}: duplicate area code")
+        known = set(areas["area"])
+        orphan = (areas["parent"] != "") & ~areas["parent"].isin(known)
+        if orphan.any():
+            row = int(orphan.to_numpy().nonzero()[0][0])
+            raise DataError(
+                f"geography: row {row}, column 'parent', value {areas.at[row, 'parent']!r}: expected a known area code"
+            )
+        links = memberships if memberships is not None else pd.DataFrame(columns=list(MEMBERSHIP_COLUMNS))
+        return cls(
+            areas=areas.set_index("area", drop=False),
+            memberships=links[list(MEMBERSHIP_COLUMNS)].astype(str).drop_duplicates().reset_index(drop=True),
+            successor=dict(successor or {}),
+            aliases=dict(aliases or {}),
+        )
+
+    def __contains__(self, area: object) -> bool:
+        return area in self.areas.index
+
+    def codes(self, area_type: str | None = None) -> list[str]:
+        if area_type is None:
+            return list(self.areas["area"])
+        return list(self.areas.loc[self.areas["type"] == area_type, "area"])
+
+    def name(self, area: str) -> str:
+        return str(self.areas.at[area, "name"]) if area in self else area
+
+    def type_of(self, area: str) -> str:
+        return str(self.areas.at[area, "type"])
+
+    def parent(self, area: str) -> str | None:
+        parent = str(self.areas.at[area, "parent"])
+        return parent or None
+
+    def children(self, area: str) -> list[str]:
+        return list(self.areas.loc[self.areas["parent"] == area, "area"])
+
+    def members(self, area: str) -> list[str]:
+        """Areas that belong to ``area`` through a membership (e.g. the districts of an LSIP)."""
+        return list(self.memberships.loc[self.memberships["member_of"] == area, "area"])
+
+    def current(self, area: str) -> str:
+        """The newest code for a possibly retired district code."""
+        return self.lineage(area)[-1]
+
+    def lineage(self, area: str) -> list[str]:
+        """``area`` and every code that replaced it, oldest first."""
+        chain = [area]
+        while chain[-1] in self.successor and self.successor[chain[-1]] not in chain:
+            chain.append(self.successor[chain[-1]])
+        return chain
+
+    def as_of(self, area: str, codes: set[str]) -> str | None:
+        """The code of ``area`` as a lookup of another year knows it (first in its lineage)."""
+        return next((code for code in self.lineage(area) if code in codes), None)
+
+    def _earliest(self, candidates: list[str]) -> str | None:
+        """Of codes sharing one name, the one all others descend from (published data is older)."""
+        for code in candidates:
+            if set(candidates) <= set(self.lineage(code)):
+                return code
+        return None
+
+    def match_names(self, names: Iterable[str], area_type: str) -> NameMatch:
+        """Codes for place names as published (APS and others give names, not codes).
+
+        Tried in order: exact name (after ``normalise_name``; where codes of several
+        vintages share the name, the oldest, since published data predate the change), a
+        known alias, then a unique
+        name of that type that the given one shortens (``SHORTENED_BY``) and that no other
+        given name claims exactly (so "Newcastle" next to "Newcastle upon Tyne" is
+        Newcastle-under-Lyme). Anything else is reported in ``unmatched``, never guessed.
+        """
+        given = sorted(set(str(name) for name in names))
+        of_type = self.areas.loc[self.areas["type"] == area_type]
+        by_name: dict[str, list[str]] = {}
+        for code, name in zip(of_type["area"], of_type["name"], strict=True):
+            by_name.setdefault(normalise_name(name), []).append(code)
+        codes: dict[str, str] = {}
+        pending = []
+        for name in given:
+            key = normalise_name(name)
+            exact = by_name.get(key, [])
+            earliest = self._earliest(exact)
+            if earliest:
+                codes[name] = earliest
+            elif (area_type, key) in self.aliases:
+                codes[name] = self.aliases[(area_type, key)]
+            else:
+                pending.append(name)
+        claimed = set(codes.values())
+        unmatched = []
+        for name in pending:
+            key = normalise_name(name)
+            candidates = {
+                code
+                for full, found in by_name.items()
+                if full.startswith(key + " ") and full[len(key) + 1 :].split(" ")[0] in SHORTENED_BY
+                for code in found
+                if code not in claimed
+            }
+            if len(candidates) == 1:
+                codes[name] = candidates.pop()
+            else:
+                unmatched.append(name)
+        return NameMatch(codes=codes, unmatched=sorted(unmatched))
+
+    def closest(self, text: str, limit: int = 3) -> list[str]:
+        """Codes whose code or name looks most like ``text``: for 'did you mean' messages."""
+        candidates = {code.lower(): code for code in self.codes()}
+        candidates.update({str(name).lower(): code for code, name in zip(self.areas["area"], self.areas["name"], strict=True)})
+        matches = difflib.get_close_matches(text.lower(), list(candidates), n=limit * 2, cutoff=0.3)
+        ordered = list(dict.fromkeys(candidates[match] for match in matches))
+        return ordered[:limit]
+
+    def to_records(self) -> list[dict[str, str]]:
+        return self.areas[list(GEOGRAPHY_COLUMNS)].to_dict(orient="records")

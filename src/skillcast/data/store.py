@@ -1,0 +1,202 @@
+"""The processed store: what ``skillcast ingest`` writes and every later stage reads.
+
+Layout of a store folder::
+
+    panel.parquet          every ingested source's rows, in the data contract
+    geography.parquet      areas (lookups + areas sources define), memberships.parquet,
+                           successors.parquet (retired district code -> the code replacing it)
+    tables/NAME.parquet    reference tables that are not annual counts
+    sources/NAME.parquet   each source's own rows (``panel.parquet`` is their union)
+    manifest.json          sources, files, checksums, rows, suppressed cells, vintages, time
+    history/STAMP/         every earlier state of the above, kept whole
+
+Writing never loses anything: the new state is built in a staging folder beside the old
+one; the old state is moved into ``history/`` and the new one moved in, file by file with
+atomic renames, the manifest last. A failure before that point (bad input, a full disk)
+leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from skillcast.data.geography import Geography
+from skillcast.data.schema import DataError, series_count, validate
+from skillcast.data.sources.common import SourceResult
+
+PANEL_FILE = "panel.parquet"
+GEOGRAPHY_FILE = "geography.parquet"
+MEMBERSHIPS_FILE = "memberships.parquet"
+SUCCESSORS_FILE = "successors.parquet"
+MANIFEST_FILE = "manifest.json"
+STATE = (PANEL_FILE, GEOGRAPHY_FILE, MEMBERSHIPS_FILE, SUCCESSORS_FILE, MANIFEST_FILE, "sources", "tables")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Store:
+    directory: Path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST_FILE
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict:
+        if not self.exists():
+            raise FileNotFoundError(f"{self.directory}: no skillcast data store here (no {MANIFEST_FILE}); run `skillcast ingest` first")
+        return json.loads(self.manifest_path.read_text())
+
+    def panel(self) -> pd.DataFrame:
+        self.manifest()
+        return pd.read_parquet(self.directory / PANEL_FILE)
+
+    def source_panel(self, source: str) -> pd.DataFrame:
+        """One ingested source's rows."""
+        manifest = self.manifest()
+        if source not in manifest["sources"]:
+            raise ValueError(f"source {source!r} is not in the store {self.directory}; it holds {sorted(manifest['sources'])}")
+        return pd.read_parquet(self.directory / "sources" / f"{source}.parquet")
+
+    def available(self, sources: tuple[str, ...], tables: tuple[str, ...] = ()) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+        """The panels of those ``sources`` and the ``tables`` this store holds (the others are skipped)."""
+        manifest = self.manifest()
+        panels = {name: self.source_panel(name) for name in sources if name in manifest["sources"]}
+        return panels, {name: self.table(name) for name in tables if name in manifest.get("tables", [])}
+
+    def geography(self) -> Geography:
+        self.manifest()
+        memberships = pd.read_parquet(self.directory / MEMBERSHIPS_FILE)
+        # Successors let district data of earlier boundaries add up to today's areas
+        # (aggregate_districts); stores written before they were kept have none.
+        successors = self.directory / SUCCESSORS_FILE
+        successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
+        return Geography.from_frame(pd.read_parquet(self.directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor)
+
+    def table(self, name: str) -> pd.DataFrame:
+        path = self.directory / "tables" / f"{name}.parquet"
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.directory}: no table {name!r}; tables here: {self.manifest().get('tables', [])}")
+        return pd.read_parquet(path)
+
+    def history(self) -> list[str]:
+        folder = self.directory / "history"
+        return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+    def write(self, results: list[SourceResult], geography: Geography, skipped: list[tuple[str, str]] | None = None) -> dict:
+        """Add (or replace) the sources in ``results``; keep everything else and all history."""
+        from skillcast import __version__
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        previous = self.manifest() if self.exists() else {"sources": {}}
+        staging = self.directory / f".staging-{stamp}-{os.getpid()}"
+        staging.mkdir()
+        try:
+            (staging / "sources").mkdir()
+            (staging / "tables").mkdir()
+            sources = dict(previous.get("sources", {}))
+            replaced = {result.source for result in results}
+            for name in sources:
+                if name not in replaced:
+                    shutil.copy2(self.directory / "sources" / f"{name}.parquet", staging / "sources" / f"{name}.parquet")
+            for table in previous.get("tables", []):
+                if previous.get("table_sources", {}).get(table) not in replaced:
+                    shutil.copy2(self.directory / "tables" / f"{table}.parquet", staging / "tables" / f"{table}.parquet")
+            table_sources = {table: owner for table, owner in previous.get("table_sources", {}).items() if owner not in replaced}
+            extra_areas = [pd.read_parquet(self.directory / GEOGRAPHY_FILE)] if self.exists() else []
+            for result in results:
+                result.panel.to_parquet(staging / "sources" / f"{result.source}.parquet", index=False)
+                for table_name, table in result.tables.items():
+                    table.to_parquet(staging / "tables" / f"{table_name}.parquet", index=False)
+                    table_sources[table_name] = result.source
+                if result.areas is not None:
+                    extra_areas.append(result.areas)
+                sources[result.source] = _describe(result, stamp)
+
+            panels = [pd.read_parquet(path) for path in sorted((staging / "sources").glob("*.parquet"))]
+            panels = [panel for panel in panels if not panel.empty]
+            panel = validate(pd.concat(panels, ignore_index=True), source="store") if panels else pd.DataFrame()
+            panel.to_parquet(staging / PANEL_FILE, index=False)
+            areas = pd.concat([geography.areas.reset_index(drop=True), *extra_areas], ignore_index=True).drop_duplicates("area", keep="first")
+            areas.to_parquet(staging / GEOGRAPHY_FILE, index=False)
+            geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
+            pd.DataFrame(sorted(geography.successor.items()), columns=["area", "successor"]).to_parquet(staging / SUCCESSORS_FILE, index=False)
+            unknown = sorted(set(panel["area"]) - set(areas["area"])) if not panel.empty else []
+            manifest = {
+                "created": stamp,
+                "skillcast_version": __version__,
+                "rows": len(panel),
+                "series": series_count(panel) if not panel.empty else 0,
+                "sources": sources,
+                "tables": sorted(table_sources),
+                "table_sources": table_sources,
+                "areas_without_geography": unknown[:50],
+                "skipped_files": [{"path": path, "reason": reason} for path, reason in (skipped or [])],
+                "previous": previous.get("created"),
+            }
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._swap_in(staging, previous.get("created"))
+        return manifest
+
+    def _swap_in(self, staging: Path, previous_stamp: str | None) -> None:
+        """Old state into history/<its creation stamp>, new state in; the manifest goes last."""
+        if previous_stamp:
+            kept = self.directory / "history" / previous_stamp
+            kept.mkdir(parents=True)
+            for name in STATE:
+                if (self.directory / name).exists():
+                    shutil.copytree(self.directory / name, kept / name) if (self.directory / name).is_dir() else shutil.copy2(self.directory / name, kept / name)
+        for name in STATE:
+            if name == MANIFEST_FILE:
+                continue
+            target = self.directory / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(staging / name, target)
+        os.replace(staging / MANIFEST_FILE, self.manifest_path)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _describe(result: SourceResult, stamp: str) -> dict:
+    panel = result.panel
+    return {
+        "ingested": stamp,
+        "files": [{"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size} for path in result.files],
+        "rows": len(panel),
+        "series": series_count(panel) if not panel.empty else 0,
+        "periods": [int(panel["period"].min()), int(panel["period"].max())] if not panel.empty else [],
+        "vintages": sorted(panel["vintage"].unique().tolist()) if "vintage" in panel.columns and not panel.empty else [],
+        "suppressed": dict(result.suppressed),
+        "unmatched_areas": sorted(result.unmatched_areas),
+        "tables": sorted(result.tables),
+        "notes": result.notes,
+    }
+
+
+def check_not_inside(store_dir: Path, inputs: list[Path]) -> None:
+    """Refuse to write a store into a folder being read from (e.g. the read-only data)."""
+    store = store_dir.resolve()
+    for path in inputs:
+        if store == path.resolve() or path.resolve() in store.parents:
+            raise DataError(f"{store_dir}: the store may not be inside the input {path}; choose another --out")

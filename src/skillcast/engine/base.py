@@ -1,0 +1,108 @@
+"""Forecasters with one contract, after scikit-learn's estimators.
+
+``__init__`` only stores parameters; ``fit(panel)`` learns from a panel in the data contract
+(only its observations, never a publisher's projections) and returns ``self``;
+``predict(horizon)`` returns a long frame ``SERIES_KEY, period, forecast, lo_80, hi_80,
+lo_95, hi_95`` for the ``horizon`` years after the last year seen. Learned state ends in ``_``;
+``predict`` before ``fit`` raises ``NotFittedError``.
+
+Every model gets its intervals the same way (``skillcast.engine.intervals``): from its own
+rolling-origin errors inside the training data, so a model's intervals are as wide as its
+past mistakes, not as its assumptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+
+from skillcast.data.schema import observations
+from skillcast.engine.intervals import IntervalQuantiles, quantiles_from_errors
+from skillcast.engine.matrix import SeriesMatrix
+
+
+class Forecaster(BaseEstimator):
+    """Base: subclasses implement ``_fit_point`` and ``_predict_point`` on a ``SeriesMatrix``."""
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95)):
+        self.calibration_windows = calibration_windows
+        self.levels = levels
+
+    # -- what subclasses provide -------------------------------------------------------
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        raise NotImplementedError
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        """Point forecasts, series x horizon, for the years after ``matrix.last_period``."""
+        raise NotImplementedError
+
+    # -- the contract ---------------------------------------------------------------
+    def fit(self, panel: pd.DataFrame) -> Forecaster:
+        matrix = SeriesMatrix.from_panel(observations(panel))
+        self.interval_quantiles_ = self._calibrate(matrix)
+        self._fit_point(matrix)
+        self.matrix_ = matrix
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        if not hasattr(self, "matrix_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(panel) before predict(horizon)")
+        if horizon < 1:
+            raise ValueError(f"horizon must be at least 1 year, got {horizon}")
+        matrix = self.matrix_
+        point = np.maximum(self._predict_point(matrix, horizon), 0.0)
+        columns = interval_columns(point, matrix.scales(), self.interval_quantiles_, self.levels, horizon)
+        periods = np.arange(matrix.last_period + 1, matrix.last_period + horizon + 1)
+        return matrix.to_long(periods, columns)
+
+    def _calibrate(self, matrix: SeriesMatrix) -> IntervalQuantiles:
+        """Replay this model from earlier cutoffs inside the training data; pool the scaled errors."""
+        pooled = [np.concatenate([errors for _, errors in step]) if step else np.array([]) for step in self._replay_errors(matrix)]
+        return quantiles_from_errors(pooled, tuple(self.levels))
+
+    def _replay_errors(
+        self, matrix: SeriesMatrix, replica: Callable[[int], Forecaster] | None = None
+    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per horizon step, each calibration window's (rows of ``matrix``, scaled errors).
+
+        The rows are kept so that an area partition of the panel (``skillcast.engine.partitioned``)
+        can hand in the errors of its own series only; pooled over partitions they are
+        exactly the errors of the whole panel. ``replica(back)`` is the unfitted model to
+        replay ``back`` years before the end (default: a clone of this one); the cluster
+        engine passes models whose global parts were trained on every partition.
+        """
+        windows = min(self.calibration_windows, len(matrix.periods) - 2)
+        errors: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(max(windows, 0))]
+        for back in range(windows, 0, -1):
+            cutoff = matrix.last_period - back
+            history, rows = matrix.truncate(cutoff)
+            if len(history.periods) < 2 or len(rows) == 0:
+                continue
+            replay = replica(back) if replica is not None else clone(self)
+            replay._fit_point(history)
+            point = np.maximum(replay._predict_point(history, back), 0.0)
+            actual = matrix.values[rows][:, len(history.periods) : len(history.periods) + back]
+            scaled = (actual - point) / history.scales()[:, None]
+            for step in range(back):
+                errors[step].append((rows, scaled[:, step]))
+        return errors
+
+
+def interval_columns(
+    point: np.ndarray, scales: np.ndarray, quantiles: IntervalQuantiles, levels: tuple[int, ...], horizon: int
+) -> dict[str, np.ndarray]:
+    """``forecast`` and ``lo_L``/``hi_L`` matrices (series x horizon) from points, each series'
+    scale and the calibrated quantiles: one function, so every engine computes them alike."""
+    columns = {"forecast": point}
+    for level in levels:
+        lower, upper = quantiles.at(level, horizon)
+        columns[f"lo_{level}"] = np.maximum(point + lower[None, :] * scales[:, None], 0.0)
+        columns[f"hi_{level}"] = np.maximum(point + upper[None, :] * scales[:, None], columns[f"lo_{level}"])
+    return columns

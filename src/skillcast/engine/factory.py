@@ -1,0 +1,40 @@
+"""Models by name: what the configuration, the CLI and the registry tags call them."""
+
+from __future__ import annotations
+
+from skillcast.engine.base import Forecaster
+from skillcast.engine.baselines import DriftForecaster, NaiveForecaster
+from skillcast.engine.ensemble import MeanEnsembleForecaster
+from skillcast.engine.ets import DampedETSForecaster
+from skillcast.engine.global_lightgbm import GlobalLightGBMForecaster
+from skillcast.engine.national_share import NationalShareForecaster
+from skillcast.engine.reconcile import ReconciledForecaster
+
+BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "ets", "ensemble"})
+ENSEMBLE_MEMBERS: tuple[str, ...] = ("national_share", "lightgbm", "naive")
+RECONCILED = "reconciled:"
+
+
+def is_model_name(name: str) -> bool:
+    return name in BASE_MODELS or (name.startswith(RECONCILED) and name[len(RECONCILED) :] in BASE_MODELS)
+
+
+def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), seed: int = 0) -> Forecaster:
+    """A forecaster by its registered name: one of ``BASE_MODELS``, or ``reconciled:NAME``."""
+    common = {"calibration_windows": calibration_windows, "levels": levels}
+    if name.startswith(RECONCILED) and is_model_name(name):
+        return ReconciledForecaster(base=make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed), **common)
+    if name == "naive":
+        return NaiveForecaster(**common)
+    if name == "drift":
+        return DriftForecaster(**common)
+    if name == "lightgbm":
+        return GlobalLightGBMForecaster(seed=seed, **common)
+    if name == "national_share":
+        return NationalShareForecaster(**common)
+    if name == "ets":
+        return DampedETSForecaster(**common)
+    if name == "ensemble":
+        members = tuple(make_forecaster(member, calibration_windows, levels, seed) for member in ENSEMBLE_MEMBERS)
+        return MeanEnsembleForecaster(members=members, **common)
+    raise ValueError(f"unknown model {name!r}; expected one of {sorted(BASE_MODELS)}, optionally prefixed '{RECONCILED}'")

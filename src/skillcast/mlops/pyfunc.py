@@ -1,0 +1,72 @@
+"""The registered model: an MLflow pyfunc wrapping the forecast bundle and fitted forecaster.
+
+Loading it needs only skillcast installed; ``predict`` takes rows of
+``area, measure, classification, code, period`` and returns them with ``forecast`` and
+the interval bounds (NaN where the bundle has no such series or year).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow.pyfunc
+import pandas as pd
+
+from skillcast.bundle import ForecastBundle
+
+QUERY_COLUMNS = ["area", "measure", "classification", "code", "period"]
+ANSWER_COLUMNS = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+class SkillcastModel(mlflow.pyfunc.PythonModel):
+    def load_context(self, context) -> None:
+        self.bundle = ForecastBundle.load(Path(context.artifacts["bundle"]))
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        query = model_input[QUERY_COLUMNS].astype({"period": "int64"})
+        table = self.bundle.forecasts[QUERY_COLUMNS + ANSWER_COLUMNS]
+        return query.merge(table, on=QUERY_COLUMNS, how="left")
+
+
+def bundle_dir_of(model_uri: str, dst_path: Path | None = None) -> Path:
+    """Download a registered skillcast model and return the bundle folder inside it."""
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst_path) if dst_path else None))
+    candidates = [path.parent for path in local.rglob("metadata.json") if (path.parent / "forecasts.parquet").is_file()]
+    if not candidates:
+        raise FileNotFoundError(f"{model_uri}: no forecast bundle inside this model")
+    return candidates[0]
+
+
+def resolve_model_uri(model_uri: str, tracking_uri: str) -> tuple[str, str]:
+    """``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` -> (NAME, VERSION), checked to exist.
+
+    Resolving the alias once, then loading that version, means a service reports exactly
+    the version it loaded even if the alias moves while it starts.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith("models:/"):
+        raise ValueError(f"model URI {model_uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    path = model_uri[len("models:/"):]
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        if "@" in path:
+            name, alias = path.split("@", 1)
+            return name, str(client.get_model_version_by_alias(name, alias).version)
+        name, _, version = path.partition("/")
+        if not version.isdigit():
+            raise ValueError(f"model URI {model_uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+        return name, str(client.get_model_version(name, version).version)
+    except MlflowException as error:
+        raise FileNotFoundError(f"model URI {model_uri!r} not found in {tracking_uri}: {error.message}") from None
+
+
+def load_registered_bundle(model_uri: str, tracking_uri: str, dst_path: Path | None = None) -> ForecastBundle:
+    """The forecast bundle of a registered version, with ``registry_version`` and
+    ``model_uri`` added to its metadata so the service can say what it serves."""
+    name, version = resolve_model_uri(model_uri, tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    bundle = ForecastBundle.load(bundle_dir_of(f"models:/{name}/{version}", dst_path))
+    bundle.metadata.update({"registry_version": version, "registered_model": name, "model_uri": model_uri})
+    return bundle

@@ -1,0 +1,202 @@
+"""The spreadsheet export: one sheet per table, headers with units, frozen header rows.
+
+``build_workbook(sheets, about)`` takes plain frames - ``forecasts``, ``gaps``,
+``priorities``, ``backtest``, ``sources`` (any of them; ``report.export_frames`` makes them
+for one area, ``cli.report`` for every area, and a service can pass a bundle's own
+frames) - and returns an openpyxl workbook: an ``about`` sheet first (units, sign, caveats),
+then one sheet per table with the header row bold, frozen (``A2``) and filterable, units in
+the header names (``HEADERS``: "demand (jobs)", "gap (people; + = shortage)"), numbers
+stored as numbers with a display format, and column widths set.
+
+``write_workbook`` saves it atomically (temp file + rename: whole or nothing);
+``workbook_bytes`` gives the bytes for a download.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "backtest", "sources")
+COUNT = "#,##0"
+SHARE = "0.0%"
+RATIO = "0.00"
+
+# column -> (header with its unit, number format or None)
+HEADERS: dict[str, tuple[str, str | None]] = {
+    "area": ("area code", None), "name": ("area name", None), "band": ("qualification band", None), "year": ("year", "0"),
+    "period": ("year", "0"), "basis": ("basis (observed / forecast)", None), "scenario": ("scenario", None),
+    "side": ("side", None), "value": ("value (jobs for demand, people for supply)", COUNT),
+    "lo_80": ("80% range: low (same unit as value)", COUNT), "hi_80": ("80% range: high (same unit as value)", COUNT),
+    "lo_95": ("95% range: low (same unit as value)", COUNT), "hi_95": ("95% range: high (same unit as value)", COUNT),
+    "reference_projection": ("publisher's projection, SI2035 (jobs)", COUNT),
+    "measure": ("measure", None), "classification": ("classification", None), "code": ("code", None),
+    "forecast": ("forecast (people or jobs, see measure)", COUNT),
+    "demand": ("demand (jobs)", COUNT), "supply": ("supply (people 16-64)", COUNT), "gap": ("gap (people; + = shortage)", COUNT),
+    **{f"gap_{bound}_{level}": (f"gap {level}% range: {'low' if bound == 'lo' else 'high'} (people)", COUNT)
+       for bound in ("lo", "hi") for level in (80, 95)},
+    **{f"demand_{bound}_{level}": (f"demand {level}% range: {'low' if bound == 'lo' else 'high'} (jobs)", COUNT)
+       for bound in ("lo", "hi") for level in (80, 95)},
+    **{f"supply_{bound}_{level}": (f"supply {level}% range: {'low' if bound == 'lo' else 'high'} (people)", COUNT)
+       for bound in ("lo", "hi") for level in (80, 95)},
+    "expansion_demand": ("expansion demand (jobs a year)", COUNT), "replacement_demand": ("replacement demand (jobs a year)", COUNT),
+    "exits_by_holders": ("exits by holders (people a year)", COUNT), "total_requirement": ("total requirement (jobs a year)", COUNT),
+    "demand_by_occupation": ("demand from occupations, cross-check (jobs)", COUNT),
+    "reference_demand": ("publisher's projection, SI2035 (jobs)", COUNT),
+    "rank": ("rank", "0"), "occupation": ("SOC 2020 code", None), "title": ("occupation", None),
+    "jobs_start": ("jobs at the window's start (jobs)", COUNT), "jobs_end": ("jobs at the window's end (jobs)", COUNT),
+    "share_levels_2_5": ("share of jobs at RQF 2-5", SHARE), "growth": ("growth at RQF 2-5 (jobs)", COUNT),
+    "replacement": ("replacement at RQF 2-5 (jobs)", COUNT), "shortage": ("shortage uplift (jobs)", COUNT),
+    "score": ("score (jobs)", COUNT), "growth_pct": ("growth (% of score)", "0.0"), "replacement_pct": ("replacement (% of score)", "0.0"),
+    "shortage_pct": ("shortage (% of score)", "0.0"), "band_tightness": ("band tighter than average by", SHARE),
+    "ssv_ratio": ("skill-shortage vacancies per job (x average)", RATIO), "advert_ratio": ("adverts per job (x average)", RATIO),
+    "replacement_source": ("replacement rate from", None), "top_unit_groups": ("most advertised unit groups", None),
+    "explanation": ("why", None), "allocation": ("allocation (pounds)", COUNT), "allocation_share": ("allocation share", SHARE),
+    "per_job": ("pounds per job to fill", COUNT),
+    "scope": ("series scored", None), "model": ("model", None), "mase": ("MASE (lower is better)", "0.000"),
+    "smape": ("sMAPE (%)", "0.00"), "coverage_80": ("80% range held the outcome (aim 80%)", SHARE),
+    "coverage_95": ("95% range held the outcome (aim 95%)", SHARE), "series": ("series", "0"), "cutoffs": ("forecast origins", None),
+    "horizon": ("years ahead (up to)", "0"), "windows": ("forecast windows (series x origins)", "0"), "unscaled": ("unscaled windows", "0"),
+    "seconds": ("seconds", "0.0"),
+    "source": ("source", None), "description": ("what it is", None), "used_for": ("used for", None), "vintages": ("vintage", None),
+    "years": ("years", None), "files": ("files", None), "ingested": ("ingested", None),
+}
+MAX_WIDTH = 60
+
+
+def header(column: str) -> str:
+    return HEADERS.get(column, (column, None))[0]
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temp path beside ``path``; renamed onto it when the block ends without error, removed otherwise."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temp)
+        os.chmod(temp, 0o644)  # mkstemp makes it private; a report or workbook is meant to be shared
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value):
+    """A value openpyxl stores natively: numbers as numbers, missing as empty."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return value
+
+
+def _widths(frame: pd.DataFrame, headers: list[str]) -> list[float]:
+    sample = frame.head(300)
+    widths = []
+    for column, title in zip(frame.columns, headers, strict=True):
+        values = sample[column]
+        if pd.api.types.is_numeric_dtype(values):
+            longest = max((len(f"{v:,.0f}") for v in values.dropna() if np.isfinite(v)), default=4) + 2
+        else:
+            longest = max((len(str(v)) for v in values.dropna()), default=4)
+        widths.append(min(max(longest, min(len(title), 28)) + 2, MAX_WIDTH))
+    return widths
+
+
+def _add_sheet(workbook, name: str, frame: pd.DataFrame) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(name)
+    frame = frame.reset_index(drop=True) if frame is not None else pd.DataFrame()
+    if frame.columns.empty:
+        frame = pd.DataFrame({"note": ["no rows: these data do not support this table"]})
+    headers = [header(str(column)) for column in frame.columns]
+    formats = [HEADERS.get(str(column), (None, None))[1] for column in frame.columns]
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(_widths(frame, headers), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    row = []
+    for title in headers:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        row.append(cell)
+    sheet.append(row)
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for value, number_format in zip(values, formats, strict=True):
+            cell = WriteOnlyCell(sheet, value=_cell(value))
+            if number_format and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
+
+
+def build_workbook(sheets: Mapping[str, pd.DataFrame], about: Sequence[tuple[str, str]] = ()):
+    """An openpyxl workbook (write-only, for speed): ``about`` first, then ``sheets`` in ``SHEET_ORDER`` (others after)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook(write_only=True)
+    info = workbook.create_sheet("about")
+    info.freeze_panes = "A2"
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 110
+    bold = Font(bold=True)
+    first = [WriteOnlyCell(info, value="item"), WriteOnlyCell(info, value="what it means")]
+    for cell in first:
+        cell.font = bold
+    info.append(first)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for key, text in about:
+        cells = [WriteOnlyCell(info, value=key), WriteOnlyCell(info, value=text)]
+        cells[0].font = bold if key == "WARNING" else Font()
+        cells[1].alignment = wrap
+        info.append(cells)
+    names = [name for name in SHEET_ORDER if name in sheets] + [name for name in sheets if name not in SHEET_ORDER]
+    for name in names:
+        _add_sheet(workbook, name, sheets[name])
+    return workbook
+
+
+def check_suffix(path: Path) -> None:
+    if Path(path).suffix.lower() != ".xlsx":
+        raise ValueError(f"--out: {path} should end in .xlsx (an Excel workbook)")
+
+
+def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], about: Sequence[tuple[str, str]] = ()) -> Path:
+    """Build and save the workbook at ``path`` (``*.xlsx``), atomically: a failure leaves no file."""
+    check_suffix(path)
+    workbook = build_workbook(sheets, about)
+    with atomic_path(Path(path)) as temp:
+        workbook.save(temp)
+    return Path(path)
+
+
+def workbook_bytes(sheets: Mapping[str, pd.DataFrame], about: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The workbook as bytes (e.g. an HTTP download)."""
+    buffer = io.BytesIO()
+    build_workbook(sheets, about).save(buffer)
+    return buffer.getvalue()

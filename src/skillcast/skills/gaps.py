@@ -1,0 +1,378 @@
+"""Skills gaps: demand for people at a qualification level minus the people who have it.
+
+Sign convention, the same everywhere in skillcast: **gap = demand - supply**, so a
+**positive gap is a shortage of people** at that level and a negative gap a surplus.
+
+* demand (``skillcast.skills.demand``): jobs (workplace employment incl. self-employed) held at
+  each qualification level / band, forecast by the engine;
+* supply (``skillcast.skills.supply``): people aged 16-64 whose highest qualification is at that
+  level / band, projected by the cohort model (optionally x the activity rate).
+
+Supply counts everyone of working age, in work or not, so across all levels supply
+exceeds demand; read a band's gap against the others, not as an absolute.
+
+Intervals (``simulate_gaps``) come from simulation combining both sides: each draw takes a
+demand path from the engine's quantiles (one standard-normal draw per area and band, shared
+by its years, mapped through the piecewise-linear quantile function through lo_95, lo_80,
+point, hi_80, hi_95) and a supply path from the cohort model's simulations (re-sampled
+observed flow rates), independently; ``gap_draw = gap + (demand_draw - demand) -
+(supply_draw - supply)``. The 80% and 95% intervals are the draws' 10-90% and 2.5-97.5%
+quantiles, widened if need be to contain the point. Observed years (both sides observed)
+carry no forecast uncertainty: their interval is the point. Bands: low / intermediate /
+high and the five levels. Areas above others (England over its LSIPs, the demo's nation
+over its regions) are sums of them on both sides, so their gaps add up too.
+
+``compute_gaps`` is the earlier closed form (quadrature of the two sides' interval
+half-widths), kept for forecast frames that carry both sides (the engine forecasting
+population by band), e.g. when a panel has no age-by-qualification rows.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from skillcast.data.qualifications import ALL_BANDS, LEVELS
+from skillcast.data.schema import observations
+from skillcast.engine.factory import make_forecaster
+from skillcast.engine.reconcile import ReconciledForecaster
+from skillcast.skills import demand as demand_side
+from skillcast.skills import supply as supply_side
+from skillcast.skills.gap_inputs import tree_inputs
+from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
+
+GAP_COLUMNS: list[str] = [
+    "area", "band", "year", "demand", "supply", "gap",
+    "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis",
+]
+DEMAND_MEASURE = "employment"
+SUPPLY_MEASURE = "population"
+BAND_CLASSIFICATIONS = ("qualification_band", "qualification_level")
+
+
+def _side(frame: pd.DataFrame, measure: str, prefix: str) -> pd.DataFrame:
+    rows = frame.loc[(frame["measure"] == measure) & frame["classification"].isin(BAND_CLASSIFICATIONS)]
+    columns = {"forecast": prefix, **{f"{bound}_{level}": f"{prefix}_{bound}_{level}" for bound in ("lo", "hi") for level in (80, 95)}}
+    return rows.rename(columns={"code": "band", "period": "year", **columns})[
+        ["area", "band", "year", "basis", *columns.values()]
+    ]
+
+
+def observed_as_forecast(history: pd.DataFrame) -> pd.DataFrame:
+    """Observed rows in the forecast-frame shape, with intervals equal to the point."""
+    frame = history[["area", "measure", "classification", "code", "period"]].copy()
+    for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+        frame[column] = history["value"].to_numpy()
+    return frame
+
+
+def compute_gaps(forecasts: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Gaps per area, band and year from forecast rows (and observed rows, if given)."""
+    frames = [forecasts.assign(basis="forecast")]
+    if history is not None and not history.empty:
+        frames.append(observed_as_forecast(history).assign(basis="observed"))
+    combined = pd.concat(frames, ignore_index=True)
+    demand = _side(combined, DEMAND_MEASURE, "demand")
+    supply = _side(combined, SUPPLY_MEASURE, "supply").drop(columns="basis")
+    merged = demand.merge(supply, on=["area", "band", "year"], how="inner")
+    merged["gap"] = merged["demand"] - merged["supply"]
+    for level in (80, 95):
+        below = np.hypot(merged["demand"] - merged[f"demand_lo_{level}"], merged[f"supply_hi_{level}"] - merged["supply"])
+        above = np.hypot(merged[f"demand_hi_{level}"] - merged["demand"], merged["supply"] - merged[f"supply_lo_{level}"])
+        merged[f"gap_lo_{level}"] = merged["gap"] - below
+        merged[f"gap_hi_{level}"] = merged["gap"] + above
+    order = {band: index for index, band in enumerate(ALL_BANDS)}
+    merged = merged.sort_values(["area", "year"], kind="stable")
+    merged = merged.assign(_order=merged["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    return merged[GAP_COLUMNS].reset_index(drop=True)
+
+
+# -- simulation intervals combining both sides ---------------------------------------------------
+
+Z_KNOTS = np.array([-1.959964, -1.281552, 0.0, 1.281552, 1.959964])
+QUANTILES = {"lo_95": 0.025, "lo_80": 0.10, "hi_80": 0.90, "hi_95": 0.975}
+SAME_PATH = {"level4plus": "high"}  # one quantity under two names: one demand path for both
+SIDE_COLUMNS: list[str] = [
+    "demand_lo_80", "demand_hi_80", "demand_lo_95", "demand_hi_95",
+    "supply_lo_80", "supply_hi_80", "supply_lo_95", "supply_hi_95",
+]
+
+
+def quantile_paths(knots: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Values at standard-normal draws ``z`` from quantiles at ``Z_KNOTS``.
+
+    ``knots``: rows x 5 (lo_95, lo_80, point, hi_80, hi_95); ``z``: rows x draws. Piecewise
+    linear between the knots, continued linearly beyond them with the outer slopes.
+    """
+    knots = np.sort(knots, axis=1)
+    out = np.empty(z.shape)
+    for row in range(len(knots)):
+        values = knots[row]
+        inner = np.interp(z[row], Z_KNOTS, values)
+        low_slope = (values[1] - values[0]) / (Z_KNOTS[1] - Z_KNOTS[0])
+        high_slope = (values[4] - values[3]) / (Z_KNOTS[4] - Z_KNOTS[3])
+        out[row] = np.where(z[row] < Z_KNOTS[0], values[0] + (z[row] - Z_KNOTS[0]) * low_slope,
+                            np.where(z[row] > Z_KNOTS[4], values[4] + (z[row] - Z_KNOTS[4]) * high_slope, inner))
+    return out
+
+
+def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int, scale: float) -> np.ndarray:
+    """Supply draw - point per row (zero in observed years)."""
+    deviations = np.zeros((len(bands), draws))
+    projected = supply.projected_years.get(area)
+    if projected is None or len(projected) == 0:
+        return deviations
+    by_band = supply_side.levels_to_bands(supply.draws[area] * scale)  # band -> draws x projected years
+    position = {int(year): index for index, year in enumerate(projected)}
+    for row, (band, year) in enumerate(zip(bands, years, strict=True)):
+        index = position.get(int(year))
+        if index is not None:
+            deviations[row] = by_band[band][:draws, index] - points[row]
+    return deviations
+
+
+def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity: dict[str, float] | None = None) -> pd.DataFrame:
+    """Gaps with simulated intervals per area, band and year (see the module docstring).
+
+    ``demand``: ``band_demand`` rows (with intervals); ``supply``: a ``supply.SupplyResult``;
+    ``activity``: area -> activity rate to turn people into economically active people.
+    Returns ``GAP_COLUMNS`` plus each side's own 80%/95% bounds (``SIDE_COLUMNS``).
+    """
+    supply_rows = supply.table.rename(columns={"basis": "supply_basis"})
+    merged = demand.merge(supply_rows, on=["area", "band", "year"], how="inner")
+    if merged.empty:
+        raise ValueError("no area, band and year has both demand and supply; check that the areas line up")
+    frames = []
+    for area, rows in merged.groupby("area", sort=True):
+        rows = rows.sort_values(["band", "year"]).reset_index(drop=True)
+        scale = 1.0 if activity is None else float(activity[area])
+        rows["supply"] = rows["supply"] * scale
+        knots = rows[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
+        rng = np.random.default_rng([seed, zlib.crc32(str(area).encode())])  # an area's draws do not depend on which others are run
+        band_codes, band_index = np.unique(rows["band"].replace(SAME_PATH).to_numpy(), return_inverse=True)
+        z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
+        demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]
+        demand_dev[(rows["basis"] == "observed").to_numpy()] = 0.0
+        supply_dev = _supply_deviations(supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale)
+        rows["gap"] = rows["demand"] - rows["supply"]
+        gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
+        supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
+        for name, q in QUANTILES.items():
+            rows[f"gap_{name}"] = np.quantile(gap_draws, q, axis=1)
+            rows[f"supply_{name}"] = np.quantile(supply_draws, q, axis=1)
+        for level in (80, 95):
+            rows[f"gap_lo_{level}"] = np.minimum(rows[f"gap_lo_{level}"], rows["gap"])
+            rows[f"gap_hi_{level}"] = np.maximum(rows[f"gap_hi_{level}"], rows["gap"])
+            rows[f"supply_lo_{level}"] = np.minimum(rows[f"supply_lo_{level}"], rows["supply"])
+            rows[f"supply_hi_{level}"] = np.maximum(rows[f"supply_hi_{level}"], rows["supply"])
+        rows["gap_lo_95"] = np.minimum(rows["gap_lo_95"], rows["gap_lo_80"])
+        rows["gap_hi_95"] = np.maximum(rows["gap_hi_95"], rows["gap_hi_80"])
+        both_observed = (rows["basis"] == "observed") & (rows["supply_basis"] == "observed")
+        rows["basis"] = np.where(both_observed, "observed", "forecast")
+        frames.append(rows)
+    table = pd.concat(frames, ignore_index=True)
+    order = {band: index for index, band in enumerate(ALL_BANDS)}
+    table = table.assign(_order=table["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    return table[GAP_COLUMNS + SIDE_COLUMNS].reset_index(drop=True)
+
+
+# -- the whole analysis: demand, supply, scenario, gaps -------------------------------------------
+
+
+class GapSettings(BaseModel):
+    """Everything the gaps analysis assumes; built at the edge (CLI) and passed down."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    end_year: int = Field(default=2035, ge=2000, le=2100)
+    model: str = "reconciled:national_share"
+    calibration_windows: int = Field(default=5, ge=1, le=20)
+    draws: int = Field(default=1000, ge=20, le=20000)
+    seed: int = Field(default=20240601, ge=0)
+    active: bool = Field(default=False, description="supply x economic activity rate")
+    supply: supply_side.SupplyAssumptions = supply_side.SupplyAssumptions()
+    exits: demand_side.ExitRates = demand_side.ExitRates()
+
+
+@dataclass(frozen=True)
+class DemandForecast:
+    """The engine fitted once on the demand history; baseline and scenario share it."""
+
+    history: pd.DataFrame  # observed target series (bands added)
+    forecasts: pd.DataFrame  # engine forecasts to end_year
+
+
+@dataclass(frozen=True)
+class GapAnalysis:
+    gaps: pd.DataFrame  # GAP_COLUMNS + side intervals
+    demand: pd.DataFrame  # band demand + requirement + cross-check + reference
+    occupations: pd.DataFrame  # employment per occupation (observed + forecast, scenario applied)
+    mix: pd.DataFrame  # occupation qualification mix (rqf shares)
+    supply: supply_side.SupplyResult
+    notes: tuple[str, ...]
+
+
+def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
+    """Fit the production engine on the demand history and forecast to ``end_year``."""
+
+    history = demand_side.fit_demand_history(inputs.demand_history)
+    last_year = int(history["period"].max())
+    if settings.end_year <= last_year:
+        raise ValueError(f"--year / end year {settings.end_year} is not after the last observed year of demand {last_year}")
+    model = make_forecaster(settings.model, settings.calibration_windows, (80, 95), settings.seed)
+    if isinstance(model, ReconciledForecaster) and inputs.area_parents:
+        model.set_params(area_parents=tuple(inputs.area_parents))
+    forecasts = model.fit(history).predict(settings.end_year - last_year)
+    return DemandForecast(history=history, forecasts=forecasts)
+
+
+def apply_demand_growth(occupations: pd.DataFrame, demand: pd.DataFrame, mix: pd.DataFrame, scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Faster or slower growth of chosen occupations, and the jobs it adds to each band.
+
+    Forecast employment of occupation o in year t is multiplied by (1 + x_o)^(t - t0),
+    t0 = the area's last observed year; the extra jobs are spread over bands by o's
+    qualification mix and added to demand (intervals move with the point).
+    """
+    if scenario is None or not scenario.demand:
+        return occupations, demand
+    occupations = occupations.copy()
+    extra_growth = occupations["occupation"].astype(str).map(scenario.growth_for)
+    last_observed = occupations.loc[occupations["basis"] == "observed"].groupby("area")["year"].max()
+    steps = (occupations["year"] - occupations["area"].map(last_observed)).clip(lower=0)
+    factor = np.where(occupations["basis"] == "forecast", (1.0 + extra_growth) ** steps, 1.0)
+    added = occupations["employment"] * (factor - 1.0)
+    for column in ("employment", "lo_80", "hi_80", "lo_95", "hi_95"):
+        occupations[column] = occupations[column] * factor
+    extra = occupations.assign(employment=added)
+    by_band = demand_side.demand_by_occupation(extra.loc[added != 0], mix).rename(columns={"demand_by_occupation": "extra"})
+    demand = demand.merge(by_band, on=["area", "band", "year"], how="left")
+    demand["extra"] = demand["extra"].fillna(0.0).where(demand["basis"] == "forecast", 0.0)
+    for column in ("demand", "demand_lo_80", "demand_hi_80", "demand_lo_95", "demand_hi_95"):
+        demand[column] = np.maximum(demand[column] + demand["extra"], 0.0)
+    return occupations, demand.drop(columns="extra")
+
+
+def supply_moves(scenario, inputs, areas: list[str], first_year: int, end_year: int) -> dict[str, supply_side.Moves]:
+    """Each leaf's completions and retention from a scenario's supply levers.
+
+    A lever applies to each analysed leaf area in full; for an analysed parent (England),
+    it is shared among its leaves by their 16-64 population, so the parent gets it once.
+    """
+    if scenario is None or not (scenario.completions or scenario.retention):
+        return {}
+    targets = [area for area in areas if scenario.applies_to(area)]
+    weights: dict[str, float] = {}
+    base = inputs.stock.loc[inputs.stock["period"] == inputs.stock.groupby("area")["period"].transform("max")]
+    people = base.groupby("area")["value"].sum()
+    for area in targets:
+        if area in inputs.parents:
+            children = inputs.parents[area]
+            total = float(people.reindex(children).sum())
+            for child in children:
+                if child not in targets:
+                    weights[child] = weights.get(child, 0.0) + float(people.get(child, 0.0)) / total
+        else:
+            weights[area] = 1.0
+    level_index = {level: index for index, level in enumerate(LEVELS)}
+    moves = {}
+    for area, weight in weights.items():
+        completions: dict[int, list] = {}
+        retention: dict[int, list] = {}
+        for year in range(first_year, end_year + 1):
+            for lever in scenario.completions:
+                if lever.from_year <= year <= lever.to_year:
+                    completions.setdefault(year, []).append((level_index[lever.level], lever.people_per_year * weight, lever.age_band))
+            for lever in scenario.retention:
+                if lever.from_year <= year <= lever.to_year:
+                    retention.setdefault(year, []).append((level_index[lever.level], lever.people_per_year * weight))
+        moves[area] = supply_side.Moves(completions=completions, retention=retention)
+    return moves
+
+
+def realism_notes(scenario, inputs, areas: list[str]) -> list[str]:
+    """Extra completions set against the learners the area's FE and skills system achieves a year."""
+    if scenario is None or not scenario.completions:
+        return []
+    notes = []
+    extra = sum(lever.people_per_year for lever in scenario.completions)
+    for area in areas:
+        if area in inputs.fe_achievements:
+            year, achieved = inputs.fe_achievements[area]
+            ratio = extra / achieved if achieved else float("inf")
+            flag = " - more than a fifth of all FE achievements: ambitious" if ratio > 0.2 else ""
+            notes.append(f"{area}: {extra:,.0f} extra completions a year = {ratio:.1%} of the {achieved:,.0f} FE and skills learners achieving in {year}{flag}")
+    return notes
+
+
+def analyse(inputs, settings: GapSettings, forecast: DemandForecast, areas: list[str], scenario=None, population: pd.DataFrame | None = None) -> GapAnalysis:
+    """Demand, supply and gaps (with intervals) for ``areas``; ``scenario`` changes the flows.
+
+    ``population``: an optional projection of people by area, age band and year that the
+    cohort model's band sizes follow (``supply.project_area``).
+    """
+    history, forecasts = forecast.history, forecast.forecasts
+    demand = demand_side.band_demand(forecasts, history)
+    demand = demand.loc[demand["area"].isin(areas)]
+    has_occupations = history["classification"].isin(demand_side.OCCUPATION_CLASSIFICATIONS).any()
+    if has_occupations:
+        occupations = demand_side.occupation_series(forecasts.loc[forecasts["area"].isin(areas)], history.loc[history["area"].isin(areas)])
+        mix = demand_side.occupation_mix(inputs.demand_history.loc[inputs.demand_history["area"].isin(areas)], occupations)
+        occupations, demand = apply_demand_growth(occupations, demand, mix, scenario)
+    elif scenario is not None and scenario.demand:
+        raise ValueError("scenario [[demand]] levers need employment by occupation, which these data lack")
+    else:
+        occupations = pd.DataFrame(columns=["area", "occupation", "year", "employment", "basis"])
+        mix = pd.DataFrame(columns=["area", "occupation", "rqf", "share", "source"])
+
+    leaves = inputs.leaves_for(areas)
+    parents = {parent: children for parent, children in inputs.parents.items() if parent in areas}
+    first_projected = int(inputs.stock["period"].max()) + 1
+    moves = supply_moves(scenario, inputs, areas, first_projected, settings.end_year)
+    assumptions = settings.supply.model_copy(update={"draws": settings.draws, "seed": settings.seed})
+    supply = supply_side.project_supply(inputs.stock, leaves, parents, inputs.national, settings.end_year, assumptions,
+                                         population=population, moves=moves, national_parts=inputs.parents.get(inputs.national))
+
+    rates = demand_side.replacement_rates(supply.age_mix, settings.exits)
+    demand = demand_side.requirement(demand, rates)
+    if has_occupations:
+        demand = demand.merge(demand_side.demand_by_occupation(occupations, mix), on=["area", "band", "year"], how="left")
+    demand = demand.merge(demand_side.reference_demand(inputs.demand_history), on=["area", "band", "year"], how="left")
+
+    activity = None
+    if settings.active:
+        missing = [area for area in areas if area not in inputs.activity]
+        if missing:
+            raise ValueError(f"--active: no economic activity rate for {missing[:3]} in the data (needs local-skills-time-series)")
+        activity = {area: inputs.activity[area] for area in areas}
+    gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, activity)
+    gaps = gaps.loc[gaps["area"].isin(areas)].reset_index(drop=True)
+    notes = tuple(inputs.notes) + tuple(realism_notes(scenario, inputs, areas))
+    return GapAnalysis(gaps=gaps, demand=demand.reset_index(drop=True), occupations=occupations, mix=mix, supply=supply, notes=notes)
+
+
+def pipeline_gaps(panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int,
+                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pipeline's gaps step, and the apprenticeship priorities of every area it covers.
+
+    Engine demand + cohort supply where the panel has people by age and qualification in a
+    plain tree of areas (the demo: areas, regions, nation); otherwise the engine's own
+    population forecasts (``compute_gaps``), with no priorities (they need the cohort run).
+
+    Real data (overlapping LSIPs, combined authorities and LEPs over districts, two
+    publishers' area ids) go through ``gap_inputs.real_inputs`` instead: ``skillcast gaps``.
+    """
+
+    observed = observations(panel)
+    overlapping = not geography.memberships.empty
+    if overlapping or not (observed["classification"] == supply_side.AGE_CLASSIFICATION).any():
+        return compute_gaps(forecasts, history=history), pd.DataFrame(columns=PRIORITY_COLUMNS)
+    inputs = tree_inputs(observed, geography, synthetic=False)
+    demand_areas = set(history.loc[history["measure"] == DEMAND_MEASURE, "area"])
+    areas = [area for area in inputs.areas if area in demand_areas]
+    settings = GapSettings(end_year=end_year, seed=seed)
+    analysis = analyse(inputs, settings, DemandForecast(history=history, forecasts=forecasts), areas)
+    return analysis.gaps[GAP_COLUMNS], rank_areas(areas, analysis, inputs, settings)
