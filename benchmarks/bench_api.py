@@ -92,8 +92,13 @@ def _parse_ab(output: str) -> dict:
     completed = int(number(r"^Complete requests:\s+(\d+)"))
     failed = int(number(r"^Failed requests:\s+(\d+)"))
     non_2xx = int(number(r"^Non-2xx responses:\s+(\d+)", 0))
-    return {"requests": completed, "errors": failed + non_2xx, "throughput": number(r"^Requests per second:\s+([\d.]+)"),
-            "p50_ms": number(r"^\s+50%\s+(\d+)"), "p99_ms": number(r"^\s+99%\s+(\d+)")}
+    return {
+        "requests": completed,
+        "errors": failed + non_2xx,
+        "throughput": number(r"^Requests per second:\s+([\d.]+)"),
+        "p50_ms": number(r"^\s+50%\s+(\d+)"),
+        "p99_ms": number(r"^\s+99%\s+(\d+)"),
+    }
 
 
 def pick_areas(base: str, key: str, wanted: str | None) -> tuple[str, str]:
@@ -103,14 +108,20 @@ def pick_areas(base: str, key: str, wanted: str | None) -> tuple[str, str]:
     with_gaps = [area["code"] for area in areas if area["gaps"]]
     with_forecasts = [area["code"] for area in areas if area["forecasts"]]
     gaps_area = wanted or next((code for code in ("DM_EN", "E92000001") if code in with_gaps), with_gaps[0])
-    forecast_area = gaps_area if gaps_area in with_forecasts else next((code for code in ("EN", "DM_EN") if code in with_forecasts), with_forecasts[0])
+    forecast_area = (
+        gaps_area if gaps_area in with_forecasts else next((code for code in ("EN", "DM_EN") if code in with_forecasts), with_forecasts[0])
+    )
     return gaps_area, forecast_area
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=REPO / ".skillcast" / "demo" / "bundle")
-    parser.add_argument("--model-uri", default=None, help="serve a registered model instead (e.g. models:/skillcast@champion; SKILLCAST_HOME / MLFLOW_TRACKING_URI say where)")
+    parser.add_argument(
+        "--model-uri",
+        default=None,
+        help="serve a registered model instead (e.g. models:/skillcast@champion; SKILLCAST_HOME / MLFLOW_TRACKING_URI say where)",
+    )
     parser.add_argument("--requests", type=int, default=6000, help="requests per run at concurrency 16 and 64 (a fifth at 1)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per endpoint and concurrency (medians reported)")
     parser.add_argument("--gaps-area", default=None, help="area for /gaps and /forecast (default: the bundle's first gaps area)")
@@ -133,23 +144,52 @@ def main() -> None:
         env.pop("SKILLCAST_MODEL_URI", None)
         service_port, trivial_port = free_port(), free_port()
         source = ["--model-uri", options.model_uri] if options.model_uri else ["--bundle", str(options.bundle)]
-        skillcast = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(service_port), *source,
-                     "--project-dir", str(REPO), "--api-keys-file", str(keys_file)]
-        trivial = [sys.executable, "-m", "bentoml", "serve", "trivial_service:Trivial", "--port", str(trivial_port),
-                   "--working-dir", str(REPO / "benchmarks")]
+        skillcast = [
+            sys.executable,
+            "-m",
+            "skillcast.cli.main",
+            "serve",
+            "--port",
+            str(service_port),
+            *source,
+            "--project-dir",
+            str(REPO),
+            "--api-keys-file",
+            str(keys_file),
+        ]
+        trivial = [
+            sys.executable,
+            "-m",
+            "bentoml",
+            "serve",
+            "trivial_service:Trivial",
+            "--port",
+            str(trivial_port),
+            "--working-dir",
+            str(REPO / "benchmarks"),
+        ]
         service, ready_seconds = start(skillcast, env, f"http://127.0.0.1:{service_port}/readyz")
         area, forecast_area = pick_areas(f"http://127.0.0.1:{service_port}", key, options.gaps_area)
-        print(f"serving {options.model_uri or options.bundle}; /gaps area {area}, /forecast area {forecast_area}; "
-              f"{options.requests} requests per run (c=1: {options.requests // 5})", flush=True)
+        print(
+            f"serving {options.model_uri or options.bundle}; /gaps area {area}, /forecast area {forecast_area}; "
+            f"{options.requests} requests per run (c=1: {options.requests // 5})",
+            flush=True,
+        )
         print(f"skillcast service ready in {ready_seconds:.2f} s (start to /readyz 200, target < 10 s)", flush=True)
         baseline, trivial_ready = start(trivial, env, f"http://127.0.0.1:{trivial_port}/readyz")
         print(f"trivial service ready in {trivial_ready:.2f} s", flush=True)
         targets = {
             "trivial /ping": (f"http://127.0.0.1:{trivial_port}/ping", {}, {}),
-            "/gaps": (f"http://127.0.0.1:{service_port}/gaps", {"area": area, "band": "high", "years": [2024, 2030]},
-                      {"Authorization": f"Bearer {key}"}),
-            "/forecast": (f"http://127.0.0.1:{service_port}/forecast", {"area": forecast_area, "years": [2024, 2030, 2035]},
-                          {"Authorization": f"Bearer {key}"}),
+            "/gaps": (
+                f"http://127.0.0.1:{service_port}/gaps",
+                {"area": area, "band": "high", "years": [2024, 2030]},
+                {"Authorization": f"Bearer {key}"},
+            ),
+            "/forecast": (
+                f"http://127.0.0.1:{service_port}/forecast",
+                {"area": forecast_area, "years": [2024, 2030, 2035]},
+                {"Authorization": f"Bearer {key}"},
+            ),
         }
         results = []
         try:
@@ -157,22 +197,34 @@ def main() -> None:
                 requests = options.requests if concurrency > 1 else max(100, options.requests // 5)
                 for repeat in range(options.repeats):
                     names = list(targets)
-                    names = names[repeat % len(names):] + names[: repeat % len(names)]  # rotate: no endpoint always goes first
+                    names = names[repeat % len(names) :] + names[: repeat % len(names)]  # rotate: no endpoint always goes first
                     for name in names:
                         url, payload, headers = targets[name]
                         result = load(url, payload, headers, concurrency, requests, Path(folder))
                         results.append({"endpoint": name, "concurrency": concurrency, "repeat": repeat, **result})
-                        print(f"  c={concurrency:<3} {name:<14} {result['throughput']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
-                              f"p99 {result['p99_ms']:6.2f} ms  errors {result['errors']}", flush=True)
+                        print(
+                            f"  c={concurrency:<3} {name:<14} {result['throughput']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+                            f"p99 {result['p99_ms']:6.2f} ms  errors {result['errors']}",
+                            flush=True,
+                        )
         finally:
             stop(service)
             stop(baseline)
 
     runs = pd.DataFrame(results)
-    table = (runs.groupby(["endpoint", "concurrency"], sort=False)
-             .agg(runs=("repeat", "count"), requests=("requests", "sum"), errors=("errors", "sum"), throughput=("throughput", "median"),
-                  p50_ms=("p50_ms", "median"), p99_ms=("p99_ms", "median"))
-             .reset_index().sort_values(["concurrency", "endpoint"], key=lambda column: column.map(ORDER) if column.name == "endpoint" else column))
+    table = (
+        runs.groupby(["endpoint", "concurrency"], sort=False)
+        .agg(
+            runs=("repeat", "count"),
+            requests=("requests", "sum"),
+            errors=("errors", "sum"),
+            throughput=("throughput", "median"),
+            p50_ms=("p50_ms", "median"),
+            p99_ms=("p99_ms", "median"),
+        )
+        .reset_index()
+        .sort_values(["concurrency", "endpoint"], key=lambda column: column.map(ORDER) if column.name == "endpoint" else column)
+    )
     trivial_rate = table.loc[table["endpoint"] == "trivial /ping"].set_index("concurrency")["throughput"]
     table["vs_trivial"] = table["throughput"] / table["concurrency"].map(trivial_rate)
     print()
@@ -181,12 +233,18 @@ def main() -> None:
     at16 = table.loc[(table["endpoint"] == "/gaps") & (table["concurrency"] == 16)].iloc[0]
     total_errors = int(table["errors"].sum())
     print()
-    print(f"/gaps at c=16: {at16['vs_trivial']:.0%} of the trivial endpoint's throughput (target >= 80%): "
-          f"{'PASS' if at16['vs_trivial'] >= 0.8 else 'MISS'}")
+    print(
+        f"/gaps at c=16: {at16['vs_trivial']:.0%} of the trivial endpoint's throughput (target >= 80%): "
+        f"{'PASS' if at16['vs_trivial'] >= 0.8 else 'MISS'}"
+    )
     print(f"/gaps p99 at c=16: {at16['p99_ms']:.1f} ms (target < 50 ms): {'PASS' if at16['p99_ms'] < 50 else 'MISS'}")
     print(f"errors over the whole run: {total_errors} (target 0): {'PASS' if total_errors == 0 else 'MISS'}")
     print(f"ready in {ready_seconds:.2f} s (target < 10 s): {'PASS' if ready_seconds < 10 else 'MISS'}")
-    rerun = f" --model-uri {options.model_uri}" if options.model_uri else (f" --bundle {options.bundle}" if options.bundle != parser.get_default("bundle") else "")
+    rerun = (
+        f" --model-uri {options.model_uri}"
+        if options.model_uri
+        else (f" --bundle {options.bundle}" if options.bundle != parser.get_default("bundle") else "")
+    )
     print("rerun: .venv/bin/python benchmarks/bench_api.py" + rerun)
     if options.json:
         options.json.write_text(json.dumps({"ready_seconds": ready_seconds, "results": results}, indent=2))

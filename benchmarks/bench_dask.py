@@ -68,8 +68,13 @@ def run_one(engine_name: str, workers: int, partitions: int | None, hierarchy: b
         backtest_tasks = list(getattr(engine, "last_run", {}).get("tasks", []))
         _, forecasts = engine.fit_forecast(panel, make_forecaster(MODELS[-1]), FORECAST_YEARS)
         done = time.perf_counter()
-        figures.update(backtest_s=backtested - made, fit_forecast_s=done - backtested, total_s=done - started,
-                       work_s=done - made, client_peak_gb=_peak_gb())
+        figures.update(
+            backtest_s=backtested - made,
+            fit_forecast_s=done - backtested,
+            total_s=done - started,
+            work_s=done - made,
+            client_peak_gb=_peak_gb(),
+        )
         metrics = score(result).set_index("model")
         figures["mase"] = {name: round(float(metrics.loc[name, "mase"]), 6) for name in MODELS}
         figures["backtest_seconds"] = {name: result.seconds[name] for name in MODELS}
@@ -92,12 +97,14 @@ def projection(tasks: list[dict], partitions: int, workers_now: int, wall: float
     seconds = sorted(task["seconds"] for task in tasks)
     mean, total = sum(seconds) / len(seconds), sum(seconds)
     client = max(wall - total / workers_now, 0.0)  # writing the panel, gathering, building the frames
-    lines = [f"fit + forecast of the production model on {workers_now} workers: {partitions} partitions of "
-             f"~{sum(task['series'] for task in tasks) / len(tasks):,.0f} series, per-partition compute mean {mean:.2f} s "
-             f"(max {seconds[-1]:.2f} s), sum {total:.1f} s; wall {wall:.1f} s, so the client's share is ~{client:.1f} s",
-             "",
-             "| workers | this panel: mean x partitions / workers (at least one partition) | national user, 100x (15M series): mean x 100 partitions / workers |",
-             "|---|---|---|"]
+    lines = [
+        f"fit + forecast of the production model on {workers_now} workers: {partitions} partitions of "
+        f"~{sum(task['series'] for task in tasks) / len(tasks):,.0f} series, per-partition compute mean {mean:.2f} s "
+        f"(max {seconds[-1]:.2f} s), sum {total:.1f} s; wall {wall:.1f} s, so the client's share is ~{client:.1f} s",
+        "",
+        "| workers | this panel: mean x partitions / workers (at least one partition) | national user, 100x (15M series): mean x 100 partitions / workers |",
+        "|---|---|---|",
+    ]
     for workers in (workers_now, 8, 32, 128):
         national = mean * 100 * partitions / workers
         here = max(mean * partitions / workers, mean)  # never less than one partition with these partitions
@@ -131,12 +138,14 @@ def main() -> None:
             line = next((line for line in finished.stdout.splitlines() if line.startswith("RESULT ")), None)
             if finished.returncode != 0 or line is None:
                 sys.exit(f"{name} run failed:\n{finished.stdout[-2000:]}\n{finished.stderr[-4000:]}")
-            results[name] = json.loads(line[len("RESULT "):])
+            results[name] = json.loads(line[len("RESULT ") :])
         identical = pd.read_parquet(Path(folder) / "local.parquet").equals(pd.read_parquet(Path(folder) / "dask.parquet"))
 
     local, dask = results["local"], results["dask"]
-    print(f"\n{local['series']:,} series x 15 years ({local['rows']:,} rows){' with area totals' if not arguments.no_hierarchy else ''}; "
-          f"backtest 1 cutoff (h={HORIZON}, {', '.join(MODELS)}), fit {MODELS[-1]} + forecast {FORECAST_YEARS} years")
+    print(
+        f"\n{local['series']:,} series x 15 years ({local['rows']:,} rows){' with area totals' if not arguments.no_hierarchy else ''}; "
+        f"backtest 1 cutoff (h={HORIZON}, {', '.join(MODELS)}), fit {MODELS[-1]} + forecast {FORECAST_YEARS} years"
+    )
     print(f"forecasts identical on both engines (backtest and fit, every column): {'YES' if identical else 'NO'}\n")
     print("| | local | dask, 2-worker LocalCluster |")
     print("|---|---|---|")

@@ -29,8 +29,10 @@ def main() -> None:
         begun = time.perf_counter()
         result = load_source(name).read(files, geography)
         results.append(result)
-        print(f"{name:<26} {time.perf_counter() - begun:5.2f} s  {len(files)} files, {len(result.panel):>9,} rows, "
-              f"{sum(result.suppressed.values()):>6,} suppressed, {len(result.unmatched_areas):>3} unmatched areas")
+        print(
+            f"{name:<26} {time.perf_counter() - begun:5.2f} s  {len(files)} files, {len(result.panel):>9,} rows, "
+            f"{sum(result.suppressed.values()):>6,} suppressed, {len(result.unmatched_areas):>3} unmatched areas"
+        )
     with tempfile.TemporaryDirectory() as out:
         begun = time.perf_counter()
         manifest = Store(Path(out) / "store").write(results, geography, skipped)

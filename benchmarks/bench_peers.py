@@ -53,13 +53,24 @@ def run_peers(panel: pd.DataFrame) -> tuple[BacktestResult, float]:
         source, target = Path(scratch) / "in.parquet", Path(scratch) / "out.parquet"
         long.to_parquet(source, index=False)
         started = time.perf_counter()
-        subprocess.run([str(python), str(HERE / "peers_statsforecast.py"), str(source), str(target), str(HORIZON), str(len(CUTOFFS))], check=True)
+        subprocess.run(
+            [str(python), str(HERE / "peers_statsforecast.py"), str(source), str(target), str(HORIZON), str(len(CUTOFFS))], check=True
+        )
         wall = time.perf_counter() - started
         cv = pd.read_parquet(target)
     parts = cv["unique_id"].str.split("/", expand=True)
     forecasts = pd.DataFrame({column: parts[index] for index, column in enumerate(SERIES_KEY)})
-    forecasts = forecasts.assign(cutoff=cv["cutoff"].astype(int), period=cv["ds"].astype(int), value=cv["y"], model=cv["model"],
-                                 forecast=cv["forecast"], lo_80=cv["lo_80"], hi_80=cv["hi_80"], lo_95=cv["lo_95"], hi_95=cv["hi_95"])
+    forecasts = forecasts.assign(
+        cutoff=cv["cutoff"].astype(int),
+        period=cv["ds"].astype(int),
+        value=cv["y"],
+        model=cv["model"],
+        forecast=cv["forecast"],
+        lo_80=cv["lo_80"],
+        hi_80=cv["hi_80"],
+        lo_95=cv["lo_95"],
+        hi_95=cv["hi_95"],
+    )
     full = SeriesMatrix.from_panel(panel)
     scales = pd.concat([_mase_scales(full.truncate(cutoff)[0], cutoff) for cutoff in CUTOFFS], ignore_index=True)
     seconds = cv.groupby("model")["seconds"].first().to_dict()
@@ -88,12 +99,16 @@ def main() -> None:
         best = peer_rows.loc[peer_rows["mase"].idxmin()]
         table["mase_vs_best_peer"] = table["mase"] / best["mase"]
         peer_times = peers.seconds
-        print(f"peers wall time {peer_wall:.1f} s (incl. process start); per model: "
-              + ", ".join(f"{name} {secs:.1f} s" for name, secs in peer_times.items()))
+        print(
+            f"peers wall time {peer_wall:.1f} s (incl. process start); per model: "
+            + ", ".join(f"{name} {secs:.1f} s" for name, secs in peer_times.items())
+        )
         best_name = best["model"].split(".", 1)[1]
         print(f"time ratio skillcast / best-MASE peer ({best_name}): {ours.seconds['skillcast'] / peer_times[best_name]:.2f}")
     print(f"skillcast models wall time {our_wall:.1f} s")
-    columns = [column for column in ("model", "mase", "smape", "coverage_80", "coverage_95", "seconds", "mase_vs_best_peer") if column in table]
+    columns = [
+        column for column in ("model", "mase", "smape", "coverage_80", "coverage_95", "seconds", "mase_vs_best_peer") if column in table
+    ]
     print(table[columns].sort_values("mase").to_string(index=False, float_format="%.3f"))
     print("\nrerun: .venv/bin/python benchmarks/bench_peers.py")
 

@@ -25,7 +25,9 @@ def synthetic_panel(areas: int = 361, units: int = 412, years: int = 15, hierarc
     periods = np.arange(2010, 2010 + years)
     national_trend = rng.normal(0.0, 0.03, units)
     national = 30e6 / units * rng.dirichlet(np.full(units, 2.0)) * units
-    paths = national[:, None] * np.exp(national_trend[:, None] * np.arange(years)[None, :] + rng.normal(0, 0.01, (units, years)).cumsum(axis=1))
+    paths = national[:, None] * np.exp(
+        national_trend[:, None] * np.arange(years)[None, :] + rng.normal(0, 0.01, (units, years)).cumsum(axis=1)
+    )
     shares = rng.dirichlet(np.full(areas - 1, 3.0))
     local = shares[:, None, None] * paths[None, :, :] * np.exp(rng.normal(0, 0.08, (areas - 1, units, years)))
     values = np.concatenate([local.sum(axis=0, keepdims=True), local], axis=0).round()

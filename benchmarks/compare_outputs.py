@@ -37,8 +37,18 @@ REQUESTS = [
     ("gaps", {"area": "nowhere"}),
     ("gaps", {"area": "DM_EN", "band": "x"}),
 ]
-TABLES = ["demo/forecasts.csv", "demo/gaps.csv", "demo/backtest.csv", "demo/metrics.csv", "backtest.csv", "gaps_real.csv",
-          "demo/bundle/forecasts.parquet", "demo/bundle/gaps.parquet", "demo/bundle/priorities.parquet", "demo/bundle/geography.parquet"]
+TABLES = [
+    "demo/forecasts.csv",
+    "demo/gaps.csv",
+    "demo/backtest.csv",
+    "demo/metrics.csv",
+    "backtest.csv",
+    "gaps_real.csv",
+    "demo/bundle/forecasts.parquet",
+    "demo/bundle/gaps.parquet",
+    "demo/bundle/priorities.parquet",
+    "demo/bundle/geography.parquet",
+]
 
 
 def run(environment: dict, *arguments: str) -> None:
@@ -47,15 +57,24 @@ def run(environment: dict, *arguments: str) -> None:
 
 
 def served_answers(out: Path, environment: dict) -> dict:
-    key = subprocess.run([SKILLCAST, "keys", "create", "compare"], cwd=REPO, env=environment, capture_output=True, text=True,
-                         check=True).stdout.strip().splitlines()[-1]
+    key = (
+        subprocess.run([SKILLCAST, "keys", "create", "compare"], cwd=REPO, env=environment, capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([SKILLCAST, "serve", "--bundle", str(out / "demo" / "bundle"), "--port", str(port)], cwd=REPO,
-                              env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [SKILLCAST, "serve", "--bundle", str(out / "demo" / "bundle"), "--port", str(port)],
+        cwd=REPO,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(240):

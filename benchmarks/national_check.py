@@ -45,14 +45,18 @@ def main() -> None:
     rate = inputs.activity[ENGLAND]
 
     print(f"England, 2024 (gap = demand - supply; positive = too few people). Activity rate used: {rate:.3f}\n")
-    print("| band | LGA / L&W (2017) | skillcast, people 16-64 [80%] | skillcast, economically active [80%] | demand 2024 (jobs) | supply 2024 (people) | SI2035 demand 2024 |")
+    print(
+        "| band | LGA / L&W (2017) | skillcast, people 16-64 [80%] | skillcast, economically active [80%] | demand 2024 (jobs) | supply 2024 (people) | SI2035 demand 2024 |"
+    )
     print("|---|---|---|---|---|---|---|")
     for band in BANDS:
         row = people.gaps.query("band == @band and year == 2024").iloc[0]
         alt = active.gaps.query("band == @band and year == 2024").iloc[0]
         ref = people.demand.query("band == @band and year == 2024")["reference_demand"].iloc[0]
-        print(f"| {band} | {m(PUBLISHED_2024[band])} | {m(row.gap)} [{m(row.gap_lo_80)} to {m(row.gap_hi_80)}] | "
-              f"{m(alt.gap)} [{m(alt.gap_lo_80)} to {m(alt.gap_hi_80)}] | {row.demand / 1e6:.2f}m | {row.supply / 1e6:.2f}m | {ref / 1e6:.2f}m |")
+        print(
+            f"| {band} | {m(PUBLISHED_2024[band])} | {m(row.gap)} [{m(row.gap_lo_80)} to {m(row.gap_hi_80)}] | "
+            f"{m(alt.gap)} [{m(alt.gap_lo_80)} to {m(alt.gap_hi_80)}] | {row.demand / 1e6:.2f}m | {row.supply / 1e6:.2f}m | {ref / 1e6:.2f}m |"
+        )
 
     print("\nWhat the data show without projecting (SI2035 jobs 2020, APS people 16-64 2020 and 2021):\n")
     print("| band | jobs 2020 | people 2020 | gap 2020 | people 2021 | active people 2021 (x rate) | gap 2020 jobs vs active 2021 |")
@@ -61,10 +65,14 @@ def main() -> None:
     for band in BANDS:
         row = people.gaps.query("band == @band and year == 2020").iloc[0]
         p2021 = supply[(ENGLAND, band, 2021)]
-        print(f"| {band} | {row.demand / 1e6:.2f}m | {row.supply / 1e6:.2f}m | {m(row.gap)} | {p2021 / 1e6:.2f}m | {p2021 * rate / 1e6:.2f}m | {m(row.demand - p2021 * rate)} |")
+        print(
+            f"| {band} | {row.demand / 1e6:.2f}m | {row.supply / 1e6:.2f}m | {m(row.gap)} | {p2021 / 1e6:.2f}m | {p2021 * rate / 1e6:.2f}m | {m(row.demand - p2021 * rate)} |"
+        )
 
     print("\nReplacement demand, England, 2021-2035 (skillcast: age structure of APS people x exit rates; SI2035: published 2020-2035):\n")
-    print("| band | skillcast replacement | SI2035 replacement | skillcast expansion | SI2035 net change | skillcast total requirement | SI2035 total requirement |")
+    print(
+        "| band | skillcast replacement | SI2035 replacement | skillcast expansion | SI2035 net change | skillcast total requirement | SI2035 total requirement |"
+    )
     print("|---|---|---|---|---|---|---|")
     window = people.demand.query("area == @ENGLAND and year > 2020")
     published = inputs.published.query("area == @ENGLAND").set_index("band")
@@ -72,19 +80,27 @@ def main() -> None:
         chosen = BANDS if band == "all" else (band,)
         ours = window.loc[window["band"].isin(chosen)]
         theirs = published.loc[list(chosen)]
-        print(f"| {band} | {ours['replacement_demand'].sum() / 1e6:.2f}m | {theirs['replacement_demand'].sum() / 1e6:.2f}m | "
-              f"{ours['expansion_demand'].sum() / 1e6:+.2f}m | {theirs['net_change'].sum() / 1e6:+.2f}m | "
-              f"{ours['total_requirement'].sum() / 1e6:.2f}m | {theirs['total_requirement'].sum() / 1e6:.2f}m |")
+        print(
+            f"| {band} | {ours['replacement_demand'].sum() / 1e6:.2f}m | {theirs['replacement_demand'].sum() / 1e6:.2f}m | "
+            f"{ours['expansion_demand'].sum() / 1e6:+.2f}m | {theirs['net_change'].sum() / 1e6:+.2f}m | "
+            f"{ours['total_requirement'].sum() / 1e6:.2f}m | {theirs['total_requirement'].sum() / 1e6:.2f}m |"
+        )
 
-    print("\nDemand cross-check, England (jobs by band: engine on RQF series vs occupation forecasts x 2020 qualification mix vs SI2035):\n")
+    print(
+        "\nDemand cross-check, England (jobs by band: engine on RQF series vs occupation forecasts x 2020 qualification mix vs SI2035):\n"
+    )
     print("| band | year | engine | occupations x mix | SI2035 projection |")
     print("|---|---|---|---|---|")
     for year in (2024, 2030, 2035):
         for band in BANDS:
             row = people.demand.query("band == @band and year == @year").iloc[0]
-            print(f"| {band} | {year} | {row.demand / 1e6:.2f}m | {row.demand_by_occupation / 1e6:.2f}m | {row.reference_demand / 1e6:.2f}m |")
+            print(
+                f"| {band} | {year} | {row.demand / 1e6:.2f}m | {row.demand_by_occupation / 1e6:.2f}m | {row.reference_demand / 1e6:.2f}m |"
+            )
 
-    print("\nThe same, split as low = up to level 2, intermediate = level 3 (a sensitivity: the LGA / L&W band edges are not restated here):\n")
+    print(
+        "\nThe same, split as low = up to level 2, intermediate = level 3 (a sensitivity: the LGA / L&W band edges are not restated here):\n"
+    )
     print("| band | skillcast, people 16-64 | skillcast, economically active |")
     print("|---|---|---|")
     for label, levels in (("none to level 2", ("none", "level1", "level2")), ("level 3", ("level3",)), ("level 4+", ("level4plus",))):
@@ -94,9 +110,14 @@ def main() -> None:
 
     supply = supply.sort_index()
     high = supply.loc[(ENGLAND, "high")] / sum(supply.loc[(ENGLAND, band)] for band in BANDS)
-    print("\nShare of people 16-64 with level 4+ (cohort model): " + ", ".join(f"{year} {high[year]:.1%}" for year in (2017, 2021, 2024, 2030, 2035)))
+    print(
+        "\nShare of people 16-64 with level 4+ (cohort model): "
+        + ", ".join(f"{year} {high[year]:.1%}" for year in (2017, 2021, 2024, 2030, 2035))
+    )
     gap_2030 = people.gaps.query("band == 'high' and year == 2030").iloc[0]
-    print(f"England high band 2030: gap {m(gap_2030.gap)}, 80% {m(gap_2030.gap_lo_80)} to {m(gap_2030.gap_hi_80)}, 95% {m(gap_2030.gap_lo_95)} to {m(gap_2030.gap_hi_95)}")
+    print(
+        f"England high band 2030: gap {m(gap_2030.gap)}, 80% {m(gap_2030.gap_lo_80)} to {m(gap_2030.gap_hi_80)}, 95% {m(gap_2030.gap_lo_95)} to {m(gap_2030.gap_hi_95)}"
+    )
     print(f"\n{time.perf_counter() - started:.1f} s. Rerun: .venv/bin/python benchmarks/national_check.py")
 
 

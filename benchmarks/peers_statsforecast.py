@@ -24,8 +24,15 @@ def main() -> None:
         cv = forecaster.cross_validation(df=frame, h=horizon, step_size=1, n_windows=windows, level=[80, 95])
         name = model.alias  # the column statsforecast writes (RandomWalkWithDrift is "RWD")
         seconds[name] = time.perf_counter() - started
-        cv = cv.rename(columns={name: "forecast", f"{name}-lo-80": "lo_80", f"{name}-hi-80": "hi_80",
-                                f"{name}-lo-95": "lo_95", f"{name}-hi-95": "hi_95"})
+        cv = cv.rename(
+            columns={
+                name: "forecast",
+                f"{name}-lo-80": "lo_80",
+                f"{name}-hi-80": "hi_80",
+                f"{name}-lo-95": "lo_95",
+                f"{name}-hi-95": "hi_95",
+            }
+        )
         results.append(cv.assign(model=name, seconds=seconds[name]))
         print(f"{name}: {seconds[name]:.1f} s", flush=True)
     pd.concat(results, ignore_index=True).to_parquet(target, index=False)

@@ -191,12 +191,18 @@ def code_label(classification: str, code: str) -> str:
     if classification == "rqf":
         return "no qualification" if code == "none" else f"RQF level {code.removeprefix('rqf')}"
     if classification == "nvq":
-        return {"none": "no qualification", "other": "other qualifications", "trade_apprenticeships": "trade apprenticeships",
-                "nvq4": "NVQ level 4 and above"}.get(code, f"NVQ level {code.removeprefix('nvq')}")
+        return {
+            "none": "no qualification",
+            "other": "other qualifications",
+            "trade_apprenticeships": "trade apprenticeships",
+            "nvq4": "NVQ level 4 and above",
+        }.get(code, f"NVQ level {code.removeprefix('nvq')}")
     if classification == "qualification_level":
         return {"none": "below level 1", "level4plus": "level 4 and above"}.get(code, code.replace("level", "level "))
     if classification == "qualification_band":
-        return {"low": "low (below level 2)", "intermediate": "intermediate (levels 2-3)", "high": "high (level 4 and above)"}.get(code, code)
+        return {"low": "low (below level 2)", "intermediate": "intermediate (levels 2-3)", "high": "high (level 4 and above)"}.get(
+            code, code
+        )
     if classification.startswith("soc2020_major"):
         return SOC2020_MAJOR_TITLES.get(code, code)
     return code
@@ -221,8 +227,9 @@ async def _bad_query(_: Request, error: RequestValidationError) -> JSONResponse:
 def _csv(frame, filename: str) -> Response:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={"content-disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _years(text: str | None) -> list[int] | None:
@@ -275,16 +282,27 @@ class SkillcastService:
     def _forecast(self, area: str, measure: str, classification: str, code: str, years: list[int] | None) -> ForecastResponse:
         rows = self.bundle.forecast_records(area, measure, classification, code, years)
         return ForecastResponse(
-            area=area, area_name=self.bundle.area_name(area), measure=measure, classification=classification, code=code,
-            model=self.model_name, synthetic=self.synthetic, model_version=self.model_version, rows=[ForecastRow(**row) for row in rows],
+            area=area,
+            area_name=self.bundle.area_name(area),
+            measure=measure,
+            classification=classification,
+            code=code,
+            model=self.model_name,
+            synthetic=self.synthetic,
+            model_version=self.model_version,
+            rows=[ForecastRow(**row) for row in rows],
         )
 
     def _gaps(self, area: str, band: str | None, years: list[int] | None) -> GapsResponse:
         rows = self.bundle.gap_records(area, band, years)
         area = self.bundle.area_code(area, "gaps")  # an SI2035 id is answered under its ONS code
         return GapsResponse(
-            area=area, area_name=self.bundle.area_name(area), model=self.model_name, synthetic=self.synthetic,
-            model_version=self.model_version, rows=[GapRow(**row) for row in rows],
+            area=area,
+            area_name=self.bundle.area_name(area),
+            model=self.model_name,
+            synthetic=self.synthetic,
+            model_version=self.model_version,
+            rows=[GapRow(**row) for row in rows],
         )
 
     def _priorities(self, area: str, budget: float | None, top: int | None):
@@ -338,7 +356,9 @@ class SkillcastService:
     async def gaps(
         self,
         area: AreaCode,
-        band: Annotated[str | None, Field(description="low, intermediate, high, or a level (none, level1 ... level4plus); all when omitted")] = None,
+        band: Annotated[
+            str | None, Field(description="low, intermediate, high, or a level (none, level1 ... level4plus); all when omitted")
+        ] = None,
         years: list[Year] | None = None,
         *,
         ctx: bentoml.Context,
@@ -378,10 +398,22 @@ class SkillcastService:
             ranking, method = self._priorities(area, budget, top)
             area = self.bundle.area_code(area, "priorities")
         fields = set(PriorityRow.model_fields)
-        rows = [PriorityRow(**{name: (_finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields})
-                for record in ranking.to_dict(orient="records")]
-        return PrioritiesResponse(area=area, area_name=self.bundle.area_name(area), model=self.model_name, synthetic=self.synthetic,
-                                  model_version=self.model_version, budget=budget, allocation_method=method, rows=rows)
+        rows = [
+            PriorityRow(
+                **{name: (_finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
+            )
+            for record in ranking.to_dict(orient="records")
+        ]
+        return PrioritiesResponse(
+            area=area,
+            area_name=self.bundle.area_name(area),
+            model=self.model_name,
+            synthetic=self.synthetic,
+            model_version=self.model_version,
+            budget=budget,
+            allocation_method=method,
+            rows=rows,
+        )
 
     @bentoml.api
     async def areas(
@@ -394,22 +426,38 @@ class SkillcastService:
         self._say_version(ctx)
         with answering():
             table = self.bundle.area_table(type)
-        return AreasResponse(areas=[
-            AreaRow(code=row.area, name=row.name, type=row.type, parent=row.parent or None, forecasts=row.forecasts, gaps=row.gaps,
-                    priorities=row.priorities)
-            for row in table.itertuples()
-        ])
+        return AreasResponse(
+            areas=[
+                AreaRow(
+                    code=row.area,
+                    name=row.name,
+                    type=row.type,
+                    parent=row.parent or None,
+                    forecasts=row.forecasts,
+                    gaps=row.gaps,
+                    priorities=row.priorities,
+                )
+                for row in table.itertuples()
+            ]
+        )
 
     @bentoml.api
     async def classifications(self, *, ctx: bentoml.Context) -> ClassificationsResponse:
         """The (measure, classification, code) series with forecasts, with labels: the valid inputs of /forecast."""
         self._say_version(ctx)
         table = self.bundle.classification_table()
-        return ClassificationsResponse(rows=[
-            ClassificationRow(measure=row.measure, classification=row.classification, code=row.code,
-                              label=code_label(row.classification, row.code), areas=row.areas)
-            for row in table.itertuples()
-        ])
+        return ClassificationsResponse(
+            rows=[
+                ClassificationRow(
+                    measure=row.measure,
+                    classification=row.classification,
+                    code=row.code,
+                    label=code_label(row.classification, row.code),
+                    areas=row.areas,
+                )
+                for row in table.itertuples()
+            ]
+        )
 
     @bentoml.api
     async def model(self, *, ctx: bentoml.Context) -> ModelResponse:
@@ -417,26 +465,42 @@ class SkillcastService:
         self._say_version(ctx)
         metadata = self.bundle.metadata
         return ModelResponse(
-            model=self.model_name, model_version=self.model_version, model_uri=self.config.model_uri,
-            trained_at=metadata.get("trained_at"), last_observed_year=metadata.get("last_observed_year"),
-            end_year=metadata.get("end_year"), synthetic=self.synthetic, sources=[str(s) for s in metadata.get("sources", [])],
-            vintages=[str(v) for v in metadata.get("vintages", [])], series=metadata.get("series"),
-            backtest=metadata.get("backtest", {}), gaps=metadata.get("gaps", {}) if isinstance(metadata.get("gaps"), dict) else {},
+            model=self.model_name,
+            model_version=self.model_version,
+            model_uri=self.config.model_uri,
+            trained_at=metadata.get("trained_at"),
+            last_observed_year=metadata.get("last_observed_year"),
+            end_year=metadata.get("end_year"),
+            synthetic=self.synthetic,
+            sources=[str(s) for s in metadata.get("sources", [])],
+            vintages=[str(v) for v in metadata.get("vintages", [])],
+            series=metadata.get("series"),
+            backtest=metadata.get("backtest", {}),
+            gaps=metadata.get("gaps", {}) if isinstance(metadata.get("gaps"), dict) else {},
         )
 
     # -- CSV downloads (GET /download/...) ----------------------------------------------------
     @downloads.get("/forecast.csv")
-    def forecast_csv(self, area: Annotated[list[str], Query(min_length=1)], measure: str = "employment",
-                     classification: str = "all", code: str = "all", years: str | None = None) -> Response:
+    def forecast_csv(
+        self,
+        area: Annotated[list[str], Query(min_length=1)],
+        measure: str = "employment",
+        classification: str = "all",
+        code: str = "all",
+        years: str | None = None,
+    ) -> Response:
         """Forecast rows of one or more areas (repeat ``area=``) as CSV."""
         import pandas as pd
 
         with answering_plainly():
             self._check_batch_plainly(area)
             chosen = _years(years)
-            frames = [pd.DataFrame(self.bundle.forecast_records(code_, measure, classification, code, chosen))
-                      .assign(area=code_, area_name=self.bundle.area_name(code_), measure=measure, classification=classification, code=code)
-                      for code_ in area]
+            frames = [
+                pd.DataFrame(self.bundle.forecast_records(code_, measure, classification, code, chosen)).assign(
+                    area=code_, area_name=self.bundle.area_name(code_), measure=measure, classification=classification, code=code
+                )
+                for code_ in area
+            ]
             table = pd.concat(frames, ignore_index=True)
             order = ["area", "area_name", "measure", "classification", "code", "year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
             return self._csv_response(table[order], "forecast.csv")
@@ -449,9 +513,27 @@ class SkillcastService:
         with answering_plainly():
             self._check_batch_plainly(area)
             chosen = _years(years)
-            table = pd.concat([pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(area=code_, area_name=self.bundle.area_name(code_))
-                               for code_ in area], ignore_index=True)
-            order = ["area", "area_name", "band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis"]
+            table = pd.concat(
+                [
+                    pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(area=code_, area_name=self.bundle.area_name(code_))
+                    for code_ in area
+                ],
+                ignore_index=True,
+            )
+            order = [
+                "area",
+                "area_name",
+                "band",
+                "year",
+                "demand",
+                "supply",
+                "gap",
+                "gap_lo_80",
+                "gap_hi_80",
+                "gap_lo_95",
+                "gap_hi_95",
+                "basis",
+            ]
             return self._csv_response(table[order], "gaps.csv")
 
     @downloads.get("/priorities.csv")
@@ -474,14 +556,23 @@ class SkillcastService:
             self._check_batch_plainly(area)
             codes = [self.bundle.area_code(code, "gaps") for code in area]  # 404 / 400 before any work
             wanted = set(area) | set(codes) | {alias for alias, code in self.bundle.aliases().items() if code in codes}
-            sheets = bundle_frames(self.bundle.forecasts, self.bundle.gaps, self.bundle.names(), priorities=self.bundle.priorities,
-                                   metadata=self.bundle.metadata, areas=sorted(wanted))
+            sheets = bundle_frames(
+                self.bundle.forecasts,
+                self.bundle.gaps,
+                self.bundle.names(),
+                priorities=self.bundle.priorities,
+                metadata=self.bundle.metadata,
+                areas=sorted(wanted),
+            )
             generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")
             about = about_rows(self.synthetic, codes, model, generated, [])
             filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"
-            response = Response(workbook_bytes(sheets, about), headers={"content-disposition": f'attachment; filename="{filename}"'},
-                                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            response = Response(
+                workbook_bytes(sheets, about),
+                headers={"content-disposition": f'attachment; filename="{filename}"'},
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
             if self.model_version is not None:
                 response.headers[VERSION_HEADER] = self.model_version
             return response
@@ -561,8 +652,15 @@ def _guard_options() -> dict:
     config = Config.from_env()
     keys = KeySource(config.resolved_api_keys_file(), tuple(key.get_secret_value() for key in config.api_keys))
     routes = [f"/{name}" for name in ("forecast", "gaps", "priorities", "areas", "classifications", "model")]
-    routes += ["/forecast/batch", "/gaps/batch", "/download/forecast.csv", "/download/gaps.csv", "/download/priorities.csv",
-               "/download/export.xlsx", "/ui/"]
+    routes += [
+        "/forecast/batch",
+        "/gaps/batch",
+        "/download/forecast.csv",
+        "/download/gaps.csv",
+        "/download/priorities.csv",
+        "/download/export.xlsx",
+        "/ui/",
+    ]
     return {"keys": keys, "routes": routes, "max_body_bytes": config.api_max_body_bytes}
 
 

@@ -18,8 +18,14 @@ def make_panel(series: dict[tuple[str, str, str, str], list[float | None]], firs
     for (area, measure, classification, code), values in series.items():
         for offset, value in enumerate(values):
             rows.append(
-                {"area": area, "measure": measure, "classification": classification, "code": code,
-                 "period": first_year + offset, "value": np.nan if value is None else value}
+                {
+                    "area": area,
+                    "measure": measure,
+                    "classification": classification,
+                    "code": code,
+                    "period": first_year + offset,
+                    "value": np.nan if value is None else value,
+                }
             )
     return pd.DataFrame(rows)
 

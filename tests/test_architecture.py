@@ -128,8 +128,16 @@ def test_the_layers_are_where_the_architecture_says():
         parts = module.split(".")
         return parts[1] if len(parts) > 1 and parts[1] in rank else None
 
-    upward = [(module, target) for module, targets in graph.items() for target in targets
-              if layer(module) and layer(target) and rank[layer(target)] > rank[layer(module)]]
-    siblings = [(module, target) for module, targets in graph.items() for target in targets
-                if layer(module) and layer(target) and layer(module) != layer(target) and rank[layer(target)] == rank[layer(module)]]
+    upward = [
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if layer(module) and layer(target) and rank[layer(target)] > rank[layer(module)]
+    ]
+    siblings = [
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if layer(module) and layer(target) and layer(module) != layer(target) and rank[layer(target)] == rank[layer(module)]
+    ]
     assert upward == [] and siblings == []

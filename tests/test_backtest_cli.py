@@ -23,8 +23,24 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path, mon
     monkeypatch.setenv("SKILLCAST_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     export = tmp_path / "backtest.csv"
-    result = runner.invoke(app, ["backtest", "--data", str(store), "--cutoffs", "2013:2016", "--horizon", "4",
-                                 "--models", "naive,drift", "--production", "drift", "--export", str(export)])
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(store),
+            "--cutoffs",
+            "2013:2016",
+            "--horizon",
+            "4",
+            "--models",
+            "naive,drift",
+            "--production",
+            "drift",
+            "--export",
+            str(export),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2,205 series" in result.output and "MASE" in result.output
     frame = pd.read_csv(export)

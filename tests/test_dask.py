@@ -51,8 +51,9 @@ def targets() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  host="127.0.0.1", silence_logs=logging.ERROR) as local:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1", silence_logs=logging.ERROR
+    ) as local:
         yield local.scheduler_address
 
 
@@ -149,8 +150,10 @@ def test_global_lightgbm_on_dask_equals_local_within_tolerance_zero(targets, clu
     """Tolerance for the global model: none. Its training rows are merged in the whole
     panel's order with the whole panel's category ids, so LightGBM (deterministic=True,
     one thread, fixed seed) trains the same trees and every forecast is bit-identical."""
-    requests = [ForecastRequest("lightgbm", make_forecaster("lightgbm", seed=11), 4, 2016),
-                ForecastRequest("reconciled:lightgbm", make_forecaster("reconciled:lightgbm", seed=11), 4)]
+    requests = [
+        ForecastRequest("lightgbm", make_forecaster("lightgbm", seed=11), 4, 2016),
+        ForecastRequest("reconciled:lightgbm", make_forecaster("reconciled:lightgbm", seed=11), 4),
+    ]
     recorder = Recorder()
     with DaskEngine(scheduler=cluster, partitions=3, shared_dir=tmp_path, progress=recorder) as engine:
         answers = engine.forecast(targets, requests)
@@ -161,8 +164,10 @@ def test_global_lightgbm_on_dask_equals_local_within_tolerance_zero(targets, clu
     assert sum("train lightgbm" in label for label in labels) == 2 * 6, "one training per window (5) and the fit, per request"
     assert sum("training rows, partition" in label for label in labels) == 2 * 3
     assert len(tasks) == 2 * 3 and sum(task["series"] for task in tasks) == 2 * targets.drop_duplicates(SERIES_KEY).shape[0]
-    assert all(answer.seconds > sum(task["seconds"] for task in tasks if task["request"] == request.label)
-               for answer, request in zip(answers, requests, strict=True)), "seconds include the trainings"
+    assert all(
+        answer.seconds > sum(task["seconds"] for task in tasks if task["request"] == request.label)
+        for answer, request in zip(answers, requests, strict=True)
+    ), "seconds include the trainings"
 
 
 def test_fit_forecast_on_dask_returns_the_estimator_and_local_forecasts(targets, cluster, tmp_path):
@@ -256,10 +261,13 @@ def test_train_on_dask_registers_the_same_model_as_local(store, cluster, tmp_pat
     pd.testing.assert_frame_equal(metrics["dask"], metrics["local"], check_exact=True)
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--engine", "spark"], "setting engine: Input should be 'local' or 'dask'"),
-    (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], "is set but the engine is 'local'"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--engine", "spark"], "setting engine: Input should be 'local' or 'dask'"),
+        (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], "is set but the engine is 'local'"),
+    ],
+)
 def test_bad_engine_options_are_one_line_and_exit_2(arguments, message, tmp_path):
     result = runner.invoke(app, ["backtest", "--data", str(tmp_path), *arguments], env={"SKILLCAST_HOME": str(tmp_path)})
     assert result.exit_code == 2, result.output
@@ -308,8 +316,9 @@ def killable_cluster(allowed_failures: int):
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
-        return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                        host="127.0.0.1", silence_logs=logging.CRITICAL)
+        return distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1", silence_logs=logging.CRITICAL
+        )
 
 
 @pytest.mark.slow
@@ -318,8 +327,10 @@ def test_a_worker_killed_mid_run_is_survived_with_the_same_answers(targets, tmp_
     monkeypatch.setattr("skillcast.engine.partitioned.forecast_partition", partial(slow_partition, str(marker)))
     requests = [ForecastRequest("reconciled:national_share", make_forecaster("reconciled:national_share"), 4, 2016)]
     killer = Killer(marker)
-    with killable_cluster(allowed_failures=3) as cluster, DaskEngine(scheduler=cluster.scheduler_address, partitions=4,
-                                                                      shared_dir=tmp_path) as engine:
+    with (
+        killable_cluster(allowed_failures=3) as cluster,
+        DaskEngine(scheduler=cluster.scheduler_address, partitions=4, shared_dir=tmp_path) as engine,
+    ):
         pids_before = set(engine.client.run(os.getpid).values())
         killer.start()
         [answer] = engine.forecast(targets, requests)
@@ -341,8 +352,9 @@ def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_a
     registry = Registry(Config(home=tmp_path / "home").resolved_tracking_uri())
     with killable_cluster(allowed_failures=0) as cluster:
         address = cluster.scheduler_address
-        first = runner.invoke(app, ["retrain", "--config", str(tmp_path / "fast.toml"), "--data", str(delivery),
-                                    "--scheduler", address], env=environment)
+        first = runner.invoke(
+            app, ["retrain", "--config", str(tmp_path / "fast.toml"), "--data", str(delivery), "--scheduler", address], env=environment
+        )
         assert first.exit_code == 0, first.output
         assert "PROMOTED version 1" in first.output and f"Dask scheduler {address}" in first.output
         assert "challenger (reconciled:national_share)    1.603" in first.output, "the headline backtest, on the cluster"
@@ -353,8 +365,9 @@ def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_a
         monkeypatch.setattr("skillcast.engine.partitioned.forecast_partition", partial(slow_partition, str(marker)))
         killer = Killer(marker)
         killer.start()
-        failed = runner.invoke(app, ["retrain", "--config", str(tmp_path / "seed7.toml"), "--data", str(delivery),
-                                     "--scheduler", address], env=environment)
+        failed = runner.invoke(
+            app, ["retrain", "--config", str(tmp_path / "seed7.toml"), "--data", str(delivery), "--scheduler", address], env=environment
+        )
         killer.join(timeout=1)
     assert killer.killed is not None
     assert failed.exit_code == 1, failed.output

@@ -22,16 +22,42 @@ def band_rows(area: str, values: dict[str, list[float]], first_year: int = 2020)
     rows = []
     for band, series in values.items():
         for offset, value in enumerate(series):
-            rows.append({"area": area, "band": band, "year": first_year + offset, "demand": value,
-                         "demand_lo_80": value, "demand_hi_80": value, "demand_lo_95": value, "demand_hi_95": value,
-                         "basis": "observed" if offset == 0 else "forecast"})
+            rows.append(
+                {
+                    "area": area,
+                    "band": band,
+                    "year": first_year + offset,
+                    "demand": value,
+                    "demand_lo_80": value,
+                    "demand_hi_80": value,
+                    "demand_lo_95": value,
+                    "demand_hi_95": value,
+                    "basis": "observed" if offset == 0 else "forecast",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def test_band_demand_keeps_observed_years_as_points_and_forecasts_with_intervals():
-    history = pd.DataFrame([{"area": "A", "measure": "employment", "classification": "qualification_band", "code": "high", "period": 2020, "value": 50.0}])
-    forecasts = pd.DataFrame([{"area": "A", "measure": "employment", "classification": "qualification_band", "code": "high", "period": 2021,
-                               "forecast": 55.0, "lo_80": 52.0, "hi_80": 58.0, "lo_95": 50.0, "hi_95": 61.0}])
+    history = pd.DataFrame(
+        [{"area": "A", "measure": "employment", "classification": "qualification_band", "code": "high", "period": 2020, "value": 50.0}]
+    )
+    forecasts = pd.DataFrame(
+        [
+            {
+                "area": "A",
+                "measure": "employment",
+                "classification": "qualification_band",
+                "code": "high",
+                "period": 2021,
+                "forecast": 55.0,
+                "lo_80": 52.0,
+                "hi_80": 58.0,
+                "lo_95": 50.0,
+                "hi_95": 61.0,
+            }
+        ]
+    )
     table = band_demand(forecasts, history).set_index("year")
     assert table.loc[2020, "basis"] == "observed" and table.loc[2020, "demand_hi_95"] == 50.0
     assert table.loc[2021, "basis"] == "forecast" and table.loc[2021, "demand_lo_80"] == 52.0
@@ -39,8 +65,12 @@ def test_band_demand_keeps_observed_years_as_points_and_forecasts_with_intervals
 
 def test_replacement_fills_the_openings_at_the_mix_of_this_years_jobs():
     demand = band_rows("A", {"low": [100, 80], "intermediate": [100, 100], "high": [100, 120]})
-    rates = pd.DataFrame([{"area": "A", "band": band, "year": 2020, "exit_rate": rate}
-                          for band, rate in (("low", 0.10), ("intermediate", 0.05), ("high", 0.0))])
+    rates = pd.DataFrame(
+        [
+            {"area": "A", "band": band, "year": 2020, "exit_rate": rate}
+            for band, rate in (("low", 0.10), ("intermediate", 0.05), ("high", 0.0))
+        ]
+    )
     table = requirement(demand, rates).set_index(["band", "year"])
     # 10 + 5 + 0 jobs open in 2021; they are filled at 2021's mix (80:100:120 of 300)
     assert table.loc[("low", 2021), "exits_by_holders"] == pytest.approx(10)
@@ -53,10 +83,12 @@ def test_replacement_fills_the_openings_at_the_mix_of_this_years_jobs():
 
 
 def test_exit_rates_weight_each_age_band_by_its_share_of_the_band():
-    age_mix = pd.DataFrame([
-        {"area": "A", "year": 2021, "band": "high", "age_band": "30-39", "share": 0.5},
-        {"area": "A", "year": 2021, "band": "high", "age_band": "50-64", "share": 0.5},
-    ])
+    age_mix = pd.DataFrame(
+        [
+            {"area": "A", "year": 2021, "band": "high", "age_band": "30-39", "share": 0.5},
+            {"area": "A", "year": 2021, "band": "high", "age_band": "50-64", "share": 0.5},
+        ]
+    )
     rates = replacement_rates(age_mix, ExitRates(rates={"30-39": 0.0, "50-64": 0.1}))
     assert rates["exit_rate"].iloc[0] == pytest.approx(0.05)
     default = replacement_rates(age_mix, ExitRates())["exit_rate"].iloc[0]
@@ -64,15 +96,19 @@ def test_exit_rates_weight_each_age_band_by_its_share_of_the_band():
 
 
 def test_occupation_cross_check_multiplies_jobs_by_each_occupations_mix():
-    history = pd.DataFrame([
-        {"area": "A", "measure": "employment", "classification": "rqf|soc2020_submajor", "code": code, "period": 2020, "value": value}
-        for code, value in (("rqf2|41", 60.0), ("rqf6|41", 40.0), ("rqf3|52", 100.0))
-    ])
-    occupations = pd.DataFrame([
-        {"area": "A", "occupation": "41", "year": 2030, "employment": 200.0},
-        {"area": "A", "occupation": "52", "year": 2030, "employment": 50.0},
-        {"area": "B", "occupation": "9", "year": 2030, "employment": 10.0},  # no crossed table: skill-level fallback
-    ])
+    history = pd.DataFrame(
+        [
+            {"area": "A", "measure": "employment", "classification": "rqf|soc2020_submajor", "code": code, "period": 2020, "value": value}
+            for code, value in (("rqf2|41", 60.0), ("rqf6|41", 40.0), ("rqf3|52", 100.0))
+        ]
+    )
+    occupations = pd.DataFrame(
+        [
+            {"area": "A", "occupation": "41", "year": 2030, "employment": 200.0},
+            {"area": "A", "occupation": "52", "year": 2030, "employment": 50.0},
+            {"area": "B", "occupation": "9", "year": 2030, "employment": 10.0},  # no crossed table: skill-level fallback
+        ]
+    )
     mix = occupation_mix(history, occupations)
     assert mix.groupby(["area", "occupation"])["share"].sum().round(9).eq(1.0).all()
     assert set(mix.loc[mix["area"] == "B", "source"]) == {"ONS SOC skill level of the major group"}
@@ -85,9 +121,23 @@ def test_occupation_cross_check_multiplies_jobs_by_each_occupations_mix():
 def test_si2035_ids_become_ons_codes_and_england_is_the_sum_of_its_lsips():
     rows = []
     for area, value in (("X_LSIP", 10.0), ("Y_LSIP", 20.0), ("EN", 99.0), ("P_MCA", 4.0), ("Q_MCA", 6.0)):
-        rows.append({"area": area, "measure": "employment", "classification": "all", "code": "all", "period": 2020, "value": value, "projection": False})
-    panel = demand_panel(pd.DataFrame(rows), {"X_LSIP": "E69000001", "Y_LSIP": "E69000002", "EN": ENGLAND},
-                         ["E69000001", "E69000002"], merged={"E47000014": ("P_MCA", "Q_MCA")})
+        rows.append(
+            {
+                "area": area,
+                "measure": "employment",
+                "classification": "all",
+                "code": "all",
+                "period": 2020,
+                "value": value,
+                "projection": False,
+            }
+        )
+    panel = demand_panel(
+        pd.DataFrame(rows),
+        {"X_LSIP": "E69000001", "Y_LSIP": "E69000002", "EN": ENGLAND},
+        ["E69000001", "E69000002"],
+        merged={"E47000014": ("P_MCA", "Q_MCA")},
+    )
     values = panel.set_index("area")["value"]
     assert values[ENGLAND] == 30.0  # not the EN workbook's 99
     assert values["E47000014"] == 10.0

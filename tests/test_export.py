@@ -45,8 +45,17 @@ def test_every_table_is_a_sheet_with_a_bold_frozen_header_and_units(demo_export)
         assert sheet["A1"].font.b, name
         assert sheet.max_row > 1, name
     gaps = headers(book["gaps"])
-    for title in ("area code", "area name", "qualification band", "year", "demand (jobs)", "supply (people 16-64)",
-                  "gap (people; + = shortage)", "gap 80% range: low (people)", "gap 95% range: high (people)"):
+    for title in (
+        "area code",
+        "area name",
+        "qualification band",
+        "year",
+        "demand (jobs)",
+        "supply (people 16-64)",
+        "gap (people; + = shortage)",
+        "gap 80% range: low (people)",
+        "gap 95% range: high (people)",
+    ):
         assert title in gaps, title
     assert gaps[:2] == ["area code", "area name"]
     assert "value (jobs for demand, people for supply)" in headers(book["forecasts"])
@@ -66,7 +75,11 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
     mine = gaps.loc[gaps["area code"] == "DM_R1_01"].set_index(["qualification band", "year"])
     truth = expected.set_index(["band", "year"])
     assert len(mine) == len(truth)
-    for column, title in (("gap", "gap (people; + = shortage)"), ("gap_lo_80", "gap 80% range: low (people)"), ("supply", "supply (people 16-64)")):
+    for column, title in (
+        ("gap", "gap (people; + = shortage)"),
+        ("gap_lo_80", "gap 80% range: low (people)"),
+        ("supply", "supply (people 16-64)"),
+    ):
         for key, value in truth[column].items():
             cell = mine.loc[key, title]
             assert isinstance(cell, float | int) and cell == pytest.approx(value, rel=1e-12), (key, column)
@@ -127,8 +140,9 @@ def test_a_service_can_build_the_workbook_from_a_bundles_frames(demo_result):
     expected = bundle.gaps.loc[bundle.gaps["area"] == "DM_R2_03", "gap"].sum()
     assert gaps["gap (people; + = shortage)"].sum() == pytest.approx(expected)
 
-    report = from_bundle("DM_R2_03", bundle.forecasts, bundle.gaps, name=names["DM_R2_03"], priorities=bundle.priorities,
-                         metadata=bundle.metadata)
+    report = from_bundle(
+        "DM_R2_03", bundle.forecasts, bundle.gaps, name=names["DM_R2_03"], priorities=bundle.priorities, metadata=bundle.metadata
+    )
     one = load_workbook(io.BytesIO(workbook_bytes(export_frames(report))))
     forecasts = rows(one["forecasts"])
     assert set(forecasts["side"]) == {"demand (jobs)", "supply (people)"} and forecasts["area name"].eq(names["DM_R2_03"]).all()

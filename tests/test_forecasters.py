@@ -106,8 +106,16 @@ def test_national_share_is_share_of_the_national_category_times_its_theta_trend(
 
     national = [1000.0 * 1.1**year for year in range(6)]  # log slope ln(1.1) a year
     local = [value * 0.2 for value in national]  # a steady 20% share
-    panel = validate(make_panel({("NAT", "employment", "rqf", "rqf6"): national, ("LOC", "employment", "rqf", "rqf6"): local,
-                                 ("NAT", "employment", "all", "all"): [5000.0] * 6, ("LOC", "employment", "all", "all"): [900.0] * 6}))
+    panel = validate(
+        make_panel(
+            {
+                ("NAT", "employment", "rqf", "rqf6"): national,
+                ("LOC", "employment", "rqf", "rqf6"): local,
+                ("NAT", "employment", "all", "all"): [5000.0] * 6,
+                ("LOC", "employment", "all", "all"): [900.0] * 6,
+            }
+        )
+    )
     result = NationalShareForecaster().fit(panel).predict(2).set_index(["area", "code", "period"])["forecast"]
     expected_national = national[-1] * 1.1 ** (0.5 * np.array([1, 2]))  # half the slope (Theta)
     assert result.loc[("NAT", "rqf6")].to_numpy() == pytest.approx(expected_national)
@@ -127,7 +135,9 @@ def test_reconciled_model_is_coherent_where_the_base_is_not(demo):
 def test_damped_ets_follows_a_clean_trend_and_falls_back_on_short_series():
     from skillcast.engine.ets import DampedETSForecaster
 
-    panel = validate(make_panel({("A", "employment", "rqf", "rqf1"): LINEAR, ("A", "employment", "rqf", "rqf2"): [None] * 7 + [5.0, 6.0, 7.0]}))
+    panel = validate(
+        make_panel({("A", "employment", "rqf", "rqf1"): LINEAR, ("A", "employment", "rqf", "rqf2"): [None] * 7 + [5.0, 6.0, 7.0]})
+    )
     model = DampedETSForecaster().fit(panel)
     result = model.predict(2).set_index(["code", "period"])["forecast"]
     assert 195 <= result[("rqf1", 2020)] <= 201  # a damped continuation of +10 a year from 190

@@ -6,8 +6,20 @@ from skillcast.skills.gaps import GAP_COLUMNS, compute_gaps
 
 def forecast_rows(measure: str, value: float, low: float, high: float) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"area": "A", "measure": measure, "classification": "qualification_band", "code": "high", "period": 2030,
-          "forecast": value, "lo_80": low, "hi_80": high, "lo_95": low - 10, "hi_95": high + 10}]
+        [
+            {
+                "area": "A",
+                "measure": measure,
+                "classification": "qualification_band",
+                "code": "high",
+                "period": 2030,
+                "forecast": value,
+                "lo_80": low,
+                "hi_80": high,
+                "lo_95": low - 10,
+                "hi_95": high + 10,
+            }
+        ]
     )
 
 
@@ -46,17 +58,33 @@ def tiny_supply(points: dict[tuple[str, int], float], spread: float, draws: int 
     for (band, year), value in points.items():
         rows.append({"area": "A", "band": band, "year": year, "supply": value, "basis": "observed" if year < 2030 else "projected"})
     level_draws[:, 0, 4] = points[("high", 2030)] + spread * rng.standard_normal(draws)
-    return SupplyResult(table=pd.DataFrame(rows), draws={"A": level_draws}, projected_years={"A": np.array([2030])},
-                        age_mix=pd.DataFrame(), gains=np.zeros((1, 6, 4)), pairs=[(2020, 2021)])
+    return SupplyResult(
+        table=pd.DataFrame(rows),
+        draws={"A": level_draws},
+        projected_years={"A": np.array([2030])},
+        age_mix=pd.DataFrame(),
+        gains=np.zeros((1, 6, 4)),
+        pairs=[(2020, 2021)],
+    )
 
 
 def demand_rows(points: dict[tuple[str, int], tuple[float, float]]) -> pd.DataFrame:
     """(band, year) -> (point, half-width of the 95% interval); the 80% one is 0.65 of it."""
     rows = []
     for (band, year), (value, half) in points.items():
-        rows.append({"area": "A", "band": band, "year": year, "demand": value,
-                     "demand_lo_80": value - 0.65 * half, "demand_hi_80": value + 0.65 * half,
-                     "demand_lo_95": value - half, "demand_hi_95": value + half, "basis": "observed" if year < 2030 else "forecast"})
+        rows.append(
+            {
+                "area": "A",
+                "band": band,
+                "year": year,
+                "demand": value,
+                "demand_lo_80": value - 0.65 * half,
+                "demand_hi_80": value + 0.65 * half,
+                "demand_lo_95": value - half,
+                "demand_hi_95": value + half,
+                "basis": "observed" if year < 2030 else "forecast",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -27,8 +27,12 @@ def test_demo_gaps_write_every_column_and_say_synthetic(tmp_path):
     assert list(table.columns[: len(GAP_COLUMNS)]) == GAP_COLUMNS
     assert set(table["area"]) == {"DM_R1_01"} and set(table["year"]) == {2030}
     assert len(table) == 8 and np.allclose(table["gap"], table["demand"] - table["supply"])
-    assert ((table["gap_lo_95"] <= table["gap_lo_80"]) & (table["gap_lo_80"] <= table["gap"]) & (table["gap"] <= table["gap_hi_80"])
-            & (table["gap_hi_80"] <= table["gap_hi_95"])).all()
+    assert (
+        (table["gap_lo_95"] <= table["gap_lo_80"])
+        & (table["gap_lo_80"] <= table["gap"])
+        & (table["gap"] <= table["gap_hi_80"])
+        & (table["gap_hi_80"] <= table["gap_hi_95"])
+    ).all()
     assert not list(tmp_path.glob(".gaps.csv.*")), "no temp file left behind"
 
 
@@ -132,8 +136,24 @@ def test_real_priorities_with_a_demand_scenario(store, tmp_path):
     scenario = tmp_path / "construction.toml"
     scenario.write_text('name = "construction boom"\n[[demand]]\noccupation = "53"\ngrowth_pct_per_year = 3.0\n')
     out = tmp_path / "priorities.csv"
-    result = runner.invoke(app, ["priorities", "--data", str(store), "--area", "GM_LSIP", "--scenario", str(scenario),
-                                 "--budget", "10000000", "--out", str(out), "--draws", "100"])
+    result = runner.invoke(
+        app,
+        [
+            "priorities",
+            "--data",
+            str(store),
+            "--area",
+            "GM_LSIP",
+            "--scenario",
+            str(scenario),
+            "--budget",
+            "10000000",
+            "--out",
+            str(out),
+            "--draws",
+            "100",
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"occupation": str}).set_index(["scenario", "occupation"])
     assert len(table.loc["baseline"]) == 26  # SOC 2020 sub-major groups

@@ -33,9 +33,7 @@ def test_geography_knows_every_area_type(geography):
 
 
 def test_names_match_codes_across_boundary_changes(geography):
-    match = geography.match_names(
-        ["Newcastle", "Newcastle upon Tyne", "Stockton", "Allerdale", "Barnsley", "Glasgow City", "Na h"], "lad"
-    )
+    match = geography.match_names(["Newcastle", "Newcastle upon Tyne", "Stockton", "Allerdale", "Barnsley", "Glasgow City", "Na h"], "lad")
     assert match.codes["Newcastle"] == "E07000195"  # Newcastle-under-Lyme: the other Newcastle is given in full
     assert match.codes["Stockton"] == "E06000004" and match.codes["Allerdale"] == "E07000026"
     assert match.codes["Barnsley"] == "E08000016"  # the 2011-2023 code, not its 2024 successor
@@ -136,8 +134,16 @@ def test_districts_add_up_to_an_lsip_through_boundary_changes(geography):
     members = geography.members(cumbria)  # 2023 districts: Cumberland, Westmorland and Furness
     old_codes = [code for code, new in geography.successor.items() if new in members and code.startswith("E07")]
     assert len(old_codes) >= 6  # the six pre-2023 Cumbrian districts
-    panel = pd.DataFrame({"area": old_codes, "measure": "population", "classification": "all", "code": "all",
-                          "period": 2017, "value": [float(index + 1) for index in range(len(old_codes))]})
+    panel = pd.DataFrame(
+        {
+            "area": old_codes,
+            "measure": "population",
+            "classification": "all",
+            "code": "all",
+            "period": 2017,
+            "value": [float(index + 1) for index in range(len(old_codes))],
+        }
+    )
     result = aggregate_districts(panel, geography, "lsip")
     row = result.panel.loc[result.panel["area"] == cumbria].iloc[0]
     assert row["value"] == sum(range(1, len(old_codes) + 1))
@@ -153,7 +159,8 @@ def test_two_step_boundary_changes_are_covered(geography):
     regions = geography.memberships.loc[geography.memberships["type"] == "region"]
     members = set(regions.loc[regions["member_of"] == "E12000009", "area"])  # the South West
     published_2020 = sorted((members - {"E06000066"}) | {"E07000187", "E07000188", "E07000189", "E07000246"})
-    panel = pd.DataFrame({"area": published_2020, "measure": "population", "classification": "all", "code": "all",
-                          "period": 2020, "value": 1.0})
+    panel = pd.DataFrame(
+        {"area": published_2020, "measure": "population", "classification": "all", "code": "all", "period": 2020, "value": 1.0}
+    )
     result = aggregate_districts(panel, geography, "region")
     assert result.panel["value"].tolist() == [float(len(published_2020))] and result.incomplete == 0

@@ -42,7 +42,13 @@ def test_store_holds_all_sources_with_checksums_and_counts(ingested):
     out, _ = ingested
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["sources"]) == {
-        "si2035", "aps-qualifications", "aps-occupations", "local-skills-time-series", "job-adverts", "ess", "reference",
+        "si2035",
+        "aps-qualifications",
+        "aps-occupations",
+        "local-skills-time-series",
+        "job-adverts",
+        "ess",
+        "reference",
     }
     for name, info in manifest["sources"].items():
         assert all(len(file["sha256"]) == 64 for file in info["files"]), name

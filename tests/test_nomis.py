@@ -125,8 +125,12 @@ def client_for(base_url: str, **options) -> NomisClient:
 
 def recorded_value(area: str, year: int, variable: int, measure: str) -> str:
     frame = pd.read_csv(FIXTURES / "aps_t19_lad_2020_2021.csv", dtype=str, keep_default_na=False)
-    row = frame.loc[(frame["GEOGRAPHY_CODE"] == area) & (frame["DATE"] == f"{year}-12")
-                    & (frame["VARIABLE_CODE"] == str(variable)) & (frame["MEASURES_NAME"] == measure)]
+    row = frame.loc[
+        (frame["GEOGRAPHY_CODE"] == area)
+        & (frame["DATE"] == f"{year}-12")
+        & (frame["VARIABLE_CODE"] == str(variable))
+        & (frame["MEASURES_NAME"] == measure)
+    ]
     return row["OBS_VALUE"].item()
 
 
@@ -326,11 +330,31 @@ def variables_option() -> str:
 
 def test_the_cli_writes_the_parquet_and_a_summary(fake, tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli(), [
-        "fetch", "nomis", "--table", "qualifications", "--geography", "lad", "--years", "2020:2021",
-        "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--base-url", fake.base_url,
-        "--timeout", "2", "--backoff", "0.01", "--variables", variables_option(),
-    ])
+    result = CliRunner().invoke(
+        cli(),
+        [
+            "fetch",
+            "nomis",
+            "--table",
+            "qualifications",
+            "--geography",
+            "lad",
+            "--years",
+            "2020:2021",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--base-url",
+            fake.base_url,
+            "--timeout",
+            "2",
+            "--backoff",
+            "0.01",
+            "--variables",
+            variables_option(),
+        ],
+    )
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out / "nomis_aps_qualifications.parquet")
     assert len(written) == 42 and validate(written).shape == written.shape
@@ -342,11 +366,27 @@ def test_the_cli_writes_the_parquet_and_a_summary(fake, tmp_path):
 def test_the_cli_exits_2_in_one_line_when_nomis_is_down(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    result = CliRunner().invoke(cli(), [
-        "fetch", "nomis", "--years", "2020:2021", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
-        "--base-url", f"http://127.0.0.1:{closed_port()}/api/v01", "--retries", "1", "--backoff", "0.01",
-        "--variables", variables_option(),
-    ])
+    result = CliRunner().invoke(
+        cli(),
+        [
+            "fetch",
+            "nomis",
+            "--years",
+            "2020:2021",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--base-url",
+            f"http://127.0.0.1:{closed_port()}/api/v01",
+            "--retries",
+            "1",
+            "--backoff",
+            "0.01",
+            "--variables",
+            variables_option(),
+        ],
+    )
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot reach NOMIS" in lines[0]

@@ -15,16 +15,29 @@ def small_case(growth_of_21: float = 0.0):
     for occupation, start in (("21", 1000.0), ("41", 1000.0)):
         for year in range(2020, 2031):
             extra = growth_of_21 * (year - 2020) / 10 if occupation == "21" else 0.0
-            rows.append({"area": "A", "occupation": occupation, "year": year, "employment": start + extra,
-                         "basis": "observed" if year == 2020 else "forecast"})
+            rows.append(
+                {
+                    "area": "A",
+                    "occupation": occupation,
+                    "year": year,
+                    "employment": start + extra,
+                    "basis": "observed" if year == 2020 else "forecast",
+                }
+            )
     occupations = pd.DataFrame(rows)
-    mix = pd.DataFrame([
-        {"area": "A", "occupation": "21", "rqf": "rqf4", "share": 0.5},
-        {"area": "A", "occupation": "21", "rqf": "rqf6", "share": 0.5},
-        {"area": "A", "occupation": "41", "rqf": "rqf2", "share": 1.0},
-    ])
-    gaps = pd.DataFrame([{"area": "A", "band": band, "year": 2030, "demand": 100.0, "supply": 100.0} for band in ("low", "intermediate", "high")])
-    rates = pd.DataFrame([{"area": "A", "band": band, "year": year, "exit_rate": 0.02} for band in ("intermediate", "high") for year in range(2020, 2031)])
+    mix = pd.DataFrame(
+        [
+            {"area": "A", "occupation": "21", "rqf": "rqf4", "share": 0.5},
+            {"area": "A", "occupation": "21", "rqf": "rqf6", "share": 0.5},
+            {"area": "A", "occupation": "41", "rqf": "rqf2", "share": 1.0},
+        ]
+    )
+    gaps = pd.DataFrame(
+        [{"area": "A", "band": band, "year": 2030, "demand": 100.0, "supply": 100.0} for band in ("low", "intermediate", "high")]
+    )
+    rates = pd.DataFrame(
+        [{"area": "A", "band": band, "year": year, "exit_rate": 0.02} for band in ("intermediate", "high") for year in range(2020, 2031)]
+    )
     return occupations, mix, gaps, rates
 
 
@@ -68,7 +81,9 @@ def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
 
         run = analyse(inputs, settings, forecast, ["DM_R1_02"], scenario=scenario)
         rates = replacement_rates(run.supply.age_mix, settings.exits)
-        return rank_occupations("DM_R1_02", run.occupations, run.mix, run.gaps, rates, 2024, 2035, PriorityWeights()).set_index("occupation")
+        return rank_occupations("DM_R1_02", run.occupations, run.mix, run.gaps, rates, 2024, 2035, PriorityWeights()).set_index(
+            "occupation"
+        )
 
     baseline = ranking(None)
     faster = ranking(Scenario(name="admin boom", demand=[{"occupation": "4", "growth_pct_per_year": 3.0}]))
@@ -100,7 +115,7 @@ def test_allocation_adds_up_to_the_budget_in_proportion_to_scores():
         ('[[retention]]\nlevel = "level4plus"\npeople_per_yeer = 5\n', "retention[0].people_per_yeer"),
         ('[[demand]]\noccupation = "2a"\ngrowth_pct_per_year = 1\n', "demand[0].occupation"),
         ('[[demand]]\noccupation = "21"\ngrowth_pct_per_year = "fast"\n', "demand[0].growth_pct_per_year"),
-        ('surprise = 1\n', "surprise"),
+        ("surprise = 1\n", "surprise"),
         ('name = "x"\n[[completions]\n', "invalid TOML"),
     ],
 )

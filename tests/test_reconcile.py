@@ -10,8 +10,14 @@ def keys(rows):
 
 
 def test_known_answer_total_and_two_parts_equal_weights():
-    k = keys([("A", "employment", "all", "all"), ("A", "employment", "qualification_band", "low"),
-              ("A", "employment", "qualification_band", "intermediate"), ("A", "employment", "qualification_band", "high")])
+    k = keys(
+        [
+            ("A", "employment", "all", "all"),
+            ("A", "employment", "qualification_band", "low"),
+            ("A", "employment", "qualification_band", "intermediate"),
+            ("A", "employment", "qualification_band", "high"),
+        ]
+    )
     forecasts = np.array([[10.0], [4.0], [4.0], [0.0]])
     out = reconcile_matrix(forecasts, k, np.ones(4))
     # gap total - parts = 2, spread over 4 equally weighted series: total -0.5, each part +0.5
@@ -19,8 +25,14 @@ def test_known_answer_total_and_two_parts_equal_weights():
 
 
 def test_a_high_variance_series_takes_most_of_the_change():
-    k = keys([("A", "employment", "all", "all"), ("A", "employment", "qualification_band", "low"),
-              ("A", "employment", "qualification_band", "intermediate"), ("A", "employment", "qualification_band", "high")])
+    k = keys(
+        [
+            ("A", "employment", "all", "all"),
+            ("A", "employment", "qualification_band", "low"),
+            ("A", "employment", "qualification_band", "intermediate"),
+            ("A", "employment", "qualification_band", "high"),
+        ]
+    )
     forecasts = np.array([[100.0], [30.0], [30.0], [30.0]])
     out = reconcile_matrix(forecasts, k, np.array([1e-6, 1.0, 1.0, 1e6]))
     assert out[0, 0] == pytest.approx(100.0, abs=1e-3)  # the trusted total barely moves
@@ -52,8 +64,14 @@ def test_incomplete_sets_are_not_forced_to_the_total():
 
 def test_reconcile_frame_keeps_interval_widths_and_is_coherent():
     frame = pd.DataFrame(
-        {"area": "A", "measure": "employment", "classification": ["all", "qualification_band", "qualification_band", "qualification_band"],
-         "code": ["all", "low", "intermediate", "high"], "period": 2030, "forecast": [100.0, 20.0, 30.0, 40.0]}
+        {
+            "area": "A",
+            "measure": "employment",
+            "classification": ["all", "qualification_band", "qualification_band", "qualification_band"],
+            "code": ["all", "low", "intermediate", "high"],
+            "period": 2030,
+            "forecast": [100.0, 20.0, 30.0, 40.0],
+        }
     )
     frame["lo_80"], frame["hi_80"] = frame["forecast"] - 5, frame["forecast"] + 5
     variances = frame.set_index(["area", "measure", "classification", "code"])["forecast"] * 0 + 1
@@ -66,7 +84,9 @@ def test_fan_out_gives_the_same_answer_on_two_workers():
     rng = np.random.default_rng(3)
     rows = []
     for area in ("A", "B", "C"):
-        rows += [(area, "employment", "all", "all")] + [(area, "employment", "qualification_band", band) for band in ("low", "intermediate", "high")]
+        rows += [(area, "employment", "all", "all")] + [
+            (area, "employment", "qualification_band", band) for band in ("low", "intermediate", "high")
+        ]
     k = keys(rows)
     forecasts = rng.uniform(10, 100, size=(len(rows), 4))
     variances = rng.uniform(0.5, 2, len(rows))

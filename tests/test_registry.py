@@ -150,11 +150,14 @@ def test_models_list_and_rollback_commands(home, registry):
     assert named.exit_code == 0 and registry.champion() == "2"
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["models", "rollback", "9"], "no version '9'"),
-    (["models", "rollback", "4"], "SYNTHETIC"),
-    (["models", "rollback"], "no earlier champion"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["models", "rollback", "9"], "no version '9'"),
+        (["models", "rollback", "4"], "SYNTHETIC"),
+        (["models", "rollback"], "no earlier champion"),
+    ],
+)
 def test_bad_rollbacks_are_one_line_exit_2_and_change_nothing(home, registry, arguments, message):
     add_versions(registry, 3)
     add_versions(registry, 1, synthetic=True)
@@ -176,9 +179,15 @@ def test_rollback_is_refused_while_a_retrain_holds_the_lock(home, registry):
     registry.promote("1")
     registry.promote("2")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
-         "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(home / "retrain.lock")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
+            "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)",
+            str(home / "retrain.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

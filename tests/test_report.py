@@ -17,7 +17,9 @@ runner = CliRunner()
 AREA = "DM_R1_01"
 DRAWS = "200"
 SECTIONS = ("summary", "demand-supply", "gap", "priorities", "accuracy", "sources", "caveats", "all-years")
-EXTERNAL = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+EXTERNAL = re.compile(
+    r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I
+)
 
 
 def one_line_error(result, text: str) -> None:
@@ -53,7 +55,9 @@ def check_numbers_match(html: str, gaps: pd.DataFrame, area: str) -> int:
             checked += 1
     shown = table_cells(html, "gap-table-all")
     bands = ("low", "intermediate", "high")
-    assert set(zip(shown["band"], shown["year"], strict=True)) == {(band, year) for band, year in expected.index if band in bands}  # every year
+    assert set(zip(shown["band"], shown["year"], strict=True)) == {
+        (band, year) for band, year in expected.index if band in bands
+    }  # every year
     return checked
 
 
@@ -161,8 +165,10 @@ def test_report_from_a_bundle_shows_the_bundles_gaps(bundle_dir, tmp_path):
     assert check_numbers_match(html, gaps, "DM_EN") > 100
     assert len(re.findall(r'<svg class="chart"', html)) >= 4 and "SYNTHETIC" in html
     check_self_contained(html)
-    one_line_error(runner.invoke(app, ["report", "--bundle", str(bundle_dir), "--area", "DM_R1_1", "--out", str(tmp_path / "x.html")]),
-                   "closest: DM_R1_01")
+    one_line_error(
+        runner.invoke(app, ["report", "--bundle", str(bundle_dir), "--area", "DM_R1_1", "--out", str(tmp_path / "x.html")]),
+        "closest: DM_R1_01",
+    )
 
 
 def test_charts_work_from_plain_frames_and_pick_units():
@@ -171,8 +177,14 @@ def test_charts_work_from_plain_frames_and_pick_units():
     years = np.arange(2015, 2031)
     basis = np.where(years <= 2020, "observed", "forecast")
     demand = pd.DataFrame({"band": "high", "year": years, "demand": np.linspace(40_000, 60_000, len(years)), "basis": basis})
-    supply = pd.DataFrame({"band": "high", "year": years, "supply": np.linspace(45_000, 55_000, len(years)),
-                           "basis": np.where(years <= 2021, "observed", "projected")})
+    supply = pd.DataFrame(
+        {
+            "band": "high",
+            "year": years,
+            "supply": np.linspace(45_000, 55_000, len(years)),
+            "basis": np.where(years <= 2021, "observed", "projected"),
+        }
+    )
     svg = band_chart(demand, supply, "high", area_name="Testshire", band_label="High", source="Source: test", last_observed=2020)
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and "Testshire" in svg and "thousands of people" in svg
     assert "SYNTHETIC" not in svg and 'width="' not in svg.split(">", 1)[0]
@@ -241,7 +253,10 @@ def test_real_lsip_report_has_charts_and_the_numbers_of_its_gaps_table(real_stor
         assert f'<section id="{section}"' in html, section
     sources = re.search(r'<table id="source-table".*?</table>', html, re.S).group(0)
     assert "si2035" in sources and "aps-qualifications" in sources and "2024-08" in sources
-    windows = [int(n) for n in re.findall(r'<td class="num">(\d+)</td></tr>', re.search(r'<table id="accuracy-table".*?</table>', html, re.S).group(0))]
+    windows = [
+        int(n)
+        for n in re.findall(r'<td class="num">(\d+)</td></tr>', re.search(r'<table id="accuracy-table".*?</table>', html, re.S).group(0))
+    ]
     assert windows and min(windows) >= 4 * 8  # 8 band and level series x 4 origins at least
     assert len(re.findall(r'<tr data-occupation="', html)) == 10
     check_self_contained(html)

@@ -51,8 +51,9 @@ def lay_out(folder: Path, data_dir: Path, wide: str | None = None) -> Path:
 
 
 def retrain(home: Path, job: Path, data: Path, *extra: str):
-    return runner.invoke(app, ["retrain", "--config", str(job), "--data", str(data), *extra],
-                         env={"SKILLCAST_HOME": str(home), "MLFLOW_TRACKING_URI": None})
+    return runner.invoke(
+        app, ["retrain", "--config", str(job), "--data", str(data), *extra], env={"SKILLCAST_HOME": str(home), "MLFLOW_TRACKING_URI": None}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +154,9 @@ def test_a_worse_config_is_registered_as_challenger_but_not_promoted(story, home
     assert after["aliases"] == {"champion": "1", "challenger": "2"} and after["history"] == ["1"]
     assert after["versions"]["2"][TAG_DECISION] == "kept"
     first, worse = runs_with(home, "promoted")[0], runs_with(home, "kept")[0]
-    assert worse.data.metrics["champion.mase"] == pytest.approx(first.data.metrics["skillcast.mase"], rel=1e-9), \
+    assert worse.data.metrics["champion.mase"] == pytest.approx(first.data.metrics["skillcast.mase"], rel=1e-9), (
         "the champion is refitted on the challenger's own backtest"
+    )
     rerun, again, _ = story["worse again"]
     assert rerun.exit_code == 0 and "nothing new" in rerun.output and again == after
 
@@ -178,8 +180,12 @@ print(json.dumps({"status": response.status_code, "header": response.headers.get
 
 def test_the_service_serves_the_champion_and_says_which_version(story, home):
     # In its own process: a second BentoML app in one process clashes over Prometheus metrics.
-    environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_MODEL_URI": "models:/skillcast@champion",
-                   "SKILLCAST_API_KEYS": "retrain-test-key"}
+    environment = {
+        **os.environ,
+        "SKILLCAST_HOME": str(home),
+        "SKILLCAST_MODEL_URI": "models:/skillcast@champion",
+        "SKILLCAST_API_KEYS": "retrain-test-key",
+    }
     environment.pop("MLFLOW_TRACKING_URI", None)
     done = subprocess.run([sys.executable, "-c", SERVE_ONCE], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -211,11 +217,14 @@ def _half_the_rows(text: str) -> str:
     return "\n".join(lines[:1] + lines[1::2]) + "\n"
 
 
-@pytest.mark.parametrize("damage, check, message", [
-    (_garbled, "FAIL schema", "value '12.3x': expected a number"),
-    (_in_units_not_thousands, "FAIL drift", "100.0% of 24,255 values revised by more than 5%"),
-    (_half_the_rows, "FAIL series", "training series (at least 2,000)"),
-])
+@pytest.mark.parametrize(
+    "damage, check, message",
+    [
+        (_garbled, "FAIL schema", "value '12.3x': expected a number"),
+        (_in_units_not_thousands, "FAIL drift", "100.0% of 24,255 values revised by more than 5%"),
+        (_half_the_rows, "FAIL series", "training series (at least 2,000)"),
+    ],
+)
 def test_a_corrupted_delivery_fails_validation_and_changes_nothing(story, home, jobs, registry, data_dir, tmp_path, damage, check, message):
     folder = lay_out(tmp_path / "data", data_dir, wide=damage((data_dir / SI / WIDE).read_text()))
     before = registry.snapshot()
@@ -242,9 +251,15 @@ def test_a_crash_after_registering_removes_the_new_version(story, home, jobs, de
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(story, home, jobs, delivery, registry):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
-         "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(home / "retrain.lock")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
+            "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)",
+            str(home / "retrain.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     before = registry.snapshot()
     try:
@@ -259,13 +274,16 @@ def test_a_second_run_while_one_holds_the_lock_exits_3(story, home, jobs, delive
     assert registry.snapshot() == before
 
 
-@pytest.mark.parametrize("job, message", [
-    ('[gate]\nmax_mase_increase = -0.5\n', "gate.max_mase_increase: Input should be greater than or equal to 0"),
-    ('[model]\nproduction_model = "prophet"\n', "model.production_model: Value error, unknown model"),
-    ('[model]\ncutoffs = [2013]\n', "model.cutoffs: unknown key"),
-    ('[gate]\nbaseline = "drift"\n[model]\nmodels = ["naive"]\n', "gate.baseline 'drift' must be one of model.models"),
-    ('[gate\n', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "job, message",
+    [
+        ("[gate]\nmax_mase_increase = -0.5\n", "gate.max_mase_increase: Input should be greater than or equal to 0"),
+        ('[model]\nproduction_model = "prophet"\n', "model.production_model: Value error, unknown model"),
+        ("[model]\ncutoffs = [2013]\n", "model.cutoffs: unknown key"),
+        ('[gate]\nbaseline = "drift"\n[model]\nmodels = ["naive"]\n', "gate.baseline 'drift' must be one of model.models"),
+        ("[gate\n", "not valid TOML"),
+    ],
+)
 def test_a_bad_job_file_is_one_line_naming_the_field_and_exit_2(home, delivery, tmp_path, job, message):
     path = tmp_path / "job.toml"
     path.write_text(job)
@@ -286,14 +304,18 @@ def test_the_service_model_uri_comes_from_the_environment(monkeypatch):
     assert Config.from_env().model_uri is None
 
 
-@pytest.mark.parametrize("uri, message", [
-    ("models:/skillcast@nope", "not found"),
-    ("models:/skillcast/99", "not found"),
-    ("runs:/abc/model", "expected models:/NAME@ALIAS"),
-])
+@pytest.mark.parametrize(
+    "uri, message",
+    [
+        ("models:/skillcast@nope", "not found"),
+        ("models:/skillcast/99", "not found"),
+        ("runs:/abc/model", "expected models:/NAME@ALIAS"),
+    ],
+)
 def test_serve_names_a_missing_model_in_one_line(story, home, uri, message):
-    result = runner.invoke(app, ["serve", "--model-uri", uri, "--project-dir", str(REPO)],
-                           env={"SKILLCAST_HOME": str(home), "MLFLOW_TRACKING_URI": None})
+    result = runner.invoke(
+        app, ["serve", "--model-uri", uri, "--project-dir", str(REPO)], env={"SKILLCAST_HOME": str(home), "MLFLOW_TRACKING_URI": None}
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
 
@@ -301,8 +323,9 @@ def test_serve_names_a_missing_model_in_one_line(story, home, uri, message):
 def test_train_registers_a_challenger_or_with_promote_a_champion(data_dir, jobs, tmp_path):
     environment = {"SKILLCAST_HOME": str(tmp_path / "home"), "MLFLOW_TRACKING_URI": None}
     store = tmp_path / "store"
-    ingested = runner.invoke(app, ["ingest", "si2035", str(data_dir / SI / WIDE), "--out", str(store), "--lookups", str(data_dir / "lookups")],
-                             env=environment)
+    ingested = runner.invoke(
+        app, ["ingest", "si2035", str(data_dir / SI / WIDE), "--out", str(store), "--lookups", str(data_dir / "lookups")], env=environment
+    )
     assert ingested.exit_code == 0, ingested.output
     promoted = runner.invoke(app, ["train", "--config", str(jobs["fast"]), "--data", str(store), "--promote"], env=environment)
     assert promoted.exit_code == 0, promoted.output
@@ -322,11 +345,23 @@ def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
     port = free_port()
     environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_API_KEYS": "retrain-test-key"}
     environment.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--model-uri", "models:/skillcast@champion",
-               "--project-dir", str(REPO)]
+    command = [
+        sys.executable,
+        "-m",
+        "skillcast.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--model-uri",
+        "models:/skillcast@champion",
+        "--project-dir",
+        str(REPO),
+    ]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO, env=environment):
-        response = httpx.post(f"{base}/forecast", json={"area": "EN", "years": [2035]}, headers={"Authorization": "Bearer retrain-test-key"}, timeout=10)
+        response = httpx.post(
+            f"{base}/forecast", json={"area": "EN", "years": [2035]}, headers={"Authorization": "Bearer retrain-test-key"}, timeout=10
+        )
         assert response.status_code == 200, response.text
         assert response.json()["model_version"] == "3" and response.headers["x-skillcast-model-version"] == "3"
 
@@ -337,8 +372,20 @@ def test_retrain_against_a_real_mlflow_server(jobs, delivery, tmp_path):
 
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
-    command = [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-               "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(tmp_path / "artifacts")]
+    command = [
+        str(Path(sys.executable).parent / "mlflow"),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{tmp_path / 'server.db'}",
+        "--artifacts-destination",
+        str(tmp_path / "artifacts"),
+    ]
     with running_server(command, f"{uri}/health"):
         home = tmp_path / "home"
         result = retrain(home, jobs["fast"], delivery, "--tracking-uri", uri)
@@ -373,13 +420,22 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
     gm = served.gap_rows("E69000014", "high", [2030])  # Greater Manchester LSIP, as /gaps answers it
     with capsys.disabled():
         print(f"served gaps: {len(served.gaps):,} rows; GM LSIP high 2030: {gm.iloc[0].to_dict() if len(gm) else None}")
-    assert not served.gaps.empty and len(gm) == 1 and gm.at[0, "gap"] == pytest.approx(gm.at[0, "demand"] - gm.at[0, "supply"]) and gm.at[0, "gap_lo_80"] <= gm.at[0, "gap"] <= gm.at[0, "gap_hi_80"]
+    assert (
+        not served.gaps.empty
+        and len(gm) == 1
+        and gm.at[0, "gap"] == pytest.approx(gm.at[0, "demand"] - gm.at[0, "supply"])
+        and gm.at[0, "gap_lo_80"] <= gm.at[0, "gap"] <= gm.at[0, "gap_hi_80"]
+    )
     # /gaps takes the SI2035 id too (the issue's {"area": "GM_LSIP"}), answered under the ONS code
     assert served.area_code("GM_LSIP", "gaps") == "E69000014"
     assert served.gap_rows("GM_LSIP", "high", [2030]).drop(columns="area").equals(gm.drop(columns="area"))
     # and the champion carries apprenticeship priorities for the same areas
     priorities = served.priority_rows("GM_LSIP")
-    assert len(priorities) > 5 and list(priorities["rank"]) == list(range(1, len(priorities) + 1)) and priorities["explanation"].str.len().min() > 0
+    assert (
+        len(priorities) > 5
+        and list(priorities["rank"]) == list(range(1, len(priorities) + 1))
+        and priorities["explanation"].str.len().min() > 0
+    )
 
 
 def test_serve_defaults_to_the_champion_when_the_registry_has_one(story, home, tmp_path):

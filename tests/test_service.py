@@ -97,7 +97,9 @@ def test_batch_forecast_and_gaps_answer_each_area_like_the_single_call(client):
     for result in results:
         single = client.post("/gaps", json={"area": result["area"], "band": "high", "years": [2030]}).json()
         assert result["rows"] == single["rows"]
-    forecasts = client.post("/forecast/batch", json={"areas": areas, "classification": "rqf", "code": "rqf4", "years": [2035]}).json()["results"]
+    forecasts = client.post("/forecast/batch", json={"areas": areas, "classification": "rqf", "code": "rqf4", "years": [2035]}).json()[
+        "results"
+    ]
     assert [len(result["rows"]) for result in forecasts] == [1, 1, 1]
     assert forecasts[0]["rows"][0]["value"] > forecasts[1]["rows"][0]["value"]  # the nation is bigger than its region
 
@@ -130,7 +132,9 @@ def test_classifications_are_the_valid_inputs_of_forecast(client):
     labels = {(row["classification"], row["code"]): row["label"] for row in rows}
     assert labels[("rqf", "rqf4")] == "RQF level 4"
     for row in rows[:: max(1, len(rows) // 8)]:  # a sample: each listed series answers /forecast
-        response = client.post("/forecast", json={"area": "DM_EN", "measure": row["measure"], "classification": row["classification"], "code": row["code"]})
+        response = client.post(
+            "/forecast", json={"area": "DM_EN", "measure": row["measure"], "classification": row["classification"], "code": row["code"]}
+        )
         assert response.status_code == 200, response.text
 
 
@@ -151,7 +155,9 @@ def test_csv_downloads_match_the_json_answers(client):
     assert list(table["area"]) == ["DM_EN", "DM_EN", "DM_R1", "DM_R1"]
     single = client.post("/gaps", json={"area": "DM_R1", "band": "high", "years": [2030]}).json()["rows"][0]
     assert table.iloc[3]["gap"] == pytest.approx(single["gap"])
-    forecast = pd.read_csv(io.StringIO(client.get("/download/forecast.csv", params={"area": "DM_EN", "classification": "rqf", "code": "rqf4"}).text))
+    forecast = pd.read_csv(
+        io.StringIO(client.get("/download/forecast.csv", params={"area": "DM_EN", "classification": "rqf", "code": "rqf4"}).text)
+    )
     assert forecast["year"].is_monotonic_increasing and set(forecast["basis"]) == {"observed", "forecast"}
     priorities = pd.read_csv(io.StringIO(client.get("/download/priorities.csv", params={"area": "DM_R1_01", "budget": 5000}).text))
     assert priorities["allocation"].sum() == pytest.approx(5000)
@@ -253,7 +259,9 @@ def test_health_and_docs_stay_open(anonymous):
     assert anonymous.get("/readyz").status_code == 200
     spec = anonymous.get("/docs.json")
     assert spec.status_code == 200
-    assert {"/forecast", "/gaps", "/priorities", "/areas", "/classifications", "/model", "/gaps/batch", "/forecast/batch"} <= set(spec.json()["paths"])
+    assert {"/forecast", "/gaps", "/priorities", "/areas", "/classifications", "/model", "/gaps/batch", "/forecast/batch"} <= set(
+        spec.json()["paths"]
+    )
 
 
 def test_the_key_file_holds_hashes_not_keys(keys_file):
@@ -294,8 +302,20 @@ def test_an_unsafe_request_id_is_replaced(client):
 def test_real_bentoml_serve_answers_over_loopback(bundle_dir, keys_file):
     path, valid, _ = keys_file
     port = free_port()
-    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--bundle", str(bundle_dir),
-               "--project-dir", str(REPO), "--api-keys-file", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "skillcast.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--bundle",
+        str(bundle_dir),
+        "--project-dir",
+        str(REPO),
+        "--api-keys-file",
+        str(path),
+    ]
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {valid}"}
     with running_server(command, f"{base}/readyz", cwd=REPO):

@@ -36,15 +36,23 @@ def even_cube(per_age: float = 100.0, level_of_band: dict[int, int] | None = Non
     return bands
 
 
-def project(cube_last: np.ndarray, years: int, gains: np.ndarray | None = None, moves: Moves | None = None, history: np.ndarray | None = None):
+def project(
+    cube_last: np.ndarray, years: int, gains: np.ndarray | None = None, moves: Moves | None = None, history: np.ndarray | None = None
+):
     """Project a stock with no gains and no growth (band sizes held) unless given."""
     cube = history if history is not None else np.stack([cube_last, cube_last])
     observed = np.arange(2021 - len(cube) + 1, 2022)
     pairs = len(cube) - 1
     return project_area(
-        "A", observed, cube, 2021 + years,
+        "A",
+        observed,
+        cube,
+        2021 + years,
         gains=np.zeros((pairs, len(AGE_BANDS), 4)) if gains is None else gains,
-        growth=np.zeros(pairs), samples=np.zeros((20, pairs), dtype=int), assumptions=SupplyAssumptions(draws=20), moves=moves,
+        growth=np.zeros(pairs),
+        samples=np.zeros((20, pairs), dtype=int),
+        assumptions=SupplyAssumptions(draws=20),
+        moves=moves,
     )
 
 
@@ -152,17 +160,32 @@ def test_levels_add_to_bands_and_leaves_to_their_parent():
 def test_suppressed_district_cells_are_filled_to_the_published_total(tmp_path):
     from skillcast.data.geography import Geography
 
-    geography = Geography.from_frame(pd.DataFrame([
-        {"area": "E1", "name": "England", "type": "country", "parent": ""},
-        {"area": "D1", "name": "One", "type": "lad", "parent": "E1"},
-        {"area": "D2", "name": "Two", "type": "lad", "parent": "E1"},
-    ]))
-    rows = [{"area": area, "measure": "population", "classification": "nvq", "code": "nvq4", "period": 2021, "value": total}
-            for area, total in (("D1", 1000.0), ("D2", 3000.0))]
+    geography = Geography.from_frame(
+        pd.DataFrame(
+            [
+                {"area": "E1", "name": "England", "type": "country", "parent": ""},
+                {"area": "D1", "name": "One", "type": "lad", "parent": "E1"},
+                {"area": "D2", "name": "Two", "type": "lad", "parent": "E1"},
+            ]
+        )
+    )
+    rows = [
+        {"area": area, "measure": "population", "classification": "nvq", "code": "nvq4", "period": 2021, "value": total}
+        for area, total in (("D1", 1000.0), ("D2", 3000.0))
+    ]
     cells = {"D1": [100, 200, np.nan, 300, np.nan, np.nan], "D2": [300, 600, 600, 600, 600, 300]}
     for area, values in cells.items():
         for band, value in zip(AGE_BANDS, values, strict=True):
-            rows.append({"area": area, "measure": "population", "classification": "age_band|nvq", "code": f"{band}|nvq4", "period": 2021, "value": value})
+            rows.append(
+                {
+                    "area": area,
+                    "measure": "population",
+                    "classification": "age_band|nvq",
+                    "code": f"{band}|nvq4",
+                    "period": 2021,
+                    "value": value,
+                }
+            )
     filled = fill_suppressed_districts(pd.DataFrame(rows), geography)
     one = filled.loc[filled["area"] == "D1"].set_index("code")["value"]
     assert one.sum() == pytest.approx(1000)  # the published 16-64 count
@@ -174,8 +197,9 @@ def test_suppressed_district_cells_are_filled_to_the_published_total(tmp_path):
 
 
 def test_too_little_history_is_a_clear_error():
-    stock = pd.DataFrame([{"area": "A", "period": 2021, "age_band": band, "level": level, "value": 1.0}
-                          for band in AGE_BANDS for level in LEVELS])
+    stock = pd.DataFrame(
+        [{"area": "A", "period": 2021, "age_band": band, "level": level, "value": 1.0} for band in AGE_BANDS for level in LEVELS]
+    )
     with pytest.raises(DataError, match="at least two observed years"):
         project_supply(stock, ["A"], {}, "A", 2030, SupplyAssumptions(draws=20))
 
@@ -227,9 +251,23 @@ def test_real_combined_authorities_come_from_their_districts(real):
 def test_band_sizes_follow_a_population_projection_when_given():
     cube = even_cube(level_of_band={band: LEVEL2 for band in range(6)})
     sizes = cube.sum(axis=1)
-    population = pd.DataFrame([{"area": "A", "age_band": band, "year": year, "value": sizes[index] * (1 + 0.1 * (year - 2021))}
-                               for index, band in enumerate(AGE_BANDS) for year in (2022, 2023)])
-    result = project_area("A", np.array([2020, 2021]), np.stack([cube, cube]), 2024, np.zeros((1, 6, 4)), np.array([0.05]),
-                          np.zeros((20, 1), dtype=int), SupplyAssumptions(draws=20), population=population)
+    population = pd.DataFrame(
+        [
+            {"area": "A", "age_band": band, "year": year, "value": sizes[index] * (1 + 0.1 * (year - 2021))}
+            for index, band in enumerate(AGE_BANDS)
+            for year in (2022, 2023)
+        ]
+    )
+    result = project_area(
+        "A",
+        np.array([2020, 2021]),
+        np.stack([cube, cube]),
+        2024,
+        np.zeros((1, 6, 4)),
+        np.array([0.05]),
+        np.zeros((20, 1), dtype=int),
+        SupplyAssumptions(draws=20),
+        population=population,
+    )
     assert np.allclose(result.point[0].sum(axis=1), sizes * 1.1) and np.allclose(result.point[1].sum(axis=1), sizes * 1.2)
     assert np.allclose(result.point[2].sum(axis=1), sizes * 1.2)  # past the projection's last year: held

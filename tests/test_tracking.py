@@ -58,9 +58,13 @@ def test_a_backtest_alone_logs_one_run_with_metrics_by_horizon_and_plots(demo_re
     from skillcast.mlops.tracking import log_backtest_run
 
     config = Config(home=tmp_path / "home")
-    run_id = log_backtest_run(config, demo_result.backtest, demo_result.metrics,
-                              {"production_model": config.production_model, "cutoffs": "2017,2018,2019,2020"},
-                              manifest={"sources": {"demo": {"files": []}}})
+    run_id = log_backtest_run(
+        config,
+        demo_result.backtest,
+        demo_result.metrics,
+        {"production_model": config.production_model, "cutoffs": "2017,2018,2019,2020"},
+        manifest={"sources": {"demo": {"files": []}}},
+    )
     client = mlflow.MlflowClient(config.resolved_tracking_uri())
     run = client.get_run(run_id)
     assert run.data.tags["job.kind"] == "backtest" and run.data.tags["skillcast.version"]
@@ -94,8 +98,9 @@ def test_a_champion_registered_before_the_layered_layout_still_loads(demo_result
     mlflow.set_tracking_uri(config.resolved_tracking_uri())
     experiment = mlflow.create_experiment("old", artifact_location=config.artifact_location())
     with mlflow.start_run(experiment_id=experiment):
-        mlflow.pyfunc.log_model(name="model", python_model=str(code), artifacts={"bundle": str(bundle_dir)},
-                                registered_model_name=config.registered_model)
+        mlflow.pyfunc.log_model(
+            name="model", python_model=str(code), artifacts={"bundle": str(bundle_dir)}, registered_model_name=config.registered_model
+        )
     mlflow.MlflowClient(config.resolved_tracking_uri()).set_registered_model_alias(config.registered_model, "champion", "1")
 
     model = mlflow.pyfunc.load_model(f"models:/{config.registered_model}@champion")

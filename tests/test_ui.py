@@ -12,8 +12,15 @@ from tests.helpers import free_port, running_server
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / ".skillcast" / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +44,20 @@ def served(bundle_dir, tmp_path_factory):
     keys_file = tmp_path_factory.mktemp("ui-keys") / "keys.json"
     key = create_key(keys_file, "browser-test")
     port = free_port()
-    command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--bundle", str(bundle_dir),
-               "--project-dir", str(REPO), "--api-keys-file", str(keys_file)]
+    command = [
+        sys.executable,
+        "-m",
+        "skillcast.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--bundle",
+        str(bundle_dir),
+        "--project-dir",
+        str(REPO),
+        "--api-keys-file",
+        str(keys_file),
+    ]
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO):
         yield base, key

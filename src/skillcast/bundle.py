@@ -41,7 +41,6 @@ def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: l
     """
     from datetime import datetime
 
-
     sources = sorted(panel["source"].astype(str).unique()) if "source" in panel.columns else []
     return {
         "model": model,
@@ -123,8 +122,16 @@ class ForecastBundle:
         columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
         for area, measure, classification, code, period, value, lo_80, hi_80, lo_95, hi_95, basis in table[columns].itertuples(index=False):
             index.setdefault(area, {}).setdefault((measure, classification, code), []).append(
-                {"year": int(period), "value": float(value), "lo_80": float(lo_80), "hi_80": float(hi_80),
-                 "lo_95": float(lo_95), "hi_95": float(hi_95), "basis": str(basis)})
+                {
+                    "year": int(period),
+                    "value": float(value),
+                    "lo_80": float(lo_80),
+                    "hi_80": float(hi_80),
+                    "lo_95": float(lo_95),
+                    "hi_95": float(hi_95),
+                    "basis": str(basis),
+                }
+            )
         return index
 
     @cached_property

@@ -36,15 +36,32 @@ class Config(BaseModel):
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")
     interval_levels: tuple[int, ...] = (80, 95)
     targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS
-    engine: Literal["local", "dask"] = Field(default="local", description="where backtest/train/retrain run: this process, or a Dask cluster (skillcast[dask]), SKILLCAST_ENGINE")
-    scheduler: str | None = Field(default=None, description="Dask scheduler address (tcp://host:8786), SKILLCAST_SCHEDULER; None = a LocalCluster started for the run")
+    engine: Literal["local", "dask"] = Field(
+        default="local", description="where backtest/train/retrain run: this process, or a Dask cluster (skillcast[dask]), SKILLCAST_ENGINE"
+    )
+    scheduler: str | None = Field(
+        default=None, description="Dask scheduler address (tcp://host:8786), SKILLCAST_SCHEDULER; None = a LocalCluster started for the run"
+    )
     dask_workers: int | None = Field(default=None, ge=1, description="workers of that LocalCluster (one thread each); None = one per core")
-    dask_partitions: int | None = Field(default=None, ge=1, description="area partitions of the panel; None = 4 per worker thread, at least one per 20,000 series, none under 1,000")
+    dask_partitions: int | None = Field(
+        default=None,
+        ge=1,
+        description="area partitions of the panel; None = 4 per worker thread, at least one per 20,000 series, none under 1,000",
+    )
     dask_retries: int = Field(default=2, ge=0, le=10, description="times a failed task is retried before the run fails")
-    shared_dir: Path | None = Field(default=None, description="folder every Dask worker can read, for the run's Parquet panel, SKILLCAST_SHARED_DIR; None = home/dask")
-    model_uri: str | None = Field(default=None, description="registered model the service answers from (e.g. models:/skillcast@champion), SKILLCAST_MODEL_URI; wins over bundle")
-    api_keys_file: Path | None = Field(default=None, description="hashed API keys (`skillcast keys`), SKILLCAST_API_KEYS_FILE; None = home/api_keys.json")
-    api_keys: tuple[SecretStr, ...] = Field(default=(), description="extra accepted API keys, SKILLCAST_API_KEYS (comma-separated); hashed when read")
+    shared_dir: Path | None = Field(
+        default=None, description="folder every Dask worker can read, for the run's Parquet panel, SKILLCAST_SHARED_DIR; None = home/dask"
+    )
+    model_uri: str | None = Field(
+        default=None,
+        description="registered model the service answers from (e.g. models:/skillcast@champion), SKILLCAST_MODEL_URI; wins over bundle",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="hashed API keys (`skillcast keys`), SKILLCAST_API_KEYS_FILE; None = home/api_keys.json"
+    )
+    api_keys: tuple[SecretStr, ...] = Field(
+        default=(), description="extra accepted API keys, SKILLCAST_API_KEYS (comma-separated); hashed when read"
+    )
     api_max_batch: int = Field(default=100, ge=1, le=10000, description="most areas one batch call may ask for (more: 413)")
     api_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="largest request body accepted (more: 413)")
 
@@ -64,7 +81,9 @@ class Config(BaseModel):
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> Config:
         if self.scheduler and self.engine != "dask":
-            raise ValueError(f"a Dask scheduler ({self.scheduler}) is set but the engine is {self.engine!r}; use engine 'dask' or drop the scheduler")
+            raise ValueError(
+                f"a Dask scheduler ({self.scheduler}) is set but the engine is {self.engine!r}; use engine 'dask' or drop the scheduler"
+            )
         return self
 
     def resolved_shared_dir(self) -> Path:
@@ -73,8 +92,14 @@ class Config(BaseModel):
 
     def engine_settings(self) -> EngineSettings:
         """What ``skillcast.engine.engines.open_engine`` needs to open this run's engine."""
-        return EngineSettings(kind=self.engine, scheduler=self.scheduler, workers=self.dask_workers,
-                              partitions=self.dask_partitions, retries=self.dask_retries, shared_dir=self.resolved_shared_dir())
+        return EngineSettings(
+            kind=self.engine,
+            scheduler=self.scheduler,
+            workers=self.dask_workers,
+            partitions=self.dask_partitions,
+            retries=self.dask_retries,
+            shared_dir=self.resolved_shared_dir(),
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -91,7 +116,11 @@ class Config(BaseModel):
             values["model_uri"] = os.environ["SKILLCAST_MODEL_URI"]
         if os.environ.get("MLFLOW_TRACKING_URI"):
             values["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
-        for variable, name in (("SKILLCAST_ENGINE", "engine"), ("SKILLCAST_SCHEDULER", "scheduler"), ("SKILLCAST_SHARED_DIR", "shared_dir")):
+        for variable, name in (
+            ("SKILLCAST_ENGINE", "engine"),
+            ("SKILLCAST_SCHEDULER", "scheduler"),
+            ("SKILLCAST_SHARED_DIR", "shared_dir"),
+        ):
             if os.environ.get(variable):
                 values[name] = os.environ[variable]
         if os.environ.get("SKILLCAST_API_KEYS_FILE"):

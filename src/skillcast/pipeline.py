@@ -70,9 +70,7 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
 
     progress("gaps")
     gaps, priorities = pipeline_gaps(panel, targets, forecasts, geography, config.end_year, config.seed)
-    table = pd.concat(
-        [observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True
-    )
+    table = pd.concat([observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
     metadata = training_metadata(targets, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics)
     bundle = ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata, priorities=priorities)
     return PipelineResult(targets, cutoffs, backtest, metrics, forecaster, forecasts, gaps, bundle)

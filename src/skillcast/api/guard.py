@@ -52,12 +52,15 @@ class _Metrics:
         import prometheus_client
 
         self.requests = prometheus_client.Counter(
-            "skillcast_requests_total", "Requests answered by the skillcast service, by endpoint and HTTP status",
+            "skillcast_requests_total",
+            "Requests answered by the skillcast service, by endpoint and HTTP status",
             ["endpoint", "status"],
         )
         self.latency = prometheus_client.Histogram(
-            "skillcast_request_duration_seconds", "Time to answer a request, by endpoint",
-            ["endpoint"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+            "skillcast_request_duration_seconds",
+            "Time to answer a request, by endpoint",
+            ["endpoint"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
         )
 
 
@@ -90,8 +93,15 @@ class PayloadTooLarge(Exception):
 class ApiGuard:
     """ASGI middleware; ``routes`` are the paths counted under their own name in metrics."""
 
-    def __init__(self, app: ASGIApp, keys: KeySource, routes: Iterable[str] = (), max_body_bytes: int = 1_000_000,
-                 open_paths: Iterable[str] = OPEN_PATHS, open_prefixes: Iterable[str] = OPEN_PREFIXES):
+    def __init__(
+        self,
+        app: ASGIApp,
+        keys: KeySource,
+        routes: Iterable[str] = (),
+        max_body_bytes: int = 1_000_000,
+        open_paths: Iterable[str] = OPEN_PATHS,
+        open_prefixes: Iterable[str] = OPEN_PREFIXES,
+    ):
         self.app = app
         self.keys = keys
         self.routes = frozenset(routes)
@@ -136,7 +146,9 @@ class ApiGuard:
                     return
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._refuse(send_with_id, 413, f"request body of {int(declared):,} bytes is over the limit of {self.max_body_bytes:,}", request_id)
+                await self._refuse(
+                    send_with_id, 413, f"request body of {int(declared):,} bytes is over the limit of {self.max_body_bytes:,}", request_id
+                )
                 return
             if scope.get("method") in ("POST", "PUT", "PATCH"):
                 try:
@@ -152,11 +164,21 @@ class ApiGuard:
             instruments.requests.labels(endpoint=endpoint, status=str(outcome["status"])).inc()
             instruments.latency.labels(endpoint=endpoint).observe(elapsed)
             client = scope.get("client") or ("", 0)
-            self.log.info(json.dumps({
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "request_id": request_id, "method": scope.get("method", ""),
-                "path": path, "status": outcome["status"], "ms": round(elapsed * 1000, 2), "bytes": outcome["bytes"],
-                "client": client[0], "key": key_name,
-            }))
+            self.log.info(
+                json.dumps(
+                    {
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "request_id": request_id,
+                        "method": scope.get("method", ""),
+                        "path": path,
+                        "status": outcome["status"],
+                        "ms": round(elapsed * 1000, 2),
+                        "bytes": outcome["bytes"],
+                        "client": client[0],
+                        "key": key_name,
+                    }
+                )
+            )
 
     def _authorise(self, header: str) -> tuple[str | None, tuple[int, str] | None]:
         scheme, _, token = header.partition(" ")

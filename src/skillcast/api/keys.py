@@ -81,7 +81,7 @@ def _read_file(path: Path) -> list[StoredKey]:
         entries = json.loads(path.read_text())["keys"]
         return [StoredKey(**entry) for entry in entries]
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: not a skillcast key file ({error}); expected {{\"keys\": [{{\"name\", \"sha256\", ...}}]}}") from None
+        raise ValueError(f'{path}: not a skillcast key file ({error}); expected {{"keys": [{{"name", "sha256", ...}}]}}') from None
 
 
 def _from_environment(value: str | None) -> list[StoredKey]:
@@ -163,8 +163,8 @@ def revoke_key(path: Path, name: str) -> StoredKey:
         raise ValueError(f"no key named {name!r} in {path}; known: {[key.name for key in keys]}")
     if matching[0].revoked:
         return matching[0]
-    revoked = StoredKey(name=name, sha256=matching[0].sha256, created=matching[0].created,
-                        revoked=datetime.now(UTC).isoformat(timespec="seconds"))
+    revoked = StoredKey(
+        name=name, sha256=matching[0].sha256, created=matching[0].created, revoked=datetime.now(UTC).isoformat(timespec="seconds")
+    )
     _write_file(path, [revoked if key.name == name else key for key in keys])
     return revoked
-

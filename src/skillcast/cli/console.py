@@ -44,8 +44,13 @@ def stages(names: list[str]) -> Iterator[Callable[[str], None]]:
     """A progress bar over named stages; call the yielded function as each stage starts."""
     started = time.perf_counter()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         task = progress.add_task("starting", total=len(names))
         seen: list[str] = []
@@ -58,5 +63,3 @@ def stages(names: list[str]) -> Iterator[Callable[[str], None]]:
 
         yield advance
         progress.update(task, completed=len(names), description=f"done in {time.perf_counter() - started:.1f}s")
-
-

@@ -19,12 +19,22 @@ from skillcast.engine.fanout import ClusterError, EngineUnavailable
 
 EXIT_CLUSTER_FAILED = 1
 
-EngineOption = Annotated[str | None, typer.Option(
-    "--engine", help="where the work runs: local (this process) or dask (a cluster; needs `pip install 'skillcast\\[dask]'`); "
-                     "default SKILLCAST_ENGINE, else local")]
-SchedulerOption = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --engine dask); "
-                        "default SKILLCAST_SCHEDULER, else a LocalCluster started and closed for the run")]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="where the work runs: local (this process) or dask (a cluster; needs `pip install 'skillcast\\[dask]'`); "
+        "default SKILLCAST_ENGINE, else local",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address, e.g. tcp://host:8786 (implies --engine dask); "
+        "default SKILLCAST_SCHEDULER, else a LocalCluster started and closed for the run",
+    ),
+]
 
 
 def check_engine(config) -> None:
@@ -63,8 +73,15 @@ class ClusterBar:
 
 @contextmanager
 def cluster_bar() -> Iterator[ClusterBar]:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         yield ClusterBar(progress)
 
 

@@ -103,6 +103,8 @@ def nomis(
     suppressed = ", ".join(f"{code} {count}" for code, count in sorted(result.suppressed.items())) or "none"
     console.print(f"wrote {target}: {len(panel)} rows, {panel['area'].nunique()} areas, years {found}", highlight=False, soft_wrap=True)
     console.print(f"suppressed cells: {suppressed}; missing values: {int(panel['value'].isna().sum())}", highlight=False, soft_wrap=True)
-    console.print(f"NOMIS requests: {client.network_requests}, pages from cache: {client.cache_hits} ({cache_dir})", highlight=False, soft_wrap=True)
+    console.print(
+        f"NOMIS requests: {client.network_requests}, pages from cache: {client.cache_hits} ({cache_dir})", highlight=False, soft_wrap=True
+    )
     for note in result.notes[1:]:  # the first note is the URL, too long for a summary
         console.print(f"note: {note}", highlight=False, soft_wrap=True)

@@ -59,8 +59,14 @@ def gap_settings(end_year: int, draws: int, seed: int, active: bool):
     from skillcast.skills.gaps import GapSettings
 
     config = Config.from_env()
-    return GapSettings(end_year=end_year, model=config.production_model, calibration_windows=config.calibration_windows,
-                       draws=draws, seed=seed, active=active)
+    return GapSettings(
+        end_year=end_year,
+        model=config.production_model,
+        calibration_windows=config.calibration_windows,
+        draws=draws,
+        seed=seed,
+        active=active,
+    )
 
 
 _settings = gap_settings
@@ -155,7 +161,11 @@ def gaps(
         if chosen_year is not None and chosen_year > end_year:
             raise ValueError(f"--year: {chosen_year} is after the last projected year {end_year}")
         plan = load_scenario(scenario) if scenario else None
-        steps = ["read data", "prepare inputs", "forecast demand", "baseline gaps"] + (["scenario gaps"] if plan else []) + (["write"] if out else [])
+        steps = (
+            ["read data", "prepare inputs", "forecast demand", "baseline gaps"]
+            + (["scenario gaps"] if plan else [])
+            + (["write"] if out else [])
+        )
         with stages(steps) as stage:
             stage("read data")
             inputs = _load_inputs(data, demo)
@@ -181,8 +191,11 @@ def gaps(
         for note in _relevant(runs, inputs, areas):
             console.print(f"note: {note}", highlight=False)
         supply_word = "economically active people 16-64" if active else "people 16-64"
-        console.print(f"gap = demand (jobs) - supply ({supply_word}); a positive gap is a shortage of people. "
-                      f"Intervals: 80% and 95%, {draws} simulations of both sides.", highlight=False)
+        console.print(
+            f"gap = demand (jobs) - supply ({supply_word}); a positive gap is a shortage of people. "
+            f"Intervals: 80% and 95%, {draws} simulations of both sides.",
+            highlight=False,
+        )
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
 
@@ -203,8 +216,18 @@ def gap_table(runs: dict, inputs, year: int | None):
 
     frames = []
     for name, run in runs.items():
-        extra = run.demand[["area", "band", "year", *[c for c in ("expansion_demand", "replacement_demand", "total_requirement",
-                                                                    "demand_by_occupation", "reference_demand") if c in run.demand.columns]]]
+        extra = run.demand[
+            [
+                "area",
+                "band",
+                "year",
+                *[
+                    c
+                    for c in ("expansion_demand", "replacement_demand", "total_requirement", "demand_by_occupation", "reference_demand")
+                    if c in run.demand.columns
+                ],
+            ]
+        ]
         table = run.gaps.merge(extra, on=["area", "band", "year"], how="left")
         table.insert(len(GAP_COLUMNS), "name", table["area"].map(inputs.names).fillna(""))
         table.insert(len(GAP_COLUMNS) + 1, "scenario", name)
@@ -213,7 +236,9 @@ def gap_table(runs: dict, inputs, year: int | None):
     if year is not None:
         table = table.loc[table["year"] == year]
         if table.empty:
-            raise ValueError(f"--year: no gaps for {year}; years with both demand and supply: {sorted(set(frames[0]['year']))[0]}-{max(frames[0]['year'])}")
+            raise ValueError(
+                f"--year: no gaps for {year}; years with both demand and supply: {sorted(set(frames[0]['year']))[0]}-{max(frames[0]['year'])}"
+            )
     return table.reset_index(drop=True)
 
 
@@ -234,7 +259,7 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
         areas = national + [code for code in areas if code not in national][: 10 - len(national)]
     years = [year] if year is not None else _key_years(shown)
     title = "Skills gap: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
-    result = Table(title=title + (f"; first {len(areas)} areas, all in the output file" if len(set(shown['area'])) > len(areas) else ""))
+    result = Table(title=title + (f"; first {len(areas)} areas, all in the output file" if len(set(shown["area"])) > len(areas) else ""))
     columns = ["area", "band", "year", "demand", "supply", "gap", "80% interval"]
     if scenario:
         columns += [f"gap: {scenario}", "scenario 80%"]
@@ -250,8 +275,15 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
                     continue
                 row = base.loc[key]
                 label = code if len(areas) > 1 else f"{code} {inputs.names.get(code, '')}"[:30]
-                cells = [label, band, str(when), _count(row.demand), _count(row.supply), _millions(row.gap),
-                         _interval(row.gap_lo_80, row.gap_hi_80) if row.basis == "forecast" else "observed"]
+                cells = [
+                    label,
+                    band,
+                    str(when),
+                    _count(row.demand),
+                    _count(row.supply),
+                    _millions(row.gap),
+                    _interval(row.gap_lo_80, row.gap_hi_80) if row.basis == "forecast" else "observed",
+                ]
                 if other is not None and key in other.index:
                     alt = other.loc[key]
                     cells += [_millions(alt.gap), _interval(alt.gap_lo_80, alt.gap_hi_80) if alt.basis == "forecast" else "observed"]
@@ -322,8 +354,11 @@ def priorities(
         for note in _relevant({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
             console.print(f"note: {note}", highlight=False)
         window = f"{runs['baseline'][2]}-{settings.end_year}"
-        console.print(f"score = jobs at RQF 2-5 to fill {window} (growth + replacement) x (1 + shortage uplift: band tighter than "
-                      "the area's average, ESS skill-shortage vacancies, online adverts); see docs/gaps.md", highlight=False)
+        console.print(
+            f"score = jobs at RQF 2-5 to fill {window} (growth + replacement) x (1 + shortage uplift: band tighter than "
+            "the area's average, ESS skill-shortage vacancies, online adverts); see docs/gaps.md",
+            highlight=False,
+        )
         if budget is not None:
             console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
         if out:
@@ -339,7 +374,9 @@ def _rank(inputs, settings, forecast, code: str, weights, plan):
     return ranking, run, start
 
 
-def _print_ranking(ranking: pd.DataFrame, baseline: pd.DataFrame | None, inputs, code: str, top: int, budget: float | None, scenario: str | None) -> Table:
+def _print_ranking(
+    ranking: pd.DataFrame, baseline: pd.DataFrame | None, inputs, code: str, top: int, budget: float | None, scenario: str | None
+) -> Table:
     title = f"Apprenticeship priorities, {code} {inputs.names.get(code, '')}" + (f" - scenario {scenario!r}" if scenario else "")
     result = Table(title=title + (" [SYNTHETIC]" if inputs.synthetic else ""))
     columns = ["rank", "SOC", "occupation", "growth (jobs)", "replacement (jobs)", "score", "why"]
@@ -351,7 +388,15 @@ def _print_ranking(ranking: pd.DataFrame, baseline: pd.DataFrame | None, inputs,
         result.add_column(column, justify="left" if column in ("SOC", "occupation", "why") else "right", overflow="fold")
     base_rank = baseline.set_index("occupation")["rank"] if baseline is not None else None
     for row in ranking.head(top).itertuples():
-        cells = [str(row.rank), row.occupation, row.title[:45], f"{row.growth:+,.0f}", f"{row.replacement:,.0f}", f"{row.score:,.0f}", row.explanation]
+        cells = [
+            str(row.rank),
+            row.occupation,
+            row.title[:45],
+            f"{row.growth:+,.0f}",
+            f"{row.replacement:,.0f}",
+            f"{row.score:,.0f}",
+            row.explanation,
+        ]
         if base_rank is not None:
             cells.insert(1, str(int(base_rank.get(row.occupation, 0))))
         if budget is not None:

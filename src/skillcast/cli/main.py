@@ -28,6 +28,8 @@ from skillcast.config import Config
 from skillcast.data.ingest import plan_folder as _plan_folder  # moved to skillcast.data.ingest; name kept for callers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Local skills supply-and-demand forecasts to 2035.")
+
+
 def _summary_table(result, title: str) -> Table:
     from skillcast.data.qualifications import BANDS
 
@@ -39,7 +41,11 @@ def _summary_table(result, title: str) -> Table:
         table.add_column(column, justify="right" if column != "band" else "left")
     for row in gaps.loc[gaps["year"].isin(years)].itertuples():
         table.add_row(
-            row.band, str(row.year), f"{row.demand / 1e6:.2f}m", f"{row.supply / 1e6:.2f}m", f"{row.gap / 1e6:+.2f}m",
+            row.band,
+            str(row.year),
+            f"{row.demand / 1e6:.2f}m",
+            f"{row.supply / 1e6:.2f}m",
+            f"{row.gap / 1e6:+.2f}m",
             f"{row.gap_lo_80 / 1e6:+.2f}m to {row.gap_hi_80 / 1e6:+.2f}m" if row.basis == "forecast" else "observed",
         )
     return table
@@ -50,7 +56,9 @@ def _metrics_table(metrics) -> Table:
     for column in ("model", "MASE", "sMAPE %", "80% coverage", "95% coverage", "seconds"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for row in metrics.sort_values("mase").itertuples():
-        table.add_row(row.model, f"{row.mase:.3f}", f"{row.smape:.2f}", f"{row.coverage_80:.3f}", f"{row.coverage_95:.3f}", f"{row.seconds:.1f}")
+        table.add_row(
+            row.model, f"{row.mase:.3f}", f"{row.smape:.2f}", f"{row.coverage_80:.3f}", f"{row.coverage_95:.3f}", f"{row.seconds:.1f}"
+        )
     return table
 
 
@@ -67,7 +75,9 @@ def demo(
 
     with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
-        console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.data.demo, calibrated to national facts; not official statistics.")
+        console.print(
+            "[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.data.demo, calibrated to national facts; not official statistics."
+        )
         stage_names = ["generate demo data", *STAGES, "write outputs", "write report"] + (["track in MLflow"] if track else [])
         with stages(stage_names) as stage:
             stage("generate demo data")
@@ -90,8 +100,10 @@ def demo(
         console.print(f"report: {report_path}  (open it in a browser; SYNTHETIC)", highlight=False)
         if tracked:
             console.print(f"MLflow run {tracked.run_id}, registered as {tracked.model_uri} ({config.resolved_tracking_uri()})")
-        console.print(f"serve it: [bold]skillcast keys create my-laptop[/] (prints an API key once), then [bold]make serve[/]  or  "
-                      f"[bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]; the page is at /ui/")
+        console.print(
+            f"serve it: [bold]skillcast keys create my-laptop[/] (prints an API key once), then [bold]make serve[/]  or  "
+            f"[bold]skillcast serve --bundle {out / 'bundle'} --port 3000[/]; the page is at /ui/"
+        )
 
 
 def _write_outputs(out: Path, result, source_note: str) -> None:
@@ -123,9 +135,14 @@ def serve(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 3000,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's)")] = None,
-    model_uri: Annotated[str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")] = None,
+    model_uri: Annotated[
+        str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")
+    ] = None,
     project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
-    api_keys_file: Annotated[Path | None, typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or .skillcast/api_keys.json); see `skillcast keys`")] = None,
+    api_keys_file: Annotated[
+        Path | None,
+        typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or .skillcast/api_keys.json); see `skillcast keys`"),
+    ] = None,
 ) -> None:
     """Start the prediction service (BentoML) on the champion, a registered model or a bundle.
 
@@ -138,7 +155,9 @@ def serve(
     environment = dict(os.environ)
     with clear_errors():
         if not (project_dir / "serving" / "service.py").is_file():
-            raise FileNotFoundError(f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir")
+            raise FileNotFoundError(
+                f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir"
+            )
         config = Config.from_env()
         model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
         if model_uri is None and bundle is None:
@@ -163,10 +182,24 @@ def serve(
 
         usable = [key for key in list_keys(keys_file) if not key.revoked] + list(config.api_keys)
         if not usable:
-            console.print(f"[bold yellow]no API keys[/] in {keys_file} or SKILLCAST_API_KEYS: every data endpoint will answer 401; "
-                          "create one with `skillcast keys create NAME`", highlight=False)
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:SkillcastService",
-               "--host", host, "--port", str(port), "--working-dir", str(project_dir.resolve())]
+            console.print(
+                f"[bold yellow]no API keys[/] in {keys_file} or SKILLCAST_API_KEYS: every data endpoint will answer 401; "
+                "create one with `skillcast keys create NAME`",
+                highlight=False,
+            )
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "serving.service:SkillcastService",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--working-dir",
+        str(project_dir.resolve()),
+    ]
     console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)")
     raise typer.Exit(subprocess.call(command, env=environment))
 
@@ -196,7 +229,9 @@ def ingest(
     source: Annotated[str, typer.Argument(help="source name (see `skillcast data sources`) or 'all' with one folder")],
     paths: Annotated[list[Path], typer.Argument(help="files to read; for 'all', a folder laid out like ../shared/data")],
     out: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None,
-    lookups: Annotated[Path | None, typer.Option(help="ONS lookups folder (default: DATA_DIR/lookups, or FOLDER/lookups for 'all')")] = None,
+    lookups: Annotated[
+        Path | None, typer.Option(help="ONS lookups folder (default: DATA_DIR/lookups, or FOLDER/lookups for 'all')")
+    ] = None,
 ) -> None:
     from skillcast.data.sources.lookups import load_geography
     from skillcast.data.sources.registry import load_source
@@ -234,9 +269,13 @@ def _ingest_table(results) -> Table:
         table.add_column(column, justify="left" if column in ("source", "tables") else "right")
     for result in results:
         table.add_row(
-            result.source, str(len(result.files)), f"{len(result.panel):,}",
+            result.source,
+            str(len(result.files)),
+            f"{len(result.panel):,}",
             f"{result.panel.groupby(['area', 'measure', 'classification', 'code']).ngroups:,}" if not result.panel.empty else "0",
-            f"{sum(result.suppressed.values()):,}", str(len(result.unmatched_areas)), ", ".join(sorted(result.tables)) or "-",
+            f"{sum(result.suppressed.values()):,}",
+            str(len(result.unmatched_areas)),
+            ", ".join(sorted(result.tables)) or "-",
         )
     return table
 
@@ -269,9 +308,15 @@ def data_list(
             table.add_column(column)
         for name, info in manifest["sources"].items():
             table.add_row(
-                name, info["ingested"], str(len(info["files"])), f"{info['rows']:,}", f"{info['series']:,}",
-                "-".join(str(year) for year in info["periods"]), ", ".join(info["vintages"]),
-                str(sum(info["suppressed"].values())), str(len(info["unmatched_areas"])),
+                name,
+                info["ingested"],
+                str(len(info["files"])),
+                f"{info['rows']:,}",
+                f"{info['series']:,}",
+                "-".join(str(year) for year in info["periods"]),
+                ", ".join(info["vintages"]),
+                str(sum(info["suppressed"].values())),
+                str(len(info["unmatched_areas"])),
             )
         console.print(table)
         console.print(f"tables: {', '.join(manifest['tables']) or '-'}")
@@ -326,8 +371,12 @@ def backtest(
     from skillcast.engine.factory import make_forecaster
 
     with clear_errors(), one_line_cluster_failures():
-        config = Config.from_env(tracking_uri=tracking_uri, **({"models": tuple(models.split(","))} if models else {}),
-                                 **({"production_model": production} if production else {}), **engine_settings(engine, scheduler))
+        config = Config.from_env(
+            tracking_uri=tracking_uri,
+            **({"models": tuple(models.split(","))} if models else {}),
+            **({"production_model": production} if production else {}),
+            **engine_settings(engine, scheduler),
+        )
         check_engine(config)
         years = parse_years(cutoffs, "--cutoffs")
         store = Store(data or config.home / "data")
@@ -345,8 +394,9 @@ def backtest(
         if config.engine == "local":
             steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
             with stages(steps) as stage:
-                result = rolling_origin(panel, forecasters, years, horizon, config.production_model,
-                                        on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
+                result = rolling_origin(
+                    panel, forecasters, years, horizon, config.production_model, on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}")
+                )
         else:
             with cluster_bar() as bar, open_engine(config.engine_settings(), progress=bar) as cluster:
                 result = rolling_origin(panel, forecasters, years, horizon, config.production_model, engine=cluster)
@@ -356,8 +406,16 @@ def backtest(
             from skillcast.mlops.tracking import log_backtest_run
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)
-            params = {"source": source, "measure": measure, "classifications": classifications, "cutoffs": ",".join(map(str, years)),
-                      "horizon": horizon, "models": ",".join(names), "production_model": config.production_model, "engine": config.engine}
+            params = {
+                "source": source,
+                "measure": measure,
+                "classifications": classifications,
+                "cutoffs": ",".join(map(str, years)),
+                "horizon": horizon,
+                "models": ",".join(names),
+                "production_model": config.production_model,
+                "engine": config.engine,
+            }
             run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
             console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
         if export:

@@ -35,7 +35,9 @@ EXIT_FAILED, EXIT_LOCKED = 1, 3
 models_app = typer.Typer(no_args_is_help=True, help="The registered model: versions, champion, rollback.")
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="job file (TOML)")]
-TrackingOption = Annotated[str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under .skillcast/)")]
+TrackingOption = Annotated[
+    str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under .skillcast/)")
+]
 
 
 @contextmanager
@@ -131,8 +133,11 @@ def train(
             trained = run_train(job, store, promote=promote, progress=_lazy_stages(stack, TRAIN_STAGES), engine=cluster)
     console.print(_metrics_table(trained.metrics, job.config.production_model))
     role = f"champion (was {trained.champion_before or 'none'})" if trained.promoted else "challenger"
-    console.print(f"registered version {trained.version} of {job.config.registered_model} as {role}; "
-                  f"{trained.series:,} series, cutoffs {trained.cutoffs}; MLflow run {trained.run_id}", highlight=False)
+    console.print(
+        f"registered version {trained.version} of {job.config.registered_model} as {role}; "
+        f"{trained.series:,} series, cutoffs {trained.cutoffs}; MLflow run {trained.run_id}",
+        highlight=False,
+    )
     for warning in trained.warnings:
         console.print(f"warning: {warning}", highlight=False, markup=False)
 
@@ -159,16 +164,24 @@ def models_list(tracking_uri: TrackingOption = None) -> None:
         if not versions:
             console.print(f"no versions of {config.registered_model!r} in {config.resolved_tracking_uri()} yet", highlight=False)
             return
-        table = Table(title=f"{config.registered_model} versions, newest first", box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+        table = Table(
+            title=f"{config.registered_model} versions, newest first", box=None, padding=(0, 1), pad_edge=False, header_style="bold"
+        )
         for column in ("version", "aliases", "created", "kind", "model", "MASE", "decision", "data"):
-            table.add_column(column, justify="right" if column in ("version", "MASE") else "left",
-                             no_wrap=column != "model", overflow="fold")
+            table.add_column(
+                column, justify="right" if column in ("version", "MASE") else "left", no_wrap=column != "model", overflow="fold"
+            )
         for item in reversed(versions):
             mase = item.tags.get(TAG_MASE)
             table.add_row(
-                item.version, ",".join(item.aliases) or "-", f"{item.created:%Y-%m-%d}",
-                item.tags.get(TAG_KIND, "-") + (" SYNTHETIC" if item.synthetic else ""), item.tags.get(TAG_MODEL, "-"),
-                f"{float(mase):.3f}" if mase else "-", item.tags.get(TAG_DECISION, "-"), item.tags.get(TAG_FINGERPRINT, "-")[:8],
+                item.version,
+                ",".join(item.aliases) or "-",
+                f"{item.created:%Y-%m-%d}",
+                item.tags.get(TAG_KIND, "-") + (" SYNTHETIC" if item.synthetic else ""),
+                item.tags.get(TAG_MODEL, "-"),
+                f"{float(mase):.3f}" if mase else "-",
+                item.tags.get(TAG_DECISION, "-"),
+                item.tags.get(TAG_FINGERPRINT, "-")[:8],
             )
         console.print(table)
         console.print(f"store: {config.resolved_tracking_uri()}", highlight=False, soft_wrap=True)
@@ -190,5 +203,8 @@ def models_rollback(
         registry = Registry(config.resolved_tracking_uri(), config.registered_model)
         with job_lock(config.home / LOCK_FILE):  # never while a retrain may be promoting
             before, after = registry.rollback(version)
-        console.print(f"champion of {config.registered_model}: {'version ' + before if before else 'none'} -> version {after}. "
-                      "Services pick it up when they next start (see training/README.md).", highlight=False)
+        console.print(
+            f"champion of {config.registered_model}: {'version ' + before if before else 'none'} -> version {after}. "
+            "Services pick it up when they next start (see training/README.md).",
+            highlight=False,
+        )

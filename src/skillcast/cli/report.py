@@ -96,14 +96,25 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         start = int(run.occupations.loc[run.occupations["basis"] == "observed", "year"].max())  # as rank_from_analysis
         window = (start, settings.end_year)
     stage("backtest")
-    result, cutoffs = demand_backtest(forecast.history, settings.model, calibration_windows=settings.calibration_windows,
-                                      levels=config.interval_levels, seed=settings.seed, horizon=config.backtest_horizon,
-                                      cutoffs=list(config.backtest_cutoffs) or None, area_parents=tuple(inputs.area_parents))
+    result, cutoffs = demand_backtest(
+        forecast.history,
+        settings.model,
+        calibration_windows=settings.calibration_windows,
+        levels=config.interval_levels,
+        seed=settings.seed,
+        horizon=config.backtest_horizon,
+        cutoffs=list(config.backtest_cutoffs) or None,
+        area_parents=tuple(inputs.area_parents),
+    )
     tables = {code: accuracy_table(result, code, cutoffs, config.backtest_horizon, settings.model) for code in areas}
     trained_on = "every area's demand series, as in production" if not inputs.synthetic else "every demo area's demand series"
     supply_note = "" if inputs.synthetic else "Supply (APS, five years) is too short to backtest."
     basis = {code: accuracy_basis(frame, cutoffs, config.backtest_horizon, trained_on, supply_note) for code, frame in tables.items()}
-    accuracy = pd.concat([frame for frame in tables.values() if len(frame)], ignore_index=True) if any(len(f) for f in tables.values()) else pd.DataFrame()
+    accuracy = (
+        pd.concat([frame for frame in tables.values() if len(frame)], ignore_index=True)
+        if any(len(f) for f in tables.values())
+        else pd.DataFrame()
+    )
     if inputs.synthetic:
         history = inputs.demand_history
         sources = demo_sources(int(history["period"].min()), int(inputs.stock["period"].max()))
@@ -112,8 +123,18 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
 
         manifest = Store(data or config.home / "data").manifest()
         sources = sources_from_manifest(manifest, SOURCES)
-    return Analysis(inputs=inputs, settings=settings, run=run, gaps=table, priorities=priorities, window=window, accuracy=accuracy,
-                    accuracy_basis=basis, sources=sources, areas=areas)
+    return Analysis(
+        inputs=inputs,
+        settings=settings,
+        run=run,
+        gaps=table,
+        priorities=priorities,
+        window=window,
+        accuracy=accuracy,
+        accuracy_basis=basis,
+        sources=sources,
+        areas=areas,
+    )
 
 
 def area_report(analysis: Analysis, code: str):
@@ -124,10 +145,18 @@ def area_report(analysis: Analysis, code: str):
     inputs = analysis.inputs
     accuracy = analysis.accuracy.loc[analysis.accuracy["area"] == code] if len(analysis.accuracy) else None
     return from_analysis(
-        code, inputs.names.get(code, code), analysis.run, priorities=analysis.priorities, window=analysis.window, accuracy=accuracy,
-        accuracy_basis=analysis.accuracy_basis.get(code, ""), sources=analysis.sources,
-        notes=relevant_notes({"baseline": analysis.run}, inputs, [code]), synthetic=inputs.synthetic,
-        model=analysis.settings.model, gaps=analysis.gaps,
+        code,
+        inputs.names.get(code, code),
+        analysis.run,
+        priorities=analysis.priorities,
+        window=analysis.window,
+        accuracy=accuracy,
+        accuracy_basis=analysis.accuracy_basis.get(code, ""),
+        sources=analysis.sources,
+        notes=relevant_notes({"baseline": analysis.run}, inputs, [code]),
+        synthetic=inputs.synthetic,
+        model=analysis.settings.model,
+        gaps=analysis.gaps,
     )
 
 
@@ -144,8 +173,7 @@ def bundle_report(bundle, code: str, backtest=None):
         table = accuracy_table(backtest, code, cutoffs, horizon, str(metadata.get("model", "")))
         accuracy = (table, accuracy_basis(table, cutoffs, horizon, "every series of the bundle", supply_note=""))
     name = bundle.geography.name(code) if code in bundle.geography else code
-    return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=bundle.priorities,
-                       metadata=metadata, accuracy=accuracy)
+    return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=bundle.priorities, metadata=metadata, accuracy=accuracy)
 
 
 def write_report(report, out: Path, fmt: str, stage=lambda name: None) -> Path:
@@ -175,7 +203,9 @@ def report(
     demo: DemoOption = False,
     bundle: BundleOption = None,
     out: Annotated[Path | None, typer.Option(help="the report file, .html or .pdf (default report-AREA.html)")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="html or pdf (default: from --out's suffix); pdf prints with /usr/bin/chromium")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="html or pdf (default: from --out's suffix); pdf prints with /usr/bin/chromium")
+    ] = None,
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
 ) -> None:
@@ -205,8 +235,10 @@ def report(
                 write_report(result, path, kind, stage)
     if result.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
-    console.print(f"report for {result.area} {result.name}: {path} ({path.stat().st_size / 1024:,.0f} KB, "
-                  f"{time.perf_counter() - started:.1f} s)", highlight=False)
+    console.print(
+        f"report for {result.area} {result.name}: {path} ({path.stat().st_size / 1024:,.0f} KB, {time.perf_counter() - started:.1f} s)",
+        highlight=False,
+    )
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -238,8 +270,9 @@ def export(
                 loaded = ForecastBundle.load(bundle)
                 areas = None if area.strip().lower() == "all" else [loaded.area_code(area, "gaps")]
                 names = {code: name for code, name in loaded.names().items() if code in set(loaded.gaps["area"])}
-                sheets = bundle_frames(loaded.forecasts, loaded.gaps, names, priorities=loaded.priorities,
-                                       metadata=loaded.metadata, areas=areas)
+                sheets = bundle_frames(
+                    loaded.forecasts, loaded.gaps, names, priorities=loaded.priorities, metadata=loaded.metadata, areas=areas
+                )
                 synthetic = bool(loaded.metadata.get("synthetic"))
                 shown = areas or sorted(names)
                 stage("write")
@@ -249,8 +282,14 @@ def export(
             with stages(["read data", "forecast demand", "gaps", "priorities", "backtest", "write"]) as stage:
                 analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True)
                 inputs = analysis.inputs
-                sheets = analysis_frames(analysis.run, analysis.gaps, inputs.names, priorities=analysis.priorities,
-                                         accuracy=analysis.accuracy, sources=analysis.sources)
+                sheets = analysis_frames(
+                    analysis.run,
+                    analysis.gaps,
+                    inputs.names,
+                    priorities=analysis.priorities,
+                    accuracy=analysis.accuracy,
+                    sources=analysis.sources,
+                )
                 stage("write")
                 synthetic = inputs.synthetic
                 notes = [f"Data note: {note}" for note in _notes(analysis)]

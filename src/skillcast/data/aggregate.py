@@ -43,10 +43,14 @@ def aggregate_districts(panel: pd.DataFrame, geography: Geography, area_type: st
     translated = translated.dropna(subset=["district"])
     joined = translated.merge(links, left_on="district", right_on="area", suffixes=("", "_lookup"))
     keys = ["member_of", "measure", "classification", "code", "period"]
-    summed = joined.groupby(keys, sort=False).agg(
-        value=("value", lambda values: values.sum() if values.notna().all() else float("nan")),
-        published=("area", lambda codes: frozenset(codes)),
-    ).reset_index()
+    summed = (
+        joined.groupby(keys, sort=False)
+        .agg(
+            value=("value", lambda values: values.sum() if values.notna().all() else float("nan")),
+            published=("area", lambda codes: frozenset(codes)),
+        )
+        .reset_index()
+    )
     # A lookup district is covered by a period's data if it is there itself, or all the
     # districts it replaced are (recursively: 2011 -> 2021 -> 2023 hops).
     replaced: dict[str, list[str]] = {}

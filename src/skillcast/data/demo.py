@@ -29,7 +29,10 @@ LAST_YEAR = 2024
 
 _REGIONS = {
     "DM_R1": ("Northern Uplands (synthetic region)", ["Ashvale", "Brackenford", "Calderhythe", "Dunmoor", "Eskbridge", "Fellgate"]),
-    "DM_R2": ("Southern Vales (synthetic region)", ["Greyhaven", "Harrowmere", "Ivybridge Vale", "Juniper Downs", "Kestrel Bay", "Longmarsh"]),
+    "DM_R2": (
+        "Southern Vales (synthetic region)",
+        ["Greyhaven", "Harrowmere", "Ivybridge Vale", "Juniper Downs", "Kestrel Bay", "Longmarsh"],
+    ),
 }
 _NATION = ("DM_EN", "Demoland (synthetic England)")
 
@@ -209,8 +212,7 @@ def demo_panel(seed: int = 20240601, first_year: int = FIRST_YEAR, last_year: in
     tilts = rng.normal(0.0, 0.25, len(leaf_areas))
     tilts = tilts - np.average(tilts, weights=jobs[:, 0])
     area_tables = {
-        area: _area_tables(rng, years, jobs[index], people[index], graduate_tilt=tilts[index])
-        for index, area in enumerate(leaf_areas)
+        area: _area_tables(rng, years, jobs[index], people[index], graduate_tilt=tilts[index]) for index, area in enumerate(leaf_areas)
     }
     # Regions and the nation are exact sums of the areas below them.
     for parent in [code for code in geography.codes() if geography.type_of(code) == "region"] + [_NATION[0]]:

@@ -71,9 +71,7 @@ class Geography:
         orphan = (areas["parent"] != "") & ~areas["parent"].isin(known)
         if orphan.any():
             row = int(orphan.to_numpy().nonzero()[0][0])
-            raise DataError(
-                f"geography: row {row}, column 'parent', value {areas.at[row, 'parent']!r}: expected a known area code"
-            )
+            raise DataError(f"geography: row {row}, column 'parent', value {areas.at[row, 'parent']!r}: expected a known area code")
         links = memberships if memberships is not None else pd.DataFrame(columns=list(MEMBERSHIP_COLUMNS))
         return cls(
             areas=areas.set_index("area", drop=False),

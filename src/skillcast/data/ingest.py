@@ -37,9 +37,7 @@ def plan_folder(folder: Path) -> tuple[dict[str, list[Path]], list[tuple[str, st
     return plan, skipped
 
 
-def ingest_folder(
-    folder: Path, store: Store, on_source: Callable[[str], None] = lambda name: None
-) -> tuple[list[SourceResult], dict]:
+def ingest_folder(folder: Path, store: Store, on_source: Callable[[str], None] = lambda name: None) -> tuple[list[SourceResult], dict]:
     """Every recognised file of ``folder`` (geography from ``folder/lookups``) into ``store``.
 
     Readers and the store validate what they read, so a malformed file ends in a

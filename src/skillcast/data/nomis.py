@@ -176,7 +176,9 @@ class NomisClient:
                 if header is None:
                     header = first_line
                 elif first_line.strip() != header.strip():
-                    raise NomisError(f"NOMIS page at {url} has header {first_line.strip()[:120]!r}, unlike the first page's; expected the same columns on every page")
+                    raise NomisError(
+                        f"NOMIS page at {url} has header {first_line.strip()[:120]!r}, unlike the first page's; expected the same columns on every page"
+                    )
                 if rows and bodies and rest.rstrip("\r\n") == bodies[-1].rstrip("\r\n"):
                     raise NomisError(f"NOMIS sent the same rows again for {url}; it seems to ignore recordoffset, so paging cannot go on")
                 if rows:
@@ -214,7 +216,9 @@ class NomisClient:
                 self.network_requests += 1
                 response = http.get(url)
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:  # retrying cannot help
-                raise NomisError(f"cannot ask NOMIS at {url}: {_one_line(error, 160)}; expected an http(s) base URL like {DEFAULT_BASE_URL}") from None
+                raise NomisError(
+                    f"cannot ask NOMIS at {url}: {_one_line(error, 160)}; expected an http(s) base URL like {DEFAULT_BASE_URL}"
+                ) from None
             except httpx.TimeoutException:
                 if last_try:
                     raise NomisError(
@@ -238,7 +242,9 @@ class NomisClient:
                 self._wait(attempt, response.headers.get("Retry-After"))
                 continue
             if status >= 400:
-                raise NomisError(f"NOMIS rejected the request with HTTP {status} for {url}: {_one_line(response.text, 160) or '(empty body)'}")
+                raise NomisError(
+                    f"NOMIS rejected the request with HTTP {status} for {url}: {_one_line(response.text, 160) or '(empty body)'}"
+                )
             return _decode(response)
         raise AssertionError("unreachable")  # the loop always returns or raises
 
@@ -405,7 +411,9 @@ def parse_aps_csv(
     unknown = ~codes.isin(list(level_of))
     if unknown.any():
         row = int(unknown.to_numpy().nonzero()[0][0])
-        raise DataError(f"{where}: line {row + 2}, column 'VARIABLE_CODE', value {codes[row]!r}: not one of the requested variables {variables}")
+        raise DataError(
+            f"{where}: line {row + 2}, column 'VARIABLE_CODE', value {codes[row]!r}: not one of the requested variables {variables}"
+        )
     for code, name in raw.assign(code=codes)[["code", "VARIABLE_NAME"]].drop_duplicates().itertuples(index=False):
         level = level_of[code]
         if not (re.search(NVQ_NAME_PATTERNS[level], name, re.IGNORECASE) and "16-64" in name):
@@ -436,13 +444,20 @@ def parse_aps_csv(
 
     key = ["area", "code", "period"]
     cells = pd.DataFrame(
-        {"area": raw["GEOGRAPHY_CODE"].str.strip(), "code": codes.map(level_of),
-         "period": dates.str[:4].astype(int), "measure": measure, "number": number}
+        {
+            "area": raw["GEOGRAPHY_CODE"].str.strip(),
+            "code": codes.map(level_of),
+            "period": dates.str[:4].astype(int),
+            "measure": measure,
+            "number": number,
+        }
     )
     repeated = cells.duplicated(key + ["measure"])
     if repeated.any():
         row = int(repeated.to_numpy().nonzero()[0][0])
-        raise DataError(f"{where}: line {row + 2}: a second {cells.at[row, 'measure']} row for area {cells.at[row, 'area']!r}, year {cells.at[row, 'period']}, level {cells.at[row, 'code']!r}")
+        raise DataError(
+            f"{where}: line {row + 2}: a second {cells.at[row, 'measure']} row for area {cells.at[row, 'area']!r}, year {cells.at[row, 'period']}, level {cells.at[row, 'code']!r}"
+        )
     wide = cells.loc[numerator, key + ["number"]].rename(columns={"number": "numerator"})
     for name in ("denominator", "confidence"):
         part = cells.loc[measure == name, key + ["number"]].rename(columns={"number": name})
@@ -465,8 +480,12 @@ def parse_aps_csv(
     if "GEOGRAPHY_NAME" in raw.columns:
         names = raw[["GEOGRAPHY_CODE", "GEOGRAPHY_NAME"]].drop_duplicates("GEOGRAPHY_CODE")
         result.areas = pd.DataFrame(
-            {"area": names["GEOGRAPHY_CODE"].str.strip(), "name": names["GEOGRAPHY_NAME"].str.strip(),
-             "type": area_type or "", "parent": ""}
+            {
+                "area": names["GEOGRAPHY_CODE"].str.strip(),
+                "name": names["GEOGRAPHY_NAME"].str.strip(),
+                "type": area_type or "",
+                "parent": "",
+            }
         ).reset_index(drop=True)
     return result
 
@@ -480,7 +499,9 @@ def _measure_names(raw: pd.DataFrame, where: str) -> pd.Series:
     known = names.isin(["numerator", "denominator", "confidence", "variable"])
     if not known.all():
         row = int((~known).to_numpy().nonzero()[0][0])
-        raise DataError(f"{where}: line {row + 2}, column 'MEASURES_NAME', value {raw.at[row, 'MEASURES_NAME']!r}: expected Numerator, Denominator, Confidence or Variable")
+        raise DataError(
+            f"{where}: line {row + 2}, column 'MEASURES_NAME', value {raw.at[row, 'MEASURES_NAME']!r}: expected Numerator, Denominator, Confidence or Variable"
+        )
     return names
 
 

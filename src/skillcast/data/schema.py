@@ -130,10 +130,7 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     """
     missing = [column for column in REQUIRED_COLUMNS if column not in panel.columns]
     if missing:
-        raise DataError(
-            f"{source + ': ' if source else ''}missing column(s) {missing}; "
-            f"expected {list(REQUIRED_COLUMNS)}"
-        )
+        raise DataError(f"{source + ': ' if source else ''}missing column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
     frame = panel.reset_index(drop=True)
 
     for column in ("area", "measure", "classification", "code"):

@@ -135,10 +135,14 @@ class Store:
             panels = [panel for panel in panels if not panel.empty]
             panel = validate(pd.concat(panels, ignore_index=True), source="store") if panels else pd.DataFrame()
             panel.to_parquet(staging / PANEL_FILE, index=False)
-            areas = pd.concat([geography.areas.reset_index(drop=True), *extra_areas], ignore_index=True).drop_duplicates("area", keep="first")
+            areas = pd.concat([geography.areas.reset_index(drop=True), *extra_areas], ignore_index=True).drop_duplicates(
+                "area", keep="first"
+            )
             areas.to_parquet(staging / GEOGRAPHY_FILE, index=False)
             geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
-            pd.DataFrame(sorted(geography.successor.items()), columns=["area", "successor"]).to_parquet(staging / SUCCESSORS_FILE, index=False)
+            pd.DataFrame(sorted(geography.successor.items()), columns=["area", "successor"]).to_parquet(
+                staging / SUCCESSORS_FILE, index=False
+            )
             unknown = sorted(set(panel["area"]) - set(areas["area"])) if not panel.empty else []
             manifest = {
                 "created": stamp,
@@ -166,7 +170,9 @@ class Store:
             kept.mkdir(parents=True)
             for name in STATE:
                 if (self.directory / name).exists():
-                    shutil.copytree(self.directory / name, kept / name) if (self.directory / name).is_dir() else shutil.copy2(self.directory / name, kept / name)
+                    shutil.copytree(self.directory / name, kept / name) if (self.directory / name).is_dir() else shutil.copy2(
+                        self.directory / name, kept / name
+                    )
         for name in STATE:
             if name == MANIFEST_FILE:
                 continue

@@ -20,7 +20,15 @@ from skillcast.engine.matrix import SeriesMatrix
 
 PRODUCTION_NAME = "skillcast"
 EXPORT_COLUMNS: list[str] = SERIES_KEY + [
-    "cutoff", "period", "value", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
+    "cutoff",
+    "period",
+    "value",
+    "model",
+    "forecast",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
 ]
 
 

@@ -13,7 +13,6 @@ def _last_index(matrix: SeriesMatrix) -> np.ndarray:
     return matrix.values.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1)
 
 
-
 class NaiveForecaster(Forecaster):
     """Every future year equals the last observed one: the baseline to beat."""
 

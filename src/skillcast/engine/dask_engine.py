@@ -71,9 +71,16 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None, partitions: int | None = None,
-                 retries: int = 2, shared_dir: Path = Path(".skillcast/dask"), progress: ClusterProgress | None = None,
-                 connect_timeout: str = CONNECT_TIMEOUT):
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        partitions: int | None = None,
+        retries: int = 2,
+        shared_dir: Path = Path(".skillcast/dask"),
+        progress: ClusterProgress | None = None,
+        connect_timeout: str = CONNECT_TIMEOUT,
+    ):
         self.scheduler = scheduler
         self.workers = workers
         self.partitions = partitions
@@ -103,8 +110,12 @@ class DaskEngine:
                 where = f"Dask scheduler {self.scheduler} (dashboard {self._client.dashboard_link})"
             else:
                 self._cluster = LocalCluster(
-                    n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=":0", silence_logs=logging.ERROR,  # ":0": no fixed port to collide on
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=":0",
+                    silence_logs=logging.ERROR,  # ":0": no fixed port to collide on
                 )
                 self._client = Client(self._cluster, set_as_default=False)
                 where = "Dask LocalCluster started for this run"
@@ -117,8 +128,9 @@ class DaskEngine:
             facts = self._client.run(worker_facts)
         except Exception as error:  # noqa: BLE001 - e.g. skillcast missing on a worker: unpickling fails there
             self.close()
-            raise ClusterError(f"the Dask workers cannot run skillcast ({type(error).__name__}: {error}); "
-                               "install this skillcast version on every worker") from None
+            raise ClusterError(
+                f"the Dask workers cannot run skillcast ({type(error).__name__}: {error}); install this skillcast version on every worker"
+            ) from None
         if not facts:
             self.close()
             raise ClusterError(f"the Dask scheduler at {self.scheduler} has no workers yet; start some and run again")
@@ -128,7 +140,9 @@ class DaskEngine:
         if wrong:
             self.close()
             worker, version = next(iter(wrong.items()))
-            raise ClusterError(f"worker {worker} runs skillcast {version}, this client {__version__}: install the same version on every worker")
+            raise ClusterError(
+                f"worker {worker} runs skillcast {version}, this client {__version__}: install the same version on every worker"
+            )
         if self.progress:
             self.progress.connected(f"{where}: {len(facts)} workers, {self.worker_threads()} threads")
 
@@ -170,14 +184,16 @@ class DaskEngine:
         write_panel(observed, path, partitions)
         unreadable = [worker for worker, ok in self.client.run(_readable, str(path)).items() if not ok]
         if unreadable:
-            raise ClusterError(f"worker {unreadable[0]} cannot read {path}: set SKILLCAST_SHARED_DIR (Config.shared_dir) "
-                               "to a folder every worker can see")
+            raise ClusterError(
+                f"worker {unreadable[0]} cannot read {path}: set SKILLCAST_SHARED_DIR (Config.shared_dir) to a folder every worker can see"
+            )
         self._panel = (source, links, str(path), partitions)
         return str(path), partitions
 
     # -- the Engine protocol ------------------------------------------------------------
-    def forecast(self, panel: pd.DataFrame, requests: Sequence[ForecastRequest],
-                 on_start: Callable[[ForecastRequest], None] | None = None) -> list[Forecast]:
+    def forecast(
+        self, panel: pd.DataFrame, requests: Sequence[ForecastRequest], on_start: Callable[[ForecastRequest], None] | None = None
+    ) -> list[Forecast]:
         """Every request's tasks submitted at once, then gathered as they finish; the
         frames are built here from each partition's points (``on_start`` is not used:
         requests run together, progress goes to ``progress`` task by task)."""
@@ -193,8 +209,16 @@ class DaskEngine:
         answers = [finish(item, lambda handle: results[handle.key], key_dtypes) for item in pending]
         self.last_run = {
             "partitions": partitions,
-            "tasks": [{"request": item.request.label, "partition": index, "series": len(results[handle.key].keys),
-                       "seconds": results[handle.key].seconds} for item in pending for index, handle in enumerate(item.parts)],
+            "tasks": [
+                {
+                    "request": item.request.label,
+                    "partition": index,
+                    "series": len(results[handle.key].keys),
+                    "seconds": results[handle.key].seconds,
+                }
+                for item in pending
+                for index, handle in enumerate(item.parts)
+            ],
         }
         return answers
 
@@ -261,6 +285,8 @@ def _failure(label: str, future) -> str:
         return f"the Dask cluster cancelled '{label}' (the scheduler restarted or the client lost it)"
     error = future.exception()
     if type(error).__name__ == "KilledWorker":
-        return (f"'{label}' failed: the workers running it died (KilledWorker: {error}); "
-                "look for workers out of memory or killed, then run again")
+        return (
+            f"'{label}' failed: the workers running it died (KilledWorker: {error}); "
+            "look for workers out of memory or killed, then run again"
+        )
     return f"'{label}' failed on the cluster after its retries: {type(error).__name__}: {error}"

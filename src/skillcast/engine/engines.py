@@ -42,8 +42,14 @@ def open_engine(settings: EngineSettings, progress: ClusterProgress | None = Non
     require_dask()
     from skillcast.engine.dask_engine import DaskEngine  # the optional extra, imported only when asked for
 
-    engine = DaskEngine(scheduler=settings.scheduler, workers=settings.workers, partitions=settings.partitions,
-                        retries=settings.retries, shared_dir=settings.shared_dir, progress=progress)
+    engine = DaskEngine(
+        scheduler=settings.scheduler,
+        workers=settings.workers,
+        partitions=settings.partitions,
+        retries=settings.retries,
+        shared_dir=settings.shared_dir,
+        progress=progress,
+    )
     try:
         yield engine
     finally:

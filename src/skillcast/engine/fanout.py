@@ -86,8 +86,9 @@ class ClusterProgress(Protocol):
 class Engine(Protocol):
     name: str
 
-    def forecast(self, panel: pd.DataFrame, requests: Sequence[ForecastRequest],
-                 on_start: Callable[[ForecastRequest], None] | None = None) -> list[Forecast]:
+    def forecast(
+        self, panel: pd.DataFrame, requests: Sequence[ForecastRequest], on_start: Callable[[ForecastRequest], None] | None = None
+    ) -> list[Forecast]:
         """One ``Forecast`` per request, in order; ``panel`` is in the data contract."""
         ...
 
@@ -101,8 +102,9 @@ class LocalEngine:
 
     name = "local"
 
-    def forecast(self, panel: pd.DataFrame, requests: Sequence[ForecastRequest],
-                 on_start: Callable[[ForecastRequest], None] | None = None) -> list[Forecast]:
+    def forecast(
+        self, panel: pd.DataFrame, requests: Sequence[ForecastRequest], on_start: Callable[[ForecastRequest], None] | None = None
+    ) -> list[Forecast]:
         from sklearn.base import clone
 
         answers = []

@@ -160,9 +160,7 @@ class GlobalLightGBMForecaster(Forecaster):
         """For each series, the row of its area's total for the same measure (-1: none)."""
         is_total = (keys["classification"] == "all").to_numpy()
         total_row = {
-            (area, measure): row
-            for row, (area, measure) in enumerate(zip(keys["area"], keys["measure"], strict=True))
-            if is_total[row]
+            (area, measure): row for row, (area, measure) in enumerate(zip(keys["area"], keys["measure"], strict=True)) if is_total[row]
         }
         return np.array([total_row.get((area, measure), -1) for area, measure in zip(keys["area"], keys["measure"], strict=True)])
 

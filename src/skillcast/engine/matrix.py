@@ -71,7 +71,5 @@ class SeriesMatrix:
         keep_columns = self.periods <= last_period
         values = self.values[:, keep_columns]
         rows = np.flatnonzero(~np.isnan(values).all(axis=1))
-        truncated = SeriesMatrix(
-            keys=self.keys.iloc[rows].reset_index(drop=True), periods=self.periods[keep_columns], values=values[rows]
-        )
+        truncated = SeriesMatrix(keys=self.keys.iloc[rows].reset_index(drop=True), periods=self.periods[keep_columns], values=values[rows])
         return truncated, rows

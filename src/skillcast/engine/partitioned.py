@@ -100,10 +100,12 @@ def with_trained(model: Forecaster, trained: Sequence[Any]) -> Forecaster:
         children = _children(node)
         copy = clone(node)
         if children:
-            copy.set_params(**{
-                name: tuple(rebuild(item) for item in child) if isinstance(child, tuple) else rebuild(child)
-                for name, child in children.items()
-            })
+            copy.set_params(
+                **{
+                    name: tuple(rebuild(item) for item in child) if isinstance(child, tuple) else rebuild(child)
+                    for name, child in children.items()
+                }
+            )
         return copy
 
     return rebuild(model)
@@ -259,8 +261,9 @@ class TrainedLeaf:
     seconds: float = 0.0
 
 
-def forecast_partition(task: PartitionTask, model: Forecaster, horizon: int,
-                       trained: dict[int, list[TrainedLeaf]] | None = None) -> PartitionForecast:
+def forecast_partition(
+    task: PartitionTask, model: Forecaster, horizon: int, trained: dict[int, list[TrainedLeaf]] | None = None
+) -> PartitionForecast:
     """Calibrate, fit and forecast one partition, keeping only its own series.
 
     Mirrors ``Forecaster.fit`` + ``predict`` step for step; ``trained`` holds, per
@@ -278,8 +281,13 @@ def forecast_partition(task: PartitionTask, model: Forecaster, horizon: int,
     fitted = clone(model) if models is None else with_trained(model, models[0])
     fitted._fit_point(matrix)
     point = np.maximum(fitted._predict_point(matrix, horizon), 0.0)
-    points = PartitionPoints(keys=matrix.keys.loc[own].reset_index(drop=True), point=point[own], scales=matrix.scales()[own],
-                             last_period=matrix.last_period, seconds=time.perf_counter() - started)
+    points = PartitionPoints(
+        keys=matrix.keys.loc[own].reset_index(drop=True),
+        point=point[own],
+        scales=matrix.scales()[own],
+        last_period=matrix.last_period,
+        seconds=time.perf_counter() - started,
+    )
     return PartitionForecast(points=points, errors=errors)
 
 
@@ -308,7 +316,6 @@ def pick(rows: PartitionRows, back: int, leaf: int) -> Any:
 
 def train_leaf(leaf: Forecaster, parts: list[Any]) -> TrainedLeaf:
     """Merge every partition's training rows for one window and train the global leaf once."""
-
     started = time.perf_counter()
     model = leaf.train(merge_training_rows(list(parts)))
     return TrainedLeaf(model=model, seconds=time.perf_counter() - started)
@@ -325,8 +332,13 @@ def pool_quantiles(errors: list[list[np.ndarray]], levels: tuple[int, ...]) -> I
     return quantiles_from_errors(pooled, tuple(levels))
 
 
-def assemble(parts: Sequence[PartitionPoints], quantiles: IntervalQuantiles, levels: tuple[int, ...], horizon: int,
-             key_dtypes: pd.Series | None = None) -> pd.DataFrame:
+def assemble(
+    parts: Sequence[PartitionPoints],
+    quantiles: IntervalQuantiles,
+    levels: tuple[int, ...],
+    horizon: int,
+    key_dtypes: pd.Series | None = None,
+) -> pd.DataFrame:
     """The ``predict`` frame from every partition's points, in ``SeriesMatrix`` order."""
     parts = [part for part in parts if len(part.keys)]
     if not parts:
@@ -372,18 +384,30 @@ def submit_forecast(submit: Submit, request: ForecastRequest, tasks: Sequence[Pa
     leaves = global_leaves(model)
     if leaves:
         backs = [0, *calibration_backs(model, tasks[0].last - tasks[0].first + 1)]
-        rows = [submit(training_rows_partition, task, model, backs, label=f"{label}: training rows, partition {task.index + 1}/{task.count}")
-                for task in tasks]
+        rows = [
+            submit(training_rows_partition, task, model, backs, label=f"{label}: training rows, partition {task.index + 1}/{task.count}")
+            for task in tasks
+        ]
         trained = {
-            back: [submit(train_leaf, leaf, [submit(pick, part, back, number, label="pick", visible=False) for part in rows],
-                          label=f"{label}: train {leaf.name}" + (f" (window -{back})" if back else ""))
-                   for number, leaf in enumerate(leaves)]
+            back: [
+                submit(
+                    train_leaf,
+                    leaf,
+                    [submit(pick, part, back, number, label="pick", visible=False) for part in rows],
+                    label=f"{label}: train {leaf.name}" + (f" (window -{back})" if back else ""),
+                )
+                for number, leaf in enumerate(leaves)
+            ]
             for back in backs
         }
-        seconds = [submit(take, handle, "seconds", label="take", visible=False)
-                   for handle in [*rows, *(leaf for leaves_of in trained.values() for leaf in leaves_of)]]
-    outputs = [submit(forecast_partition, task, model, request.horizon, trained,
-                      label=f"{label}: partition {task.index + 1}/{task.count}") for task in tasks]
+        seconds = [
+            submit(take, handle, "seconds", label="take", visible=False)
+            for handle in [*rows, *(leaf for leaves_of in trained.values() for leaf in leaves_of)]
+        ]
+    outputs = [
+        submit(forecast_partition, task, model, request.horizon, trained, label=f"{label}: partition {task.index + 1}/{task.count}")
+        for task in tasks
+    ]
     parts = [submit(take, output, "points", label="take", visible=False) for output in outputs]
     errors = [submit(take, output, "errors", label="take", visible=False) for output in outputs]
     quantiles = submit(pool_quantiles, errors, tuple(model.levels), label=f"{label}: intervals", visible=False)
@@ -399,16 +423,25 @@ def finish(pending: PendingForecast, results: Callable[[Any], Any], key_dtypes: 
     return Forecast(frame=frame, seconds=seconds)
 
 
-def tasks_for(request: ForecastRequest, path: str, partitions: Sequence[tuple[str, ...]], periods: np.ndarray,
-              totals: SeriesMatrix | None) -> list[PartitionTask]:
+def tasks_for(
+    request: ForecastRequest, path: str, partitions: Sequence[tuple[str, ...]], periods: np.ndarray, totals: SeriesMatrix | None
+) -> list[PartitionTask]:
     """The partition tasks of one request: its years, and the context its model needs."""
     known = periods if request.cutoff is None else periods[periods <= request.cutoff]
     if len(known) == 0:
         raise ValueError(f"cutoff {request.cutoff} is before the first observed year {int(periods.min())}")
     context = context_areas(request.model, totals)
     return [
-        PartitionTask(path=path, areas=areas, context=tuple(sorted(context - set(areas))), first=int(known.min()),
-                      last=int(known.max()), cutoff=request.cutoff, index=index, count=len(partitions))
+        PartitionTask(
+            path=path,
+            areas=areas,
+            context=tuple(sorted(context - set(areas))),
+            first=int(known.min()),
+            last=int(known.max()),
+            cutoff=request.cutoff,
+            index=index,
+            count=len(partitions),
+        )
         for index, areas in enumerate(partitions)
     ]
 

@@ -48,7 +48,7 @@ def resolve_model_uri(model_uri: str, tracking_uri: str) -> tuple[str, str]:
 
     if not model_uri.startswith("models:/"):
         raise ValueError(f"model URI {model_uri!r}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
-    path = model_uri[len("models:/"):]
+    path = model_uri[len("models:/") :]
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     try:
         if "@" in path:

@@ -76,8 +76,19 @@ LOCK_FILE = "retrain.lock"
 RETRAIN_STAGES: tuple[str, ...] = ("ingest", "validate", "backtest", "fit", "register", "compare", "decide")
 TRAIN_STAGES: tuple[str, ...] = ("read store", "backtest", "fit", "register")
 CHAMPION_MODEL = "champion"  # the champion's rows in this run's backtest
-GAP_COLUMNS = {"area": "str", "band": "str", "year": "int64", "demand": "float64", "supply": "float64", "gap": "float64",
-               "gap_lo_80": "float64", "gap_hi_80": "float64", "gap_lo_95": "float64", "gap_hi_95": "float64", "basis": "str"}
+GAP_COLUMNS = {
+    "area": "str",
+    "band": "str",
+    "year": "int64",
+    "demand": "float64",
+    "supply": "float64",
+    "gap": "float64",
+    "gap_lo_80": "float64",
+    "gap_hi_80": "float64",
+    "gap_lo_95": "float64",
+    "gap_hi_95": "float64",
+    "basis": "str",
+}
 
 # [model] keys of the job file: the Config fields a job may set
 MODEL_KEYS = ("production_model", "models", "backtest_cutoffs", "backtest_horizon", "end_year", "calibration_windows", "seed")
@@ -116,7 +127,9 @@ class ValidationRules(_Section):
 class Gate(_Section):
     """When a challenger may replace the champion."""
 
-    max_mase_increase: float = Field(default=0.01, ge=0, description="challenger MASE at most this much worse (relative) than the champion's")
+    max_mase_increase: float = Field(
+        default=0.01, ge=0, description="challenger MASE at most this much worse (relative) than the champion's"
+    )
     baseline: str | None = Field(default="naive", description="a model the challenger must not be worse than (same tolerance)")
     coverage_80: tuple[float, float] = (0.70, 0.90)
     coverage_95: tuple[float, float] = (0.90, 0.99)
@@ -173,8 +186,19 @@ class RetrainJob(_Section):
 
     def settings(self) -> dict:
         """What decides the model (not where things live): part of the fingerprint."""
-        config = self.config.model_dump(mode="json", include={"production_model", "models", "backtest_cutoffs", "backtest_horizon",
-                                                               "end_year", "calibration_windows", "seed", "interval_levels"})
+        config = self.config.model_dump(
+            mode="json",
+            include={
+                "production_model",
+                "models",
+                "backtest_cutoffs",
+                "backtest_horizon",
+                "end_year",
+                "calibration_windows",
+                "seed",
+                "interval_levels",
+            },
+        )
         return {"model": config, **self.model_dump(mode="json", include={"data", "validation", "gate"})}
 
 
@@ -204,7 +228,9 @@ def job_lock(path: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "holder unknown"
-            raise LockHeld(f"another retrain is running ({holder}; lock {path}); nothing was changed, try again when it has finished") from None
+            raise LockHeld(
+                f"another retrain is running ({holder}; lock {path}); nothing was changed, try again when it has finished"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
@@ -275,16 +301,31 @@ def training_panel(store: Store, data: TrainingData) -> pd.DataFrame:
     return panel
 
 
-def validate_delivery(panel: pd.DataFrame, manifest: dict, rules: ValidationRules, reference: pd.DataFrame | None, champion: str | None) -> list[Check]:
+def validate_delivery(
+    panel: pd.DataFrame, manifest: dict, rules: ValidationRules, reference: pd.DataFrame | None, champion: str | None
+) -> list[Check]:
     """Coverage and drift checks on the training series; ``reference`` is the champion's data."""
-    checks = [Check("schema", True, f"{sum(len(info['files']) for info in manifest['sources'].values())} files read; every row met the data contract")]
+    checks = [
+        Check(
+            "schema",
+            True,
+            f"{sum(len(info['files']) for info in manifest['sources'].values())} files read; every row met the data contract",
+        )
+    ]
     missing_sources = sorted(set(rules.required_sources) - set(manifest["sources"]))
-    checks.append(Check("sources", not missing_sources,
-                        f"missing {missing_sources}" if missing_sources else f"{', '.join(rules.required_sources)} present"))
+    checks.append(
+        Check(
+            "sources",
+            not missing_sources,
+            f"missing {missing_sources}" if missing_sources else f"{', '.join(rules.required_sources)} present",
+        )
+    )
     series = series_count(panel)
     checks.append(Check("series", series >= rules.min_series, f"{series:,} training series (at least {rules.min_series:,})"))
     missing = float(panel["value"].isna().mean())
-    checks.append(Check("missing", missing <= rules.max_missing_share, f"{missing:.1%} of values missing (at most {rules.max_missing_share:.1%})"))
+    checks.append(
+        Check("missing", missing <= rules.max_missing_share, f"{missing:.1%} of values missing (at most {rules.max_missing_share:.1%})")
+    )
     if reference is None or reference.empty:
         checks.append(Check("drift", True, "not checked: no champion trained on these series yet"))
         return checks
@@ -293,17 +334,27 @@ def validate_delivery(panel: pd.DataFrame, manifest: dict, rules: ValidationRule
     present = pd.MultiIndex.from_frame(panel[SERIES_KEY].drop_duplicates())
     before = pd.MultiIndex.from_frame(reference[SERIES_KEY].drop_duplicates())
     kept = float(before.isin(present).mean())
-    checks.append(Check("series kept", kept >= rules.min_series_kept,
-                        f"{kept:.1%} of champion v{champion}'s {len(before):,} series still present (at least {rules.min_series_kept:.0%})"))
+    checks.append(
+        Check(
+            "series kept",
+            kept >= rules.min_series_kept,
+            f"{kept:.1%} of champion v{champion}'s {len(before):,} series still present (at least {rules.min_series_kept:.0%})",
+        )
+    )
     both = panel.merge(reference, on=SERIES_KEY + ["period"], suffixes=("", "_before")).dropna(subset=["value", "value_before"])
     if both.empty:
         checks.append(Check("drift", False, f"no value in common with champion v{champion}'s data"))
         return checks
     moved = (both["value"] - both["value_before"]).abs() / both["value_before"].abs().clip(lower=1.0)
     revised = float((moved > rules.revision_threshold).mean())
-    checks.append(Check("drift", revised <= rules.max_revised_share,
-                        f"{revised:.1%} of {len(both):,} values revised by more than {rules.revision_threshold:.0%} "
-                        f"since champion v{champion}'s data (at most {rules.max_revised_share:.0%})"))
+    checks.append(
+        Check(
+            "drift",
+            revised <= rules.max_revised_share,
+            f"{revised:.1%} of {len(both):,} values revised by more than {rules.revision_threshold:.0%} "
+            f"since champion v{champion}'s data (at most {rules.max_revised_share:.0%})",
+        )
+    )
     return checks
 
 
@@ -315,15 +366,25 @@ def gate_checks(metrics: pd.DataFrame, gate: Gate, champion: str | None) -> list
     limit = 1 + gate.max_mase_increase
     if CHAMPION_MODEL in rows.index:
         reference = rows.loc[CHAMPION_MODEL, "mase"]
-        checks.append(Check("vs champion", bool(challenger["mase"] <= reference * limit),
-                            f"MASE {challenger['mase']:.3f} vs champion v{champion} {reference:.3f}: "
-                            f"{challenger['mase'] / reference - 1:+.1%} (worse by at most {gate.max_mase_increase:.1%})"))
+        checks.append(
+            Check(
+                "vs champion",
+                bool(challenger["mase"] <= reference * limit),
+                f"MASE {challenger['mase']:.3f} vs champion v{champion} {reference:.3f}: "
+                f"{challenger['mase'] / reference - 1:+.1%} (worse by at most {gate.max_mase_increase:.1%})",
+            )
+        )
     else:
         checks.append(Check("vs champion", True, "no champion yet: a challenger that passes the rest becomes the first"))
     if gate.baseline:
         reference = rows.loc[gate.baseline, "mase"]
-        checks.append(Check(f"vs {gate.baseline}", bool(challenger["mase"] <= reference * limit),
-                            f"MASE {challenger['mase']:.3f} vs {reference:.3f}: {challenger['mase'] / reference - 1:+.1%}"))
+        checks.append(
+            Check(
+                f"vs {gate.baseline}",
+                bool(challenger["mase"] <= reference * limit),
+                f"MASE {challenger['mase']:.3f} vs {reference:.3f}: {challenger['mase'] / reference - 1:+.1%}",
+            )
+        )
     for level, (low, high) in ((80, gate.coverage_80), (95, gate.coverage_95)):
         value = challenger[f"coverage_{level}"]
         checks.append(Check(f"{level}% coverage", bool(low <= value <= high), f"{value:.3f} (between {low:.2f} and {high:.2f})"))
@@ -361,9 +422,15 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
         gaps = _gap_table(analysis.gaps)
     except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
         return None, None, {"error": f"{type(error).__name__}: {error}"}
-    info = {"areas": int(gaps["area"].nunique()), "rows": len(gaps), "draws": settings.draws, "seed": settings.seed,
-            "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
-            "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes", "notes": list(analysis.notes)}
+    info = {
+        "areas": int(gaps["area"].nunique()),
+        "rows": len(gaps),
+        "draws": settings.draws,
+        "seed": settings.seed,
+        "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
+        "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes",
+        "notes": list(analysis.notes),
+    }
     try:
         priorities = rank_areas(list(inputs.areas), analysis, inputs, settings)
         info["priorities_areas"] = int(priorities["area"].nunique()) if not priorities.empty else 0
@@ -373,8 +440,14 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
     return gaps, priorities, info
 
 
-def build_bundle(panel: pd.DataFrame, forecasts: pd.DataFrame, geography: Geography, metadata: dict,
-                 gaps: pd.DataFrame | None = None, priorities: pd.DataFrame | None = None) -> ForecastBundle:
+def build_bundle(
+    panel: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    geography: Geography,
+    metadata: dict,
+    gaps: pd.DataFrame | None = None,
+    priorities: pd.DataFrame | None = None,
+) -> ForecastBundle:
     """What the service answers from: observed and forecast rows, the gaps table
     (``GAP_COLUMNS``; from ``bundle_gaps``, empty when none could be computed) and the
     apprenticeship priorities (empty when none)."""
@@ -382,13 +455,22 @@ def build_bundle(panel: pd.DataFrame, forecasts: pd.DataFrame, geography: Geogra
     for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
         observed[column] = panel["value"].to_numpy()
     table = pd.concat([observed.assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
-    return ForecastBundle(forecasts=table, gaps=_gap_table(gaps), geography=geography, metadata=metadata,
-                          priorities=priorities if priorities is not None else pd.DataFrame())
+    return ForecastBundle(
+        forecasts=table,
+        gaps=_gap_table(gaps),
+        geography=geography,
+        metadata=metadata,
+        priorities=priorities if priorities is not None else pd.DataFrame(),
+    )
 
 
-def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster | None = None,
-                    on_start: Callable[[str, int], None] | None = None,
-                    engine: Engine | None = None) -> tuple[BacktestResult, pd.DataFrame, list[int]]:
+def backtest_models(
+    job: RetrainJob,
+    panel: pd.DataFrame,
+    champion: Forecaster | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+    engine: Engine | None = None,
+) -> tuple[BacktestResult, pd.DataFrame, list[int]]:
     """The challenger, its peers and (when given) the champion on the same cutoffs, on
     ``engine`` (default: this process; the same answers on a Dask cluster)."""
     config = job.config
@@ -406,8 +488,16 @@ def backtest_models(job: RetrainJob, panel: pd.DataFrame, champion: Forecaster |
     return result, score(result), cutoffs
 
 
-def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metrics: pd.DataFrame, cutoffs: list[int],
-               extra: dict, store: Store | None = None, engine: Engine | None = None) -> tuple[Forecaster, ForecastBundle]:
+def fit_bundle(
+    job: RetrainJob,
+    panel: pd.DataFrame,
+    geography: Geography,
+    metrics: pd.DataFrame,
+    cutoffs: list[int],
+    extra: dict,
+    store: Store | None = None,
+    engine: Engine | None = None,
+) -> tuple[Forecaster, ForecastBundle]:
     """Fit the production model (on ``engine``) and build its bundle; with ``store``, the gaps from it too
     (``metadata["gaps"]["error"]`` says why they are empty when they could not be made)."""
     config = job.config
@@ -423,10 +513,12 @@ def fit_bundle(job: RetrainJob, panel: pd.DataFrame, geography: Geography, metri
     }
     gaps, priorities, gap_info = bundle_gaps(store, config) if store is not None else (None, None, {"error": "no store given"})
     metadata["gaps"] = gap_info
-    metadata["note"] = ("forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
-                        "for the LSIPs, combined authorities and England (ONS codes), from gaps.analyse on the same store"
-                        if gaps is not None else
-                        f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})")
+    metadata["note"] = (
+        "forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
+        "for the LSIPs, combined authorities and England (ONS codes), from gaps.analyse on the same store"
+        if gaps is not None
+        else f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})"
+    )
     return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps, priorities)
 
 
@@ -445,8 +537,11 @@ def _champion_data(registry: Registry, champion: str, job: RetrainJob, folder: P
 
     bundle_dir = bundle_dir_of(f"models:/{registry.name}/{champion}", folder)
     bundle = ForecastBundle.load(bundle_dir)
-    rows = bundle.forecasts.loc[(bundle.forecasts["basis"] == "observed") & (bundle.forecasts["measure"] == job.data.measure)
-                                & bundle.forecasts["classification"].isin(job.data.classifications)]
+    rows = bundle.forecasts.loc[
+        (bundle.forecasts["basis"] == "observed")
+        & (bundle.forecasts["measure"] == job.data.measure)
+        & bundle.forecasts["classification"].isin(job.data.classifications)
+    ]
     reference = rows[SERIES_KEY + ["period"]].assign(value=rows["forecast"].to_numpy())
     try:
         estimator, how = clone(joblib.load(bundle_dir / "forecaster.joblib")), "its own estimator"
@@ -455,7 +550,10 @@ def _champion_data(registry: Registry, champion: str, job: RetrainJob, folder: P
         if not is_model_name(name):
             raise
         config = job.config
-        estimator, how = make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed), f"rebuilt from its name {name}"
+        estimator, how = (
+            make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed),
+            f"rebuilt from its name {name}",
+        )
     return reference, estimator, how
 
 
@@ -480,7 +578,9 @@ def run_retrain(job: RetrainJob, data_dir: Path, progress: Progress = _quiet, en
             raise FileNotFoundError(f"{data_dir}: no lookups/ folder (the ONS lookups the areas are matched with)")
         files = [path for paths in plan.values() for path in paths]
         outcome.fingerprint = fingerprint(job, data_dir, files)
-        outcome.data = f"{data_dir}: {len(files)} files for {len(plan)} sources, {len(skipped)} skipped; fingerprint {outcome.fingerprint[:12]}"
+        outcome.data = (
+            f"{data_dir}: {len(files)} files for {len(plan)} sources, {len(skipped)} skipped; fingerprint {outcome.fingerprint[:12]}"
+        )
         with engine_or_open(engine, config.engine_settings()) as active:
             _run_tracked(job, data_dir, outcome, progress, active)
         return outcome
@@ -502,8 +602,15 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
             run = mlflow.start_run(experiment_id=experiment_id, run_name=f"retrain {datetime.now(UTC):%Y-%m-%d %H:%M}")
             outcome.run_id = run.info.run_id
             mlflow.log_params(_params(job, data_dir))
-            mlflow.set_tags({**code_tags(), "job.kind": "retrain", "data.fingerprint": outcome.fingerprint,
-                             "data.synthetic": "false", "champion.before": outcome.champion_before or "none"})
+            mlflow.set_tags(
+                {
+                    **code_tags(),
+                    "job.kind": "retrain",
+                    "data.fingerprint": outcome.fingerprint,
+                    "data.synthetic": "false",
+                    "champion.before": outcome.champion_before or "none",
+                }
+            )
             _steps(job, data_dir, registry, outcome, Path(scratch), progress, engine)
             outcome.exit_code = EXIT_OK
             status = "FINISHED"
@@ -522,8 +629,9 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
                 _log_quietly(lambda: mlflow.end_run(status=status))
 
 
-def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome, scratch: Path, progress: Progress,
-           engine: Engine | None = None) -> None:
+def _steps(
+    job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome, scratch: Path, progress: Progress, engine: Engine | None = None
+) -> None:
     import mlflow
 
     from skillcast.data.ingest import ingest_folder
@@ -533,8 +641,10 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     same = registry.find(TAG_FINGERPRINT, outcome.fingerprint)
     if same is not None:
         outcome.decision = "nothing new"
-        outcome.reason = (f"version {same.version} was built from these files and settings (its decision: "
-                          f"{same.tags.get(TAG_DECISION, 'unknown')}); champion stays {_v(outcome.champion_before)}")
+        outcome.reason = (
+            f"version {same.version} was built from these files and settings (its decision: "
+            f"{same.tags.get(TAG_DECISION, 'unknown')}); champion stays {_v(outcome.champion_before)}"
+        )
         return
 
     outcome.stage = "ingest"
@@ -545,8 +655,12 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     except DataError as error:
         raise ValidationFailed([Check("schema", False, str(error))]) from None
     mlflow.log_text(json.dumps(manifest, indent=2, default=str), "data/manifest.json")
-    mlflow.set_tags({"data.sources": ", ".join(sorted(manifest["sources"])),
-                     "data.vintages": "; ".join(f"{name} {','.join(info['vintages'])}" for name, info in sorted(manifest["sources"].items()))})
+    mlflow.set_tags(
+        {
+            "data.sources": ", ".join(sorted(manifest["sources"])),
+            "data.vintages": "; ".join(f"{name} {','.join(info['vintages'])}" for name, info in sorted(manifest["sources"].items())),
+        }
+    )
 
     outcome.stage = "validate"
     progress("validate")
@@ -566,8 +680,7 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     progress("backtest")
     backtest, metrics, cutoffs = backtest_models(job, panel, champion_estimator, engine=engine)
     outcome.metrics, outcome.cutoffs, outcome.horizon = metrics, cutoffs, config.backtest_horizon
-    mlflow.log_params({"cutoffs": ",".join(map(str, cutoffs)), "series": outcome.series,
-                       "champion.backtested_as": how or "no champion"})
+    mlflow.log_params({"cutoffs": ",".join(map(str, cutoffs)), "series": outcome.series, "champion.backtested_as": how or "no champion"})
     log_overall_metrics(metrics)
     by_horizon = log_backtest(backtest, scratch, production=config.production_model)
     tables = scratch / "tables"
@@ -578,8 +691,9 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
 
     outcome.stage = "fit"
     progress("fit")
-    forecaster, bundle = fit_bundle(job, panel, store.geography(), metrics, cutoffs,
-                                    {"kind": "retrain", "fingerprint": outcome.fingerprint}, store=store, engine=engine)
+    forecaster, bundle = fit_bundle(
+        job, panel, store.geography(), metrics, cutoffs, {"kind": "retrain", "fingerprint": outcome.fingerprint}, store=store, engine=engine
+    )
     warning = gaps_warning(bundle)
     if warning:
         outcome.warnings.append(warning)
@@ -592,10 +706,16 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
     challenger_before = registry.alias(CHALLENGER)
     try:
         _, outcome.version = log_forecast_model(bundle, forecaster, scratch, config.registered_model)
-        registry.tag(outcome.version, {
-            TAG_KIND: "retrain", TAG_SYNTHETIC: "false", TAG_MODEL: config.production_model, TAG_FINGERPRINT: outcome.fingerprint,
-            TAG_MASE: f"{metrics.set_index('model').loc[PRODUCTION_NAME, 'mase']:.4f}",
-        })
+        registry.tag(
+            outcome.version,
+            {
+                TAG_KIND: "retrain",
+                TAG_SYNTHETIC: "false",
+                TAG_MODEL: config.production_model,
+                TAG_FINGERPRINT: outcome.fingerprint,
+                TAG_MASE: f"{metrics.set_index('model').loc[PRODUCTION_NAME, 'mase']:.4f}",
+            },
+        )
         registry.set_challenger(outcome.version)
 
         outcome.stage = "compare"
@@ -608,8 +728,9 @@ def _steps(job: RetrainJob, data_dir: Path, registry: Registry, outcome: Outcome
         registry.tag(outcome.version, {TAG_DECISION: "kept" if failed else "promoted"})
         if failed:
             outcome.decision = "kept"
-            outcome.reason = (f"champion {_v(outcome.champion_before)} kept; challenger version {outcome.version} failed "
-                              + "; ".join(f"{check.name} ({check.detail})" for check in failed))
+            outcome.reason = f"champion {_v(outcome.champion_before)} kept; challenger version {outcome.version} failed " + "; ".join(
+                f"{check.name} ({check.detail})" for check in failed
+            )
         else:
             registry.promote(outcome.version)  # the last registry write: from here on the run is committed
             outcome.decision = "promoted"
@@ -661,15 +782,31 @@ def _params(job: RetrainJob, data_dir: Path) -> dict[str, object]:
 def _log_outcome(job: RetrainJob, outcome: Outcome) -> None:
     import mlflow
 
-    mlflow.set_tags({"decision": outcome.decision, "decision.reason": outcome.reason[:4000], "decision.stage": outcome.stage,
-                     "champion.after": outcome.champion_after or "none", "challenger.version": outcome.version or "none"})
+    mlflow.set_tags(
+        {
+            "decision": outcome.decision,
+            "decision.reason": outcome.reason[:4000],
+            "decision.stage": outcome.stage,
+            "champion.after": outcome.champion_after or "none",
+            "challenger.version": outcome.version or "none",
+        }
+    )
     mlflow.log_text(render_report(outcome, job), "report.txt")
-    mlflow.log_dict({
-        "decision": outcome.decision, "reason": outcome.reason, "exit_code": outcome.exit_code, "stage": outcome.stage,
-        "champion_before": outcome.champion_before, "champion_after": outcome.champion_after, "version": outcome.version,
-        "fingerprint": outcome.fingerprint,
-        "validation": [vars(check) for check in outcome.validation], "gate": [vars(check) for check in outcome.gate],
-    }, "decision.json")
+    mlflow.log_dict(
+        {
+            "decision": outcome.decision,
+            "reason": outcome.reason,
+            "exit_code": outcome.exit_code,
+            "stage": outcome.stage,
+            "champion_before": outcome.champion_before,
+            "champion_after": outcome.champion_after,
+            "version": outcome.version,
+            "fingerprint": outcome.fingerprint,
+            "validation": [vars(check) for check in outcome.validation],
+            "gate": [vars(check) for check in outcome.gate],
+        },
+        "decision.json",
+    )
 
 
 def _log_quietly(action: Callable[[], object]) -> None:
@@ -704,8 +841,7 @@ class Trained:
     warnings: tuple[str, ...] = ()
 
 
-def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Progress = _quiet,
-              engine: Engine | None = None) -> Trained:
+def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Progress = _quiet, engine: Engine | None = None) -> Trained:
     """Backtest, fit and register the production model on an ingested store (``skillcast
     ingest``); the version becomes challenger, or champion with ``promote`` (no gate: a
     deliberate choice by a person, logged as such). Takes the job lock like retrain.
@@ -715,8 +851,11 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
     from skillcast.mlops.tracking import code_tags, log_backtest, log_forecast_model, log_overall_metrics, start_tracking
 
     config = job.config
-    with job_lock(config.home / LOCK_FILE), tempfile.TemporaryDirectory(prefix="skillcast-train-") as scratch, \
-            engine_or_open(engine, config.engine_settings()) as active:
+    with (
+        job_lock(config.home / LOCK_FILE),
+        tempfile.TemporaryDirectory(prefix="skillcast-train-") as scratch,
+        engine_or_open(engine, config.engine_settings()) as active,
+    ):
         progress("read store")
         panel = training_panel(store, job.data)
         geography = store.geography()
@@ -747,8 +886,16 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
             try:
                 _, version = log_forecast_model(bundle, forecaster, scratch_dir, config.registered_model)
                 mase = metrics.set_index("model").loc[PRODUCTION_NAME, "mase"]
-                registry.tag(version, {TAG_KIND: "train", TAG_SYNTHETIC: "false", TAG_MODEL: config.production_model,
-                                       TAG_MASE: f"{mase:.4f}", TAG_DECISION: "promoted by hand" if promote else "registered"})
+                registry.tag(
+                    version,
+                    {
+                        TAG_KIND: "train",
+                        TAG_SYNTHETIC: "false",
+                        TAG_MODEL: config.production_model,
+                        TAG_MASE: f"{mase:.4f}",
+                        TAG_DECISION: "promoted by hand" if promote else "registered",
+                    },
+                )
                 registry.set_challenger(version)
                 if promote:
                     registry.promote(version)
@@ -757,8 +904,9 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
                 raise
             mlflow.set_tags({"decision": "promoted by hand" if promote else "registered", "challenger.version": version})
         warning = gaps_warning(bundle)
-        return Trained(version, run.info.run_id, metrics, cutoffs, series_count(panel), promote, champion_before,
-                       (warning,) if warning else ())
+        return Trained(
+            version, run.info.run_id, metrics, cutoffs, series_count(panel), promote, champion_before, (warning,) if warning else ()
+        )
 
 
 # -- the report -----------------------------------------------------------------------
@@ -774,23 +922,30 @@ def render_report(outcome: Outcome, job: RetrainJob) -> str:
         lines.append(f"backtest  {outcome.series:,} series, cutoffs {first}-{last}, horizon {outcome.horizon}")
         lines.append(f"{'':10}{'model':40} {'MASE':>6} {'sMAPE%':>7} {'cov80':>6} {'cov95':>6}")
         table = outcome.metrics.set_index("model")
-        order = [PRODUCTION_NAME, CHAMPION_MODEL] + sorted(name for name in table.index if name not in (PRODUCTION_NAME, CHAMPION_MODEL, config.production_model))
+        order = [PRODUCTION_NAME, CHAMPION_MODEL] + sorted(
+            name for name in table.index if name not in (PRODUCTION_NAME, CHAMPION_MODEL, config.production_model)
+        )
         labels = {PRODUCTION_NAME: f"challenger ({config.production_model})", CHAMPION_MODEL: f"champion v{outcome.champion_before}"}
         for name in order:
             if name in table.index:
                 row = table.loc[name]
-                lines.append(f"{'':10}{labels.get(name, name):40} {row['mase']:6.3f} {row['smape']:7.2f} {row['coverage_80']:6.3f} {row['coverage_95']:6.3f}")
+                lines.append(
+                    f"{'':10}{labels.get(name, name):40} {row['mase']:6.3f} {row['smape']:7.2f} {row['coverage_80']:6.3f} {row['coverage_95']:6.3f}"
+                )
     for index, check in enumerate(outcome.gate):
         lines.append(f"{'gate' if index == 0 else '':10}{'ok  ' if check.passed else 'FAIL'} {check.name}: {check.detail}")
     verdict = {
         "promoted": f"PROMOTED version {outcome.version} to champion (was {_v(outcome.champion_before)})",
         "kept": f"KEPT champion {_v(outcome.champion_after)}; version {outcome.version} stays challenger",
         "nothing new": f"KEPT champion {_v(outcome.champion_after)}: nothing new",
-        "failed": f"FAILED at {outcome.stage}; " + (
+        "failed": f"FAILED at {outcome.stage}; "
+        + (
             f"CHAMPION CHANGED from {_v(outcome.champion_before)} to {_v(outcome.champion_after)}"
             if outcome.champion_after != outcome.champion_before
-            else f"champion {_v(outcome.champion_after)} and the registry left as they were" if not outcome.notes
-            else f"champion {_v(outcome.champion_after)} unchanged; the registry needs a look (see note)"),
+            else f"champion {_v(outcome.champion_after)} and the registry left as they were"
+            if not outcome.notes
+            else f"champion {_v(outcome.champion_after)} unchanged; the registry needs a look (see note)"
+        ),
     }[outcome.decision]
     lines.append(f"decision  {verdict}")
     lines.append(f"why       {outcome.reason}")

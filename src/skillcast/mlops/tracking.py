@@ -147,8 +147,12 @@ def log_forecast_model(
 
 
 def log_backtest_run(
-    config: Config, result: BacktestResult, metrics: pd.DataFrame, params: dict[str, object],
-    manifest: dict | None = None, run_name: str = "backtest",
+    config: Config,
+    result: BacktestResult,
+    metrics: pd.DataFrame,
+    params: dict[str, object],
+    manifest: dict | None = None,
+    run_name: str = "backtest",
 ) -> str:
     """One MLflow run for a backtest on its own (``skillcast backtest``): params, metrics per
     model and horizon, plots, the export and, when given, the store's data manifest."""
@@ -211,15 +215,20 @@ def log_pipeline_run(config: Config, result: PipelineResult, run_name: str, regi
         result.gaps.to_csv(tables / "gaps.csv", index=False)
         mlflow.log_artifacts(str(tables), artifact_path="tables")
 
-        model_uri, version = log_forecast_model(result.bundle, result.forecaster, scratch_dir, config.registered_model if register else None)
+        model_uri, version = log_forecast_model(
+            result.bundle, result.forecaster, scratch_dir, config.registered_model if register else None
+        )
         if version:
             production = result.metrics.loc[result.metrics["model"] == PRODUCTION_NAME, "mase"]
-            Registry(config.resolved_tracking_uri(), config.registered_model).tag(version, {
-                TAG_KIND: "demo" if synthetic else "pipeline",
-                TAG_SYNTHETIC: str(synthetic).lower(),
-                TAG_MODEL: config.production_model,
-                **({TAG_MASE: f"{float(production.iloc[0]):.4f}"} if len(production) else {}),
-            })
+            Registry(config.resolved_tracking_uri(), config.registered_model).tag(
+                version,
+                {
+                    TAG_KIND: "demo" if synthetic else "pipeline",
+                    TAG_SYNTHETIC: str(synthetic).lower(),
+                    TAG_MODEL: config.production_model,
+                    **({TAG_MASE: f"{float(production.iloc[0]):.4f}"} if len(production) else {}),
+                },
+            )
         return TrackedRun(run.info.run_id, experiment_id, model_uri, version)
 
 

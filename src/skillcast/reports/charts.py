@@ -78,8 +78,19 @@ def _frame(fig, title: str, subtitle: str, source: str, synthetic: bool) -> None
     fig.text(0.012, 0.07 / height, source, fontsize=8, va="bottom", ha="left", color=GREY)
     if synthetic:
         fig.text(0.988, 1 - 0.12 / height, "SYNTHETIC DEMO DATA", fontsize=8.5, fontweight="bold", color="#b00020", va="top", ha="right")
-        fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#b00020", alpha=0.08, rotation=15, ha="center", va="center",
-                 fontweight="bold", zorder=0)
+        fig.text(
+            0.5,
+            0.5,
+            "SYNTHETIC",
+            fontsize=60,
+            color="#b00020",
+            alpha=0.08,
+            rotation=15,
+            ha="center",
+            va="center",
+            fontweight="bold",
+            zorder=0,
+        )
 
 
 def _rect(fig, left: float, right: float, top_in: float, bottom_in: float) -> tuple[float, float, float, float]:
@@ -106,7 +117,7 @@ def to_svg(fig, name: str, label: str) -> str:
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     # Responsive: keep the viewBox, let CSS set the width.
     text = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", text, count=1)
@@ -135,14 +146,32 @@ def _ranges(axes, rows: pd.DataFrame, prefix: str, scale: float, colour: str, la
         known = known.loc[(known[high] - known[low]).abs() > 0]
         if len(known) < 2:
             continue
-        handle = axes.fill_between(known["year"], known[low] / scale, known[high] / scale, color=colour, alpha=alpha, linewidth=0,
-                                   label=f"{label}: {level}% range" if label else f"{level}% range", zorder=1.5)
+        handle = axes.fill_between(
+            known["year"],
+            known[low] / scale,
+            known[high] / scale,
+            color=colour,
+            alpha=alpha,
+            linewidth=0,
+            label=f"{label}: {level}% range" if label else f"{level}% range",
+            zorder=1.5,
+        )
         handles.append(handle)
     return handles
 
 
-def band_chart(demand: pd.DataFrame, supply: pd.DataFrame, band: str, *, area_name: str, band_label: str, source: str,
-               synthetic: bool = False, supply_label: str = "people aged 16-64", last_observed: int | None = None) -> str:
+def band_chart(
+    demand: pd.DataFrame,
+    supply: pd.DataFrame,
+    band: str,
+    *,
+    area_name: str,
+    band_label: str,
+    source: str,
+    synthetic: bool = False,
+    supply_label: str = "people aged 16-64",
+    last_observed: int | None = None,
+) -> str:
     """Demand (jobs) and supply (people) of one qualification band, observed and forecast.
 
     ``demand``: ``band, year, demand, basis`` (observed / forecast), optional
@@ -152,24 +181,35 @@ def band_chart(demand: pd.DataFrame, supply: pd.DataFrame, band: str, *, area_na
     """
     own_demand = demand.loc[demand["band"] == band]
     own_supply = supply.loc[supply["band"] == band]
-    values = [own_demand[[c for c in own_demand.columns if c.startswith("demand") or c == "reference_demand"]].stack(),
-              own_supply[[c for c in own_supply.columns if c.startswith("supply")]].stack()]
+    values = [
+        own_demand[[c for c in own_demand.columns if c.startswith("demand") or c == "reference_demand"]].stack(),
+        own_supply[[c for c in own_supply.columns if c.startswith("supply")]].stack(),
+    ]
     scale, unit = unit_for(pd.concat(values))
     fig = _figure(4.7)
     axes = fig.add_axes(_rect(fig, 0.085, 0.02, 0.80, 1.45))
     legend_rows: list[list] = []
-    for frame, column, colour, noun, ahead_word in ((own_demand, "demand", DEMAND_COLOUR, "jobs (demand)", "forecast"),
-                                                    (own_supply, "supply", SUPPLY_COLOUR, "people (supply)", "projected")):
+    for frame, column, colour, noun, ahead_word in (
+        (own_demand, "demand", DEMAND_COLOUR, "jobs (demand)", "forecast"),
+        (own_supply, "supply", SUPPLY_COLOUR, "people (supply)", "projected"),
+    ):
         ranges = _ranges(axes, frame, f"{column}_", scale, colour, None)
         observed, ahead = _split(frame)
-        solid, = axes.plot(observed["year"], observed[column] / scale, color=colour, linewidth=2.2, label=f"{noun}, observed")
-        dashed, = axes.plot(ahead["year"], ahead[column] / scale, color=colour, linewidth=2.2, linestyle=(0, (5, 2.5)),
-                            label=f"{noun}, {ahead_word}")
+        (solid,) = axes.plot(observed["year"], observed[column] / scale, color=colour, linewidth=2.2, label=f"{noun}, observed")
+        (dashed,) = axes.plot(
+            ahead["year"], ahead[column] / scale, color=colour, linewidth=2.2, linestyle=(0, (5, 2.5)), label=f"{noun}, {ahead_word}"
+        )
         legend_rows.append([solid, dashed, *ranges[::-1]])
     if "reference_demand" in own_demand and own_demand["reference_demand"].notna().any():
         reference = own_demand.dropna(subset=["reference_demand"]).sort_values("year")
-        line, = axes.plot(reference["year"], reference["reference_demand"] / scale, color=REFERENCE_COLOUR, linewidth=1.5, linestyle=":",
-                          label="jobs, SI2035 projection")
+        (line,) = axes.plot(
+            reference["year"],
+            reference["reference_demand"] / scale,
+            color=REFERENCE_COLOUR,
+            linewidth=1.5,
+            linestyle=":",
+            label="jobs, SI2035 projection",
+        )
         from matplotlib.patches import Patch
 
         legend_rows.append([Patch(color="none", label=" "), line])  # under the forecasts: it is a projection too
@@ -177,10 +217,25 @@ def band_chart(demand: pd.DataFrame, supply: pd.DataFrame, band: str, *, area_na
     _style(axes, _unit_text(unit, "people or jobs"))
     axes.set_ylim(bottom=0, top=axes.get_ylim()[1] * 1.04)
     handles, columns = _row_major(legend_rows)
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.075, 0.92 / fig.get_figheight()), bbox_transform=fig.transFigure,
-               ncol=columns, fontsize=8.2, frameon=False, borderaxespad=0, columnspacing=1.4, handlelength=2.6)
-    _frame(fig, f"{band_label}: jobs and people", f"{area_name}: jobs held at this level (demand) and {supply_label} holding it "
-           f"(supply); {_unit_text(unit, 'people or jobs')}.", source, synthetic)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.075, 0.92 / fig.get_figheight()),
+        bbox_transform=fig.transFigure,
+        ncol=columns,
+        fontsize=8.2,
+        frameon=False,
+        borderaxespad=0,
+        columnspacing=1.4,
+        handlelength=2.6,
+    )
+    _frame(
+        fig,
+        f"{band_label}: jobs and people",
+        f"{area_name}: jobs held at this level (demand) and {supply_label} holding it (supply); {_unit_text(unit, 'people or jobs')}.",
+        source,
+        synthetic,
+    )
     return to_svg(fig, f"band-{band}", f"{band_label}: demand and supply, {area_name}")
 
 
@@ -192,8 +247,16 @@ def _last_observed(axes, year: int | None) -> None:
     axes.text(year + 0.3, 1.01, "\u2190 observed", transform=axes.get_xaxis_transform(), fontsize=8.2, color=GREY, va="bottom", ha="right")
 
 
-def gap_chart(gaps: pd.DataFrame, *, area_name: str, source: str, synthetic: bool = False, bands: tuple[str, ...] = BANDS,
-              band_labels: dict[str, str] | None = None, last_observed: int | None = None) -> str:
+def gap_chart(
+    gaps: pd.DataFrame,
+    *,
+    area_name: str,
+    source: str,
+    synthetic: bool = False,
+    bands: tuple[str, ...] = BANDS,
+    band_labels: dict[str, str] | None = None,
+    last_observed: int | None = None,
+) -> str:
     """The gap (demand - supply) of each band by year, one panel per band on a shared scale.
 
     ``gaps``: ``band, year, gap, basis``, optional ``gap_lo_80, gap_hi_80, gap_lo_95, gap_hi_95``.
@@ -231,20 +294,38 @@ def gap_chart(gaps: pd.DataFrame, *, area_name: str, source: str, synthetic: boo
             axes.tick_params(labelleft=False)
         if last_observed is not None:
             axes.axvline(last_observed + 0.5, color="#999999", linewidth=0.9, zorder=1)
-    legend = [Line2D([], [], color="#333333", linewidth=2.2, label="observed"),
-              Line2D([], [], color="#333333", linewidth=2.2, linestyle=(0, (5, 2.5)), label="forecast"),
-              Patch(color="#333333", alpha=0.28, linewidth=0, label="80% range"), Patch(color="#333333", alpha=0.13, linewidth=0, label="95% range")]
+    legend = [
+        Line2D([], [], color="#333333", linewidth=2.2, label="observed"),
+        Line2D([], [], color="#333333", linewidth=2.2, linestyle=(0, (5, 2.5)), label="forecast"),
+        Patch(color="#333333", alpha=0.28, linewidth=0, label="80% range"),
+        Patch(color="#333333", alpha=0.13, linewidth=0, label="95% range"),
+    ]
     if last_observed is not None:
         legend.append(Line2D([], [], color="#999999", linewidth=0.9, label=f"last observed year ({last_observed})"))
-    fig.legend(handles=legend, loc="upper left", bbox_to_anchor=(left - 0.01, 0.50 / fig.get_figheight()), ncol=len(legend), fontsize=8.2,
-               frameon=False, borderaxespad=0, handlelength=2.6)
-    _frame(fig, "Skills gap by qualification band", f"{area_name}: gap = demand (jobs) \u2212 supply (people); above zero a shortage, "
-           f"below zero a surplus; {_unit_text(unit, 'people')}.", source, synthetic)
+    fig.legend(
+        handles=legend,
+        loc="upper left",
+        bbox_to_anchor=(left - 0.01, 0.50 / fig.get_figheight()),
+        ncol=len(legend),
+        fontsize=8.2,
+        frameon=False,
+        borderaxespad=0,
+        handlelength=2.6,
+    )
+    _frame(
+        fig,
+        "Skills gap by qualification band",
+        f"{area_name}: gap = demand (jobs) \u2212 supply (people); above zero a shortage, "
+        f"below zero a surplus; {_unit_text(unit, 'people')}.",
+        source,
+        synthetic,
+    )
     return to_svg(fig, "gap", f"Skills gap by qualification band, {area_name}")
 
 
-def priority_chart(priorities: pd.DataFrame, *, area_name: str, source: str, top: int = 10, window: tuple[int, int] | None = None,
-                   synthetic: bool = False) -> str:
+def priority_chart(
+    priorities: pd.DataFrame, *, area_name: str, source: str, top: int = 10, window: tuple[int, int] | None = None, synthetic: bool = False
+) -> str:
     """The top occupations' scores: jobs to fill at RQF 2-5 (growth + replacement) and the shortage uplift.
 
     ``priorities``: ``rank, occupation, title, growth, replacement, shortage, score``; rows
@@ -257,7 +338,10 @@ def priority_chart(priorities: pd.DataFrame, *, area_name: str, source: str, top
     scale, unit = unit_for(rows["score"])
     fig = _figure(0.75 + 0.36 * max(len(rows), 1) + 0.95)
     axes = fig.add_axes(_rect(fig, 0.34, 0.03, 0.75, 0.95))
-    labels = ["\n".join(textwrap.wrap(f"{title} ({code})", 36, max_lines=2, placeholder="...")) for code, title in zip(rows["occupation"], rows["title"], strict=True)]
+    labels = [
+        "\n".join(textwrap.wrap(f"{title} ({code})", 36, max_lines=2, placeholder="..."))
+        for code, title in zip(rows["occupation"], rows["title"], strict=True)
+    ]
     positions = np.arange(len(rows))
     axes.barh(positions, need / scale, color="#4a7fb5", height=0.7, label="jobs to fill: growth + replacement")
     axes.barh(positions, rows["shortage"] / scale, left=need / scale, color="#e3a33b", height=0.7, label="shortage uplift")
@@ -268,30 +352,62 @@ def priority_chart(priorities: pd.DataFrame, *, area_name: str, source: str, top
     axes.grid(axis="y", visible=False)
     axes.tick_params(axis="y", labelsize=7.8, length=0)
     handles, names = axes.get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper left", bbox_to_anchor=(0.34, 0.42 / fig.get_figheight()), ncol=2, fontsize=8.2, frameon=False,
-               borderaxespad=0)
-    _frame(fig, "Apprenticeship priorities: top occupations", f"{area_name}. Score = jobs at apprenticeship levels to fill, "
-           f"raised where shortages show; {_unit_text(unit, 'jobs')}.", source, synthetic)
+    fig.legend(
+        handles,
+        names,
+        loc="upper left",
+        bbox_to_anchor=(0.34, 0.42 / fig.get_figheight()),
+        ncol=2,
+        fontsize=8.2,
+        frameon=False,
+        borderaxespad=0,
+    )
+    _frame(
+        fig,
+        "Apprenticeship priorities: top occupations",
+        f"{area_name}. Score = jobs at apprenticeship levels to fill, raised where shortages show; {_unit_text(unit, 'jobs')}.",
+        source,
+        synthetic,
+    )
     return to_svg(fig, "priorities", f"Apprenticeship priorities, {area_name}")
 
 
 def report_charts(report) -> dict[str, str]:
     """Every chart of an ``report.AreaReport``: ``band-<band>`` per band, ``gap``, ``priorities`` (if any)."""
-
-    demand_source = ("Source: SYNTHETIC demo data (skillcast.data.demo); skillcast forecasts." if report.synthetic else
-                     "Sources: NFER/Warwick IER Skills Imperative 2035 (jobs); ONS Annual Population Survey via DfE (people); "
-                     "skillcast forecasts.")
+    demand_source = (
+        "Source: SYNTHETIC demo data (skillcast.data.demo); skillcast forecasts."
+        if report.synthetic
+        else "Sources: NFER/Warwick IER Skills Imperative 2035 (jobs); ONS Annual Population Survey via DfE (people); skillcast forecasts."
+    )
     charts = {}
     for band in report.bands:
-        charts[f"band-{band}"] = band_chart(report.demand, report.supply, band, area_name=report.name, band_label=BAND_LABELS[band],
-                                            source=demand_source, synthetic=report.synthetic, supply_label=report.supply_label,
-                                            last_observed=report.last_observed)
-    charts["gap"] = gap_chart(report.gaps, area_name=report.name, source=demand_source, synthetic=report.synthetic,
-                              bands=tuple(report.bands), band_labels=BAND_LABELS, last_observed=report.last_observed)
+        charts[f"band-{band}"] = band_chart(
+            report.demand,
+            report.supply,
+            band,
+            area_name=report.name,
+            band_label=BAND_LABELS[band],
+            source=demand_source,
+            synthetic=report.synthetic,
+            supply_label=report.supply_label,
+            last_observed=report.last_observed,
+        )
+    charts["gap"] = gap_chart(
+        report.gaps,
+        area_name=report.name,
+        source=demand_source,
+        synthetic=report.synthetic,
+        bands=tuple(report.bands),
+        band_labels=BAND_LABELS,
+        last_observed=report.last_observed,
+    )
     if len(report.priorities):
-        priority_source = ("Source: SYNTHETIC demo data; skillcast priorities." if report.synthetic else
-                           "Sources: Skills Imperative 2035 (jobs, replacement); Employer Skills Survey 2017; ONS/Textkernel adverts; "
-                           "skillcast.")
-        charts["priorities"] = priority_chart(report.priorities, area_name=report.name, source=priority_source,
-                                              window=report.priority_window, synthetic=report.synthetic)
+        priority_source = (
+            "Source: SYNTHETIC demo data; skillcast priorities."
+            if report.synthetic
+            else "Sources: Skills Imperative 2035 (jobs, replacement); Employer Skills Survey 2017; ONS/Textkernel adverts; skillcast."
+        )
+        charts["priorities"] = priority_chart(
+            report.priorities, area_name=report.name, source=priority_source, window=report.priority_window, synthetic=report.synthetic
+        )
     return charts

@@ -44,28 +44,58 @@ BOUNDS: tuple[str, ...] = ("lo_80", "hi_80", "lo_95", "hi_95")
 DEMAND_COLUMNS: list[str] = ["area", "band", "year", "demand", *(f"demand_{b}" for b in BOUNDS), "basis", "reference_demand"]
 SUPPLY_COLUMNS: list[str] = ["area", "band", "year", "supply", *(f"supply_{b}" for b in BOUNDS), "basis"]
 ACCURACY_COLUMNS: list[str] = [
-    "area", "scope", "model", "mase", "smape", "coverage_80", "coverage_95", "series", "cutoffs", "horizon", "windows",
+    "area",
+    "scope",
+    "model",
+    "mase",
+    "smape",
+    "coverage_80",
+    "coverage_95",
+    "series",
+    "cutoffs",
+    "horizon",
+    "windows",
 ]
 SOURCE_COLUMNS: list[str] = ["source", "description", "used_for", "vintages", "years", "files", "ingested"]
 FORECAST_SHEET_COLUMNS: list[str] = [
-    "area", "name", "side", "band", "year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis", "reference_projection",
+    "area",
+    "name",
+    "side",
+    "band",
+    "year",
+    "value",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
+    "basis",
+    "reference_projection",
 ]
 BASELINE_MODEL = "naive"
 PRODUCTION_LABEL = "skillcast"  # backtest.PRODUCTION_NAME: the production model's rows
 
 # What each store source is and what the report uses it for.
 SOURCE_INFO: dict[str, tuple[str, str]] = {
-    "si2035": ("NFER / Warwick IER, The Skills Imperative 2035 (Working Futures model): employment by occupation and "
-               "qualification, 2010-2020 estimates and 2021-2035 projections",
-               "demand (jobs by qualification, observed years); the published 2021-2035 projection as a reference line; "
-               "occupations' replacement rates"),
-    "aps-qualifications": ("ONS Annual Population Survey via the DfE Local Skills Dashboard: people aged 16-64 by highest "
-                           "qualification and age band, districts",
-                           "supply (people 16-64 by qualification band), summed from districts"),
-    "local-skills-time-series": ("DfE local skills time series: APS economic activity, FE and skills starts and achievements",
-                                 "context for scenarios (FE achievements); economic activity for --active"),
+    "si2035": (
+        "NFER / Warwick IER, The Skills Imperative 2035 (Working Futures model): employment by occupation and "
+        "qualification, 2010-2020 estimates and 2021-2035 projections",
+        "demand (jobs by qualification, observed years); the published 2021-2035 projection as a reference line; "
+        "occupations' replacement rates",
+    ),
+    "aps-qualifications": (
+        "ONS Annual Population Survey via the DfE Local Skills Dashboard: people aged 16-64 by highest "
+        "qualification and age band, districts",
+        "supply (people 16-64 by qualification band), summed from districts",
+    ),
+    "local-skills-time-series": (
+        "DfE local skills time series: APS economic activity, FE and skills starts and achievements",
+        "context for scenarios (FE achievements); economic activity for --active",
+    ),
     "ess": ("DfE Employer Skills Survey 2017 and 2019", "skill-shortage vacancies by occupation group (national signal in priorities)"),
-    "job-adverts": ("ONS online job adverts (Adzuna; Textkernel by occupation)", "new online adverts per job by occupation (national signal in priorities)"),
+    "job-adverts": (
+        "ONS online job adverts (Adzuna; Textkernel by occupation)",
+        "new online adverts per job by occupation (national signal in priorities)",
+    ),
 }
 
 
@@ -127,8 +157,10 @@ class AreaReport:
 def plain_note(note: str) -> str:
     """A data note with a plain-English lead where the note is one we know (the alignment guard of ``gap_inputs``)."""
     if "people 16-64 per job" in note:
-        return ("WARNING: jobs (demand) and people (supply) for this area do not look as if they cover the same places, so its "
-                f"gaps are probably not meaningful. Detail: {note}")
+        return (
+            "WARNING: jobs (demand) and people (supply) for this area do not look as if they cover the same places, so its "
+            f"gaps are probably not meaningful. Detail: {note}"
+        )
     return note
 
 
@@ -167,30 +199,60 @@ def supply_frame(supply: pd.DataFrame, gaps: pd.DataFrame, area: str | list[str]
     return rows[SUPPLY_COLUMNS].sort_values(["area", "band", "year"]).reset_index(drop=True)
 
 
-def from_analysis(area: str, name: str, run, *, priorities: pd.DataFrame | None = None, window: tuple[int, int] | None = None,
-                  accuracy: pd.DataFrame | None = None, accuracy_basis: str = "", sources: pd.DataFrame | None = None,
-                  notes: tuple[str, ...] | list[str] = (), synthetic: bool = False, model: str = "",
-                  gaps: pd.DataFrame | None = None) -> AreaReport:
+def from_analysis(
+    area: str,
+    name: str,
+    run,
+    *,
+    priorities: pd.DataFrame | None = None,
+    window: tuple[int, int] | None = None,
+    accuracy: pd.DataFrame | None = None,
+    accuracy_basis: str = "",
+    sources: pd.DataFrame | None = None,
+    notes: tuple[str, ...] | list[str] = (),
+    synthetic: bool = False,
+    model: str = "",
+    gaps: pd.DataFrame | None = None,
+) -> AreaReport:
     """An area's report from a ``gaps.GapAnalysis`` (``run``) that covers it.
 
     ``gaps``: the gaps table to show (default ``run.gaps``); pass the CLI's gap table
     (``cli.gaps.gap_table``: gaps + requirement columns) to show the same rows as ``skillcast gaps``.
     """
-    table = (run.gaps if gaps is None else gaps)
+    table = run.gaps if gaps is None else gaps
     table = table.loc[table["area"] == area].reset_index(drop=True)
     if table.empty:
         raise ValueError(f"--area: no gaps for {area!r} in this analysis")
-    own_priorities = priorities.loc[priorities["area"] == area].reset_index(drop=True) if priorities is not None and len(priorities) else pd.DataFrame()
+    own_priorities = (
+        priorities.loc[priorities["area"] == area].reset_index(drop=True) if priorities is not None and len(priorities) else pd.DataFrame()
+    )
     return AreaReport(
-        area=area, name=name, demand=demand_frame(run.demand, area), supply=supply_frame(run.supply.table, run.gaps, area),
-        gaps=table, priorities=own_priorities, accuracy=accuracy if accuracy is not None else _empty(ACCURACY_COLUMNS),
-        accuracy_basis=accuracy_basis, sources=sources if sources is not None else _empty(SOURCE_COLUMNS), notes=tuple(notes),
-        synthetic=synthetic, model=model, priority_window=window,
+        area=area,
+        name=name,
+        demand=demand_frame(run.demand, area),
+        supply=supply_frame(run.supply.table, run.gaps, area),
+        gaps=table,
+        priorities=own_priorities,
+        accuracy=accuracy if accuracy is not None else _empty(ACCURACY_COLUMNS),
+        accuracy_basis=accuracy_basis,
+        sources=sources if sources is not None else _empty(SOURCE_COLUMNS),
+        notes=tuple(notes),
+        synthetic=synthetic,
+        model=model,
+        priority_window=window,
     )
 
 
-def from_bundle(area: str, forecasts: pd.DataFrame, gaps: pd.DataFrame, *, name: str = "", priorities: pd.DataFrame | None = None,
-                metadata: dict | None = None, accuracy: tuple[pd.DataFrame, str] | None = None) -> AreaReport:
+def from_bundle(
+    area: str,
+    forecasts: pd.DataFrame,
+    gaps: pd.DataFrame,
+    *,
+    name: str = "",
+    priorities: pd.DataFrame | None = None,
+    metadata: dict | None = None,
+    accuracy: tuple[pd.DataFrame, str] | None = None,
+) -> AreaReport:
     """An area's report from a forecast bundle's frames (what the service holds).
 
     ``forecasts``: the bundle's forecast table (``area, measure, classification, code,
@@ -206,13 +268,27 @@ def from_bundle(area: str, forecasts: pd.DataFrame, gaps: pd.DataFrame, *, name:
     own_gaps = gaps.loc[gaps["area"] == area].reset_index(drop=True)
     if own_gaps.empty:
         raise ValueError(f"area {area!r} has no gaps in this bundle")
-    rows = forecasts.loc[(forecasts["area"] == area) & (forecasts["measure"] == "employment")
-                         & forecasts["classification"].isin(["qualification_band", "qualification_level"])]
+    rows = forecasts.loc[
+        (forecasts["area"] == area)
+        & (forecasts["measure"] == "employment")
+        & forecasts["classification"].isin(["qualification_band", "qualification_level"])
+    ]
     if len(rows):
-        demand = pd.DataFrame({"area": area, "band": rows["code"], "year": rows["period"].astype(int), "demand": rows["forecast"],
-                               **{f"demand_{b}": rows[b] for b in BOUNDS}, "basis": rows["basis"], "reference_demand": np.nan})
+        demand = pd.DataFrame(
+            {
+                "area": area,
+                "band": rows["code"],
+                "year": rows["period"].astype(int),
+                "demand": rows["forecast"],
+                **{f"demand_{b}": rows[b] for b in BOUNDS},
+                "basis": rows["basis"],
+                "reference_demand": np.nan,
+            }
+        )
     else:
-        demand = own_gaps[["area", "band", "year", "demand", "basis"]].assign(**{f"demand_{b}": np.nan for b in BOUNDS}, reference_demand=np.nan)
+        demand = own_gaps[["area", "band", "year", "demand", "basis"]].assign(
+            **{f"demand_{b}": np.nan for b in BOUNDS}, reference_demand=np.nan
+        )
     supply = own_gaps.assign(basis=own_gaps["basis"].replace({"forecast": "projected"}))
     for column in (f"supply_{b}" for b in BOUNDS):
         if column not in supply:
@@ -222,20 +298,36 @@ def from_bundle(area: str, forecasts: pd.DataFrame, gaps: pd.DataFrame, *, name:
         own_priorities = priorities.loc[priorities["area"] == area].sort_values("rank").reset_index(drop=True)
     accuracy, basis = accuracy if accuracy is not None else accuracy_from_metadata(area, metadata)
     first = int(demand["year"].min()) if len(demand) else ""
-    sources = pd.DataFrame({
-        "source": metadata.get("sources", []), "description": "the data the forecast bundle was trained on",
-        "used_for": "demand and supply forecasts, gaps, priorities", "vintages": ", ".join(map(str, metadata.get("vintages", []))),
-        "years": f"{first}-{metadata.get('last_observed_year', '')}", "files": "", "ingested": metadata.get("trained_at", ""),
-    }, columns=SOURCE_COLUMNS)
+    sources = pd.DataFrame(
+        {
+            "source": metadata.get("sources", []),
+            "description": "the data the forecast bundle was trained on",
+            "used_for": "demand and supply forecasts, gaps, priorities",
+            "vintages": ", ".join(map(str, metadata.get("vintages", []))),
+            "years": f"{first}-{metadata.get('last_observed_year', '')}",
+            "files": "",
+            "ingested": metadata.get("trained_at", ""),
+        },
+        columns=SOURCE_COLUMNS,
+    )
     window = None
     if len(own_priorities):
         last = metadata.get("last_observed_year")
         window = (int(last), int(own_gaps["year"].max())) if last is not None else None
     return AreaReport(
-        area=area, name=name or area, demand=demand[DEMAND_COLUMNS].sort_values(["band", "year"]).reset_index(drop=True),
-        supply=supply[SUPPLY_COLUMNS].sort_values(["band", "year"]).reset_index(drop=True), gaps=own_gaps, priorities=own_priorities,
-        accuracy=accuracy, accuracy_basis=basis, sources=sources, notes=tuple(metadata.get("gaps", {}).get("notes", []) if isinstance(metadata.get("gaps"), dict) else ()),
-        synthetic=bool(metadata.get("synthetic", False)), model=str(metadata.get("model", "")), priority_window=window,
+        area=area,
+        name=name or area,
+        demand=demand[DEMAND_COLUMNS].sort_values(["band", "year"]).reset_index(drop=True),
+        supply=supply[SUPPLY_COLUMNS].sort_values(["band", "year"]).reset_index(drop=True),
+        gaps=own_gaps,
+        priorities=own_priorities,
+        accuracy=accuracy,
+        accuracy_basis=basis,
+        sources=sources,
+        notes=tuple(metadata.get("gaps", {}).get("notes", []) if isinstance(metadata.get("gaps"), dict) else ()),
+        synthetic=bool(metadata.get("synthetic", False)),
+        model=str(metadata.get("model", "")),
+        priority_window=window,
     )
 
 
@@ -248,28 +340,52 @@ def sources_from_manifest(manifest: dict, used: tuple[str, ...] | list[str]) -> 
             continue
         description, role = SOURCE_INFO.get(name, (name, ""))
         periods = info.get("periods") or []
-        rows.append({
-            "source": name, "description": description, "used_for": role, "vintages": ", ".join(map(str, info.get("vintages", []))),
-            "years": f"{periods[0]}-{periods[1]}" if len(periods) == 2 else "",
-            "files": ", ".join(sorted({str(item["path"]).replace("\\", "/").rsplit("/", 1)[-1] for item in info.get("files", [])})),
-            "ingested": str(info.get("ingested", "")),
-        })
+        rows.append(
+            {
+                "source": name,
+                "description": description,
+                "used_for": role,
+                "vintages": ", ".join(map(str, info.get("vintages", []))),
+                "years": f"{periods[0]}-{periods[1]}" if len(periods) == 2 else "",
+                "files": ", ".join(sorted({str(item["path"]).replace("\\", "/").rsplit("/", 1)[-1] for item in info.get("files", [])})),
+                "ingested": str(info.get("ingested", "")),
+            }
+        )
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
 def demo_sources(first_year: int, last_year: int) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "source": "skillcast demo", "description": "SYNTHETIC panel made up by skillcast.data.demo (twelve areas in two regions, calibrated to "
-        "England's published totals); not official statistics", "used_for": "everything in this report", "vintages": "synthetic",
-        "years": f"{first_year}-{last_year}", "files": "", "ingested": "",
-    }], columns=SOURCE_COLUMNS)
+    return pd.DataFrame(
+        [
+            {
+                "source": "skillcast demo",
+                "description": "SYNTHETIC panel made up by skillcast.data.demo (twelve areas in two regions, calibrated to "
+                "England's published totals); not official statistics",
+                "used_for": "everything in this report",
+                "vintages": "synthetic",
+                "years": f"{first_year}-{last_year}",
+                "files": "",
+                "ingested": "",
+            }
+        ],
+        columns=SOURCE_COLUMNS,
+    )
 
 
 # -- accuracy here -------------------------------------------------------------------------------
 
 
-def demand_backtest(history: pd.DataFrame, model: str, *, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), seed: int = 0,
-                    horizon: int = 4, cutoffs: list[int] | None = None, area_parents: tuple[tuple[str, str], ...] = ()):
+def demand_backtest(
+    history: pd.DataFrame,
+    model: str,
+    *,
+    calibration_windows: int = 5,
+    levels: tuple[int, ...] = (80, 95),
+    seed: int = 0,
+    horizon: int = 4,
+    cutoffs: list[int] | None = None,
+    area_parents: tuple[tuple[str, str], ...] = (),
+):
     """Rolling-origin backtest of the production ``model`` and the naive baseline on observed demand.
 
     ``history``: the engine's demand history (``gaps.DemandForecast.history``: every area,
@@ -277,14 +393,12 @@ def demand_backtest(history: pd.DataFrame, model: str, *, calibration_windows: i
     ``area_parents`` for the bottom-up sums). Score one area with ``accuracy_table``.
     Returns (``backtest.BacktestResult``, cutoffs).
     """
-
     panel = observations(history)
     cutoffs = list(cutoffs or default_cutoffs(panel, horizon))
     models = {name: make_forecaster(name, calibration_windows, levels, seed) for name in dict.fromkeys((BASELINE_MODEL, model))}
     if isinstance(models[model], ReconciledForecaster) and area_parents:
         models[model].set_params(area_parents=tuple(area_parents))
     return rolling_origin(panel, models, cutoffs, horizon, model), cutoffs
-
 
 
 def accuracy_table(result, area: str, cutoffs: list[int], horizon: int, model: str) -> pd.DataFrame:
@@ -294,7 +408,6 @@ def accuracy_table(result, area: str, cutoffs: list[int], horizon: int, model: s
     Two scopes: every demand series of the area (total, occupations, qualifications), and
     its qualification bands and levels (what the report charts). ``ACCURACY_COLUMNS``.
     """
-
     frames = []
     scopes = {"all demand series": None, "qualification bands and levels": ("qualification_band", "qualification_level")}
     for scope, classifications in scopes.items():
@@ -307,29 +420,39 @@ def accuracy_table(result, area: str, cutoffs: list[int], horizon: int, model: s
         scales = result.scales.loc[result.scales["area"] == area]
         metrics = score(BacktestResult(forecasts=forecasts, scales=scales, seconds=result.seconds))
         series = forecasts.groupby(["measure", "classification", "code"]).ngroups
-        metrics = metrics.assign(area=area, scope=scope, series=series, cutoffs=f"{min(cutoffs)}-{max(cutoffs)}" if cutoffs else "",
-                                 horizon=horizon)
+        metrics = metrics.assign(
+            area=area, scope=scope, series=series, cutoffs=f"{min(cutoffs)}-{max(cutoffs)}" if cutoffs else "", horizon=horizon
+        )
         metrics["model"] = metrics["model"].replace({PRODUCTION_LABEL: f"{PRODUCTION_LABEL} ({model})" if model else PRODUCTION_LABEL})
         frames.append(metrics)
     if not frames:
         return _empty(ACCURACY_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
     order = {name: index for index, name in enumerate(table["model"].unique()) if name != BASELINE_MODEL}
-    table = table.assign(_order=table["model"].map(order).fillna(len(order))).sort_values(["scope", "_order"], kind="stable", ascending=[True, True])
+    table = table.assign(_order=table["model"].map(order).fillna(len(order))).sort_values(
+        ["scope", "_order"], kind="stable", ascending=[True, True]
+    )
     return table[ACCURACY_COLUMNS].reset_index(drop=True)
 
 
-def accuracy_basis(table: pd.DataFrame, cutoffs: list[int], horizon: int, trained_on: str,
-                   supply_note: str = "Supply (APS, five years) is too short to backtest.") -> str:
+def accuracy_basis(
+    table: pd.DataFrame,
+    cutoffs: list[int],
+    horizon: int,
+    trained_on: str,
+    supply_note: str = "Supply (APS, five years) is too short to backtest.",
+) -> str:
     """What the accuracy figures rest on, in one plain sentence."""
     if table.empty:
         return "No backtest could be run for this area."
     main = table.loc[table["scope"] == "all demand series"]
     row = (main if len(main) else table).iloc[0]
-    return (f"Rolling-origin backtest of demand: at each of {len(cutoffs)} past forecast origins ({min(cutoffs)}-{max(cutoffs)}) "
-            f"the model was fitted only on the years up to that origin ({trained_on}) and forecast 1-{horizon} years ahead, "
-            f"then compared with what was published. {int(row['series'])} demand series of this area x {len(cutoffs)} origins = "
-            f"{int(row['windows'])} forecast windows. {supply_note}".rstrip())
+    return (
+        f"Rolling-origin backtest of demand: at each of {len(cutoffs)} past forecast origins ({min(cutoffs)}-{max(cutoffs)}) "
+        f"the model was fitted only on the years up to that origin ({trained_on}) and forecast 1-{horizon} years ahead, "
+        f"then compared with what was published. {int(row['series'])} demand series of this area x {len(cutoffs)} origins = "
+        f"{int(row['windows'])} forecast windows. {supply_note}".rstrip()
+    )
 
 
 def accuracy_from_metadata(area: str, metadata: dict) -> tuple[pd.DataFrame, str]:
@@ -342,14 +465,20 @@ def accuracy_from_metadata(area: str, metadata: dict) -> tuple[pd.DataFrame, str
     cutoffs = list(backtest.get("cutoffs") or [])
     model = metadata.get("model", "")
     metrics["model"] = metrics["model"].replace({PRODUCTION_LABEL: f"{PRODUCTION_LABEL} ({model})" if model else PRODUCTION_LABEL})
-    metrics = metrics.assign(area="all areas in the bundle", scope="every series the bundle was trained on",
-                             series=metadata.get("series", np.nan), cutoffs=f"{min(cutoffs)}-{max(cutoffs)}" if cutoffs else "",
-                             horizon=backtest.get("horizon", np.nan))
+    metrics = metrics.assign(
+        area="all areas in the bundle",
+        scope="every series the bundle was trained on",
+        series=metadata.get("series", np.nan),
+        cutoffs=f"{min(cutoffs)}-{max(cutoffs)}" if cutoffs else "",
+        horizon=backtest.get("horizon", np.nan),
+    )
     for column in ACCURACY_COLUMNS:
         if column not in metrics:
             metrics[column] = np.nan
-    basis = (f"The bundle's own rolling-origin backtest over every series it was trained on ({metadata.get('series', '?')} series, "
-             f"origins {', '.join(map(str, cutoffs))}, 1-{backtest.get('horizon', '?')} years ahead): not this area alone.")
+    basis = (
+        f"The bundle's own rolling-origin backtest over every series it was trained on ({metadata.get('series', '?')} series, "
+        f"origins {', '.join(map(str, cutoffs))}, 1-{backtest.get('horizon', '?')} years ahead): not this area alone."
+    )
     return metrics[ACCURACY_COLUMNS].reset_index(drop=True), basis
 
 
@@ -391,10 +520,14 @@ def headline(report: AreaReport, year: int | None = None) -> list[str]:
         if low > 0:
             verdict = f"a shortage is likely: about {people(gap)} more jobs than people (80% range {people(low)} to {people(high)})"
         elif high < 0:
-            verdict = f"a surplus is likely: about {people(-gap)} more people than jobs (80% range {people(-high)} to {people(-low)} more people)"
+            verdict = (
+                f"a surplus is likely: about {people(-gap)} more people than jobs (80% range {people(-high)} to {people(-low)} more people)"
+            )
         else:
-            verdict = (f"no clear shortage or surplus: the central estimate is {signed_people(gap)} but the 80% range runs from "
-                       f"{signed_people(low)} to {signed_people(high)}")
+            verdict = (
+                f"no clear shortage or surplus: the central estimate is {signed_people(gap)} but the 80% range runs from "
+                f"{signed_people(low)} to {signed_people(high)}"
+            )
         sentences.append(f"{where.capitalize()}, {year}: {verdict}.")
     return sentences
 
@@ -403,7 +536,9 @@ def caveats(report: AreaReport) -> list[str]:
     """Plain-English cautions for a reader who will not read the method."""
     items = []
     if report.synthetic:
-        items.append("These are SYNTHETIC demo data made up by skillcast: they are not official statistics and say nothing about any real place.")
+        items.append(
+            "These are SYNTHETIC demo data made up by skillcast: they are not official statistics and say nothing about any real place."
+        )
     items += [
         "The gap is demand minus supply. A positive gap means more jobs than people with that level of qualification "
         "(a shortage); a negative gap means more people than jobs (a surplus).",
@@ -416,11 +551,15 @@ def caveats(report: AreaReport) -> list[str]:
         "Years marked observed are published estimates; later years are forecasts and get less certain the further ahead they are.",
     ]
     if report.has_reference:
-        items.append("The dotted line is the publisher's own projection (Skills Imperative 2035). It is shown for comparison only; "
-                     "skillcast does not use it to make its forecast.")
+        items.append(
+            "The dotted line is the publisher's own projection (Skills Imperative 2035). It is shown for comparison only; "
+            "skillcast does not use it to make its forecast."
+        )
     if len(report.priorities):
-        items.append("Occupation priorities rank where apprenticeship places (levels 2-5) are most needed by jobs to fill. The vacancy "
-                     "and job-advert signals behind the 'shortage' part are national, not local; the local signal is the band gap.")
+        items.append(
+            "Occupation priorities rank where apprenticeship places (levels 2-5) are most needed by jobs to fill. The vacancy "
+            "and job-advert signals behind the 'shortage' part are national, not local; the local signal is the band gap."
+        )
     items.append("Accuracy figures come from testing the method on past years; past accuracy does not guarantee future accuracy.")
     own = {note for note in report.notes if note.split(" ", 1)[0].rstrip(":") == report.area}  # shown at the top already
     items.extend(f"Data note: {note}" for note in report.notes if note not in own)
@@ -460,16 +599,30 @@ def forecast_sheet(demand: pd.DataFrame, supply: pd.DataFrame, names: dict[str, 
     """Demand (jobs) and supply (people) by band and year, both sides in one long table
     (``FORECAST_SHEET_COLUMNS``); any number of areas."""
     names = names or {}
-    demand_rows = pd.DataFrame({
-        "area": demand["area"], "side": "demand (jobs)", "band": demand["band"], "year": demand["year"], "value": demand["demand"],
-        **{b: demand[f"demand_{b}"] for b in BOUNDS}, "basis": demand["basis"],
-        "reference_projection": demand["reference_demand"] if "reference_demand" in demand else np.nan,
-    })
-    supply_rows = pd.DataFrame({
-        "area": supply["area"], "side": "supply (people)", "band": supply["band"], "year": supply["year"], "value": supply["supply"],
-        **{b: supply[f"supply_{b}"] if f"supply_{b}" in supply else np.nan for b in BOUNDS}, "basis": supply["basis"],
-        "reference_projection": np.nan,
-    })
+    demand_rows = pd.DataFrame(
+        {
+            "area": demand["area"],
+            "side": "demand (jobs)",
+            "band": demand["band"],
+            "year": demand["year"],
+            "value": demand["demand"],
+            **{b: demand[f"demand_{b}"] for b in BOUNDS},
+            "basis": demand["basis"],
+            "reference_projection": demand["reference_demand"] if "reference_demand" in demand else np.nan,
+        }
+    )
+    supply_rows = pd.DataFrame(
+        {
+            "area": supply["area"],
+            "side": "supply (people)",
+            "band": supply["band"],
+            "year": supply["year"],
+            "value": supply["supply"],
+            **{b: supply[f"supply_{b}"] if f"supply_{b}" in supply else np.nan for b in BOUNDS},
+            "basis": supply["basis"],
+            "reference_projection": np.nan,
+        }
+    )
     table = pd.concat([demand_rows, supply_rows], ignore_index=True)
     table["name"] = table["area"].map(names).fillna("")
     order = {band: index for index, band in enumerate([*BANDS, *LEVELS])}
@@ -486,16 +639,25 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
         ("made by", f"skillcast, {generated}"),
         ("areas", ", ".join(areas) if len(areas) <= 12 else f"{len(areas)} areas ({', '.join(areas[:6])}, ...)"),
         ("model", model or "-"),
-        ("units", "Counts are people or jobs (not thousands). Demand = jobs held by people with that highest qualification; "
-                  "supply = people aged 16-64 living in the area with that highest qualification."),
+        (
+            "units",
+            "Counts are people or jobs (not thousands). Demand = jobs held by people with that highest qualification; "
+            "supply = people aged 16-64 living in the area with that highest qualification.",
+        ),
         ("sign", "gap = demand - supply; a positive gap is a shortage of people, a negative gap a surplus."),
         ("intervals", "lo_80/hi_80 and lo_95/hi_95: 80% and 95% ranges. Observed years have no forecast range (bounds = value)."),
-        ("forecasts", "Demand and supply by qualification band and year, observed and forecast, with the publisher's projection "
-                      "(SI2035) where loaded."),
+        (
+            "forecasts",
+            "Demand and supply by qualification band and year, observed and forecast, with the publisher's projection "
+            "(SI2035) where loaded.",
+        ),
         ("gaps", "Demand, supply and gap by band and year with 80%/95% ranges; replacement and expansion demand."),
         ("priorities", "Occupations ranked for apprenticeships (RQF 2-5): growth, replacement, shortage uplift, score, reason."),
-        ("backtest", "How accurate the method has been on past years: MASE (lower is better; the naive 'no change' forecast is "
-                     "the benchmark) and how often the 80%/95% ranges contained the outcome."),
+        (
+            "backtest",
+            "How accurate the method has been on past years: MASE (lower is better; the naive 'no change' forecast is "
+            "the benchmark) and how often the 80%/95% ranges contained the outcome.",
+        ),
         ("sources", "The data behind the tables, with vintages and years."),
     ]
     rows += [("caveat", line) for line in caveat_lines]
@@ -512,8 +674,15 @@ def _with_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def analysis_frames(run, gaps: pd.DataFrame, names: dict[str, str], *, priorities: pd.DataFrame | None = None,
-                    accuracy: pd.DataFrame | None = None, sources: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def analysis_frames(
+    run,
+    gaps: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    priorities: pd.DataFrame | None = None,
+    accuracy: pd.DataFrame | None = None,
+    sources: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """The spreadsheet's sheets for every area of a ``gaps.analyse`` run (``export.build_workbook`` arguments).
 
     ``gaps``: the gaps table to export (``cli.gaps.gap_table``: gaps + requirement columns).
@@ -528,8 +697,15 @@ def analysis_frames(run, gaps: pd.DataFrame, names: dict[str, str], *, prioritie
     }
 
 
-def bundle_frames(forecasts: pd.DataFrame, gaps: pd.DataFrame, names: dict[str, str], *, priorities: pd.DataFrame | None = None,
-                  metadata: dict | None = None, areas: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def bundle_frames(
+    forecasts: pd.DataFrame,
+    gaps: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    priorities: pd.DataFrame | None = None,
+    metadata: dict | None = None,
+    areas: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The spreadsheet's sheets straight from a forecast bundle's frames (all areas, or ``areas``).
 
     The forecasts sheet is the bundle's own forecast table (every series, ``period`` as

@@ -26,17 +26,27 @@ from skillcast.reports.content import BAND_LABELS, BASELINE_MODEL, caveats, gap_
 from skillcast.reports.workbook import atomic_path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TOP_PRIORITIES = 10
 
 
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-
-    environment = Environment(loader=PackageLoader("skillcast.reports", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = Environment(
+        loader=PackageLoader("skillcast.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     environment.filters["thousands"] = thousands
     environment.filters["exact"] = _exact
     environment.filters["pct"] = lambda value: "" if value is None or pd.isna(value) else f"{float(value):.0%}"
@@ -63,7 +73,6 @@ def _count(value, signed: bool = False) -> str:
 
 def _accuracy_rows(accuracy: pd.DataFrame) -> list[dict]:
     """Accuracy rows with the MASE relative to naive in words."""
-
     rows = []
     for _, group in accuracy.groupby("scope", sort=False):
         naive = group.loc[group["model"] == BASELINE_MODEL, "mase"]
@@ -80,7 +89,6 @@ def _accuracy_rows(accuracy: pd.DataFrame) -> list[dict]:
 
 def accuracy_sentence(accuracy: pd.DataFrame) -> str:
     """The headline about accuracy: the production model against naive, all the area's series."""
-
     if accuracy.empty:
         return ""
     scope = accuracy["scope"].iloc[0]
@@ -91,24 +99,38 @@ def accuracy_sentence(accuracy: pd.DataFrame) -> str:
         return ""
     ours, base = model.iloc[0], naive.iloc[0]
     better = "smaller" if ours["mase"] < base["mase"] else "larger"
-    return (f"On past years, the model's forecast errors here were {abs(ours['mase'] / base['mase'] - 1):.0%} {better} than a naive "
-            f"'no change' forecast (MASE {ours['mase']:.2f} against {base['mase']:.2f}); its 80% ranges held the outcome "
-            f"{ours['coverage_80']:.0%} of the time and its 95% ranges {ours['coverage_95']:.0%} ({int(ours['windows'])} forecast windows).")
+    return (
+        f"On past years, the model's forecast errors here were {abs(ours['mase'] / base['mase'] - 1):.0%} {better} than a naive "
+        f"'no change' forecast (MASE {ours['mase']:.2f} against {base['mase']:.2f}); its 80% ranges held the outcome "
+        f"{ours['coverage_80']:.0%} of the time and its 95% ranges {ours['coverage_95']:.0%} ({int(ours['windows'])} forecast windows)."
+    )
 
 
 def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITIES) -> str:
     """The report as one HTML document (a string)."""
-
     charts = report_charts(report) if charts is None else charts
     ranked = report.priorities.sort_values("rank") if len(report.priorities) else pd.DataFrame(columns=["score"])
     priorities = ranked.loc[ranked["score"] > 0].head(top).to_dict("records")
     unscored = int((ranked["score"] <= 0).sum())
-    return _environment().get_template("report.html.j2").render(
-        r=report, version=__version__, charts=charts, band_labels=BAND_LABELS, headline=headline(report),
-        gap_key_rows=gap_rows(report, key_years(report)).to_dict("records"), gap_all_rows=gap_rows(report, bands=None).to_dict("records"),
-        priorities=priorities, top_priority=priorities[0] if priorities else None, accuracy_rows=_accuracy_rows(report.accuracy),
-        accuracy_sentence=accuracy_sentence(report.accuracy), sources=report.sources.fillna("").to_dict("records"),
-        caveats=caveats(report), unscored=unscored,
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            r=report,
+            version=__version__,
+            charts=charts,
+            band_labels=BAND_LABELS,
+            headline=headline(report),
+            gap_key_rows=gap_rows(report, key_years(report)).to_dict("records"),
+            gap_all_rows=gap_rows(report, bands=None).to_dict("records"),
+            priorities=priorities,
+            top_priority=priorities[0] if priorities else None,
+            accuracy_rows=_accuracy_rows(report.accuracy),
+            accuracy_sentence=accuracy_sentence(report.accuracy),
+            sources=report.sources.fillna("").to_dict("records"),
+            caveats=caveats(report),
+            unscored=unscored,
+        )
     )
 
 
@@ -119,13 +141,16 @@ def chromium() -> Path:
     """The Chromium executable (``SKILLCAST_CHROMIUM`` or /usr/bin/chromium); FileNotFoundError naming what is missing."""
     path = Path(os.environ.get("SKILLCAST_CHROMIUM") or CHROMIUM)
     if not path.is_file():
-        raise FileNotFoundError(f"PDF output needs Chromium at {path} (Debian: apt-get install chromium); "
-                                "write HTML instead (--format html) and print it from a browser")
+        raise FileNotFoundError(
+            f"PDF output needs Chromium at {path} (Debian: apt-get install chromium); "
+            "write HTML instead (--format html) and print it from a browser"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        raise FileNotFoundError("PDF output needs the Python package playwright (pip install playwright); "
-                                "write HTML instead (--format html)") from None
+        raise FileNotFoundError(
+            "PDF output needs the Python package playwright (pip install playwright); write HTML instead (--format html)"
+        ) from None
     return path
 
 
@@ -150,15 +175,20 @@ def offline_page(width: int = 1100, height: int = 900) -> Iterator:
 
 def print_pdf(html: str, path: Path) -> None:
     """Print ``html`` to an A4 PDF at ``path`` with headless Chromium, written atomically."""
-
     with offline_page() as (page, _):
         page.set_content(html, wait_until="load")
         page.emulate_media(media="print")
         with atomic_path(Path(path)) as temp:
-            page.pdf(path=str(temp), format="A4", print_background=True, prefer_css_page_size=True,
-                     display_header_footer=True, header_template="<span></span>",
-                     footer_template='<div style="font-size:7pt;width:100%;text-align:center;color:#666">'
-                                     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+            page.pdf(
+                path=str(temp),
+                format="A4",
+                print_background=True,
+                prefer_css_page_size=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template='<div style="font-size:7pt;width:100%;text-align:center;color:#666">'
+                '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+            )
 
 
 def screenshot(html: str, path: Path, width: int = 1100) -> list[str]:

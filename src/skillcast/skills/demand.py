@@ -99,7 +99,9 @@ def si2035_codes(area_codes: pd.DataFrame) -> dict[str, str]:
     return dict(zip(known["area_id"].astype(str), known["ons_code"].astype(str), strict=True))
 
 
-def demand_panel(si2035: pd.DataFrame, codes: dict[str, str], lsips: list[str], merged: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+def demand_panel(
+    si2035: pd.DataFrame, codes: dict[str, str], lsips: list[str], merged: dict[str, tuple[str, ...]] | None = None
+) -> pd.DataFrame:
     """SI2035 employment rows with ONS area codes; England's history = the sum of its LSIPs.
 
     ``lsips`` are the ONS codes of the LSIPs that make up England; ``merged`` maps an ONS
@@ -107,7 +109,10 @@ def demand_panel(si2035: pd.DataFrame, codes: dict[str, str], lsips: list[str], 
     Rows of areas without a code are left out (the caller reports them).
     """
     rows = si2035.loc[(si2035["measure"] == DEMAND_MEASURE) & si2035["classification"].isin((*DEMAND_CLASSIFICATIONS, CROSSED))]
-    unions = [_sum_areas(rows.loc[rows["area"].isin(parts)], parts, code, "sum of SI2035 " + " + ".join(parts)) for code, parts in (merged or {}).items()]
+    unions = [
+        _sum_areas(rows.loc[rows["area"].isin(parts)], parts, code, "sum of SI2035 " + " + ".join(parts))
+        for code, parts in (merged or {}).items()
+    ]
     rows = rows.loc[rows["area"].isin(list(codes))].copy()
     rows["area"] = rows["area"].map(codes)
     if lsips:
@@ -139,11 +144,21 @@ def band_demand(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     demand_hi_95, basis`` (observed rows carry their value as every bound).
     """
     seen = history.loc[(history["measure"] == DEMAND_MEASURE) & history["classification"].isin(BAND_CLASSIFICATIONS)]
-    observed = pd.DataFrame({"area": seen["area"], "band": seen["code"], "year": seen["period"].astype(int), "demand": seen["value"], "basis": "observed"})
+    observed = pd.DataFrame(
+        {"area": seen["area"], "band": seen["code"], "year": seen["period"].astype(int), "demand": seen["value"], "basis": "observed"}
+    )
     for column in INTERVAL_COLUMNS:
         observed[f"demand_{column}"] = seen["value"].to_numpy()
     ahead = forecasts.loc[(forecasts["measure"] == DEMAND_MEASURE) & forecasts["classification"].isin(BAND_CLASSIFICATIONS)]
-    forecast = pd.DataFrame({"area": ahead["area"], "band": ahead["code"], "year": ahead["period"].astype(int), "demand": ahead["forecast"], "basis": "forecast"})
+    forecast = pd.DataFrame(
+        {
+            "area": ahead["area"],
+            "band": ahead["code"],
+            "year": ahead["period"].astype(int),
+            "demand": ahead["forecast"],
+            "basis": "forecast",
+        }
+    )
     for column in INTERVAL_COLUMNS:
         forecast[f"demand_{column}"] = ahead[column].to_numpy()
     table = pd.concat([observed, forecast], ignore_index=True).dropna(subset=["demand"])
@@ -161,10 +176,26 @@ def occupation_series(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.Data
         ahead = forecasts.loc[(forecasts["measure"] == DEMAND_MEASURE) & (forecasts["classification"] == classification)]
         if seen.empty and ahead.empty:
             continue
-        observed = pd.DataFrame({"area": seen["area"], "occupation": seen["code"], "year": seen["period"].astype(int), "employment": seen["value"], "basis": "observed"})
+        observed = pd.DataFrame(
+            {
+                "area": seen["area"],
+                "occupation": seen["code"],
+                "year": seen["period"].astype(int),
+                "employment": seen["value"],
+                "basis": "observed",
+            }
+        )
         for column in INTERVAL_COLUMNS:
             observed[column] = seen["value"].to_numpy()
-        forecast = pd.DataFrame({"area": ahead["area"], "occupation": ahead["code"], "year": ahead["period"].astype(int), "employment": ahead["forecast"], "basis": "forecast"})
+        forecast = pd.DataFrame(
+            {
+                "area": ahead["area"],
+                "occupation": ahead["code"],
+                "year": ahead["period"].astype(int),
+                "employment": ahead["forecast"],
+                "basis": "forecast",
+            }
+        )
         for column in INTERVAL_COLUMNS:
             forecast[column] = ahead[column].to_numpy()
         frames.append(pd.concat([observed, forecast], ignore_index=True).assign(classification=classification))
@@ -189,10 +220,21 @@ def occupation_mix(history: pd.DataFrame, occupations: pd.DataFrame) -> pd.DataF
     if not crossed.empty:
         crossed = crossed.loc[crossed["period"] == crossed.groupby("area")["period"].transform("max")]
         parts = crossed["code"].str.split("|", n=1, expand=True)
-        table = pd.DataFrame({"area": crossed["area"].to_numpy(), "rqf": parts[0].to_numpy(), "occupation": parts[1].to_numpy(), "value": crossed["value"].to_numpy()})
+        table = pd.DataFrame(
+            {
+                "area": crossed["area"].to_numpy(),
+                "rqf": parts[0].to_numpy(),
+                "occupation": parts[1].to_numpy(),
+                "value": crossed["value"].to_numpy(),
+            }
+        )
         total = table.groupby(["area", "occupation"])["value"].transform("sum")
         table["share"] = table["value"] / total.where(total > 0)
-        frames.append(table.dropna(subset=["share"]).assign(source="employment by qualification x occupation")[["area", "occupation", "rqf", "share", "source"]])
+        frames.append(
+            table.dropna(subset=["share"]).assign(source="employment by qualification x occupation")[
+                ["area", "occupation", "rqf", "share", "source"]
+            ]
+        )
     have = {(frame_area, occupation) for frame in frames for frame_area, occupation in zip(frame["area"], frame["occupation"], strict=True)}
     needed = occupations[["area", "occupation"]].drop_duplicates()
     rows = []
@@ -200,7 +242,9 @@ def occupation_mix(history: pd.DataFrame, occupations: pd.DataFrame) -> pd.DataF
         if (area, occupation) in have:
             continue
         for rqf, share in SKILL_LEVEL_MIX.get(str(occupation)[:1], {}).items():
-            rows.append({"area": area, "occupation": occupation, "rqf": rqf, "share": share, "source": "ONS SOC skill level of the major group"})
+            rows.append(
+                {"area": area, "occupation": occupation, "rqf": rqf, "share": share, "source": "ONS SOC skill level of the major group"}
+            )
     if rows:
         frames.append(pd.DataFrame(rows))
     if not frames:
@@ -210,7 +254,9 @@ def occupation_mix(history: pd.DataFrame, occupations: pd.DataFrame) -> pd.DataF
 
 def rqf_to_levels(mix: pd.DataFrame, value: str = "share") -> pd.DataFrame:
     """Rows with an ``rqf`` column -> rows per qualification ``level`` (and band column)."""
-    mapping = pd.DataFrame([{"rqf": code, "level": level, "weight": weight} for code, shares in LEVEL_SHARES["rqf"].items() for level, weight in shares])
+    mapping = pd.DataFrame(
+        [{"rqf": code, "level": level, "weight": weight} for code, shares in LEVEL_SHARES["rqf"].items() for level, weight in shares]
+    )
     out = mix.merge(mapping, on="rqf", how="inner")
     out[value] = out[value] * out["weight"]
     keys = [column for column in mix.columns if column not in ("rqf", value)]
@@ -225,7 +271,9 @@ def demand_by_occupation(occupations: pd.DataFrame, mix: pd.DataFrame) -> pd.Dat
     joined = occupations[["area", "occupation", "year", "employment"]].merge(levels, on=["area", "occupation"])
     joined["jobs"] = joined["employment"] * joined["share"]
     by_level = joined.groupby(["area", "level", "year"], as_index=False)["jobs"].sum().rename(columns={"level": "band"})
-    by_band = joined.groupby(["area", "qualification_band", "year"], as_index=False)["jobs"].sum().rename(columns={"qualification_band": "band"})
+    by_band = (
+        joined.groupby(["area", "qualification_band", "year"], as_index=False)["jobs"].sum().rename(columns={"qualification_band": "band"})
+    )
     return pd.concat([by_band, by_level], ignore_index=True).rename(columns={"jobs": "demand_by_occupation"})
 
 
@@ -287,7 +335,9 @@ def reference_demand(si2035: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["area", "band", "year", "reference_demand"])
     banded = add_qualification_bands(projected)
     rows = banded.loc[banded["classification"].isin(BAND_CLASSIFICATIONS)]
-    return pd.DataFrame({"area": rows["area"], "band": rows["code"], "year": rows["period"].astype(int), "reference_demand": rows["value"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"area": rows["area"], "band": rows["code"], "year": rows["period"].astype(int), "reference_demand": rows["value"]}
+    ).reset_index(drop=True)
 
 
 def published_requirement(si2035: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
@@ -296,15 +346,23 @@ def published_requirement(si2035: pd.DataFrame, codes: dict[str, str]) -> pd.Dat
     ``area, band, net_change, replacement_demand, total_requirement`` (ONS codes), for the
     national check and as a reference beside ours.
     """
-    rows = si2035.loc[si2035["measure"].isin(["net_change", "replacement_demand", "total_requirement"]) & (si2035["classification"] == "rqf")]
+    rows = si2035.loc[
+        si2035["measure"].isin(["net_change", "replacement_demand", "total_requirement"]) & (si2035["classification"] == "rqf")
+    ]
     if rows.empty:
         return pd.DataFrame(columns=["area", "band", "net_change", "replacement_demand", "total_requirement"])
     rows = rows.assign(area=rows["area"].map(codes)).dropna(subset=["area"])
     levels = rqf_to_levels(rows.rename(columns={"code": "rqf"})[["area", "measure", "rqf", "value"]], value="value")
     by_level = levels.groupby(["area", "measure", "level"], as_index=False)["value"].sum().rename(columns={"level": "band"})
-    by_band = levels.groupby(["area", "measure", "qualification_band"], as_index=False)["value"].sum().rename(columns={"qualification_band": "band"})
+    by_band = (
+        levels.groupby(["area", "measure", "qualification_band"], as_index=False)["value"]
+        .sum()
+        .rename(columns={"qualification_band": "band"})
+    )
     table = pd.concat([by_band, by_level], ignore_index=True)
-    return table.pivot_table(index=["area", "band"], columns="measure", values="value", aggfunc="sum").reset_index().rename_axis(columns=None)
+    return (
+        table.pivot_table(index=["area", "band"], columns="measure", values="value", aggfunc="sum").reset_index().rename_axis(columns=None)
+    )
 
 
 def occupation_replacement_rates(si2035: pd.DataFrame, codes: dict[str, str], span_years: int = 15) -> pd.DataFrame:
@@ -315,19 +373,22 @@ def occupation_replacement_rates(si2035: pd.DataFrame, codes: dict[str, str], sp
     """
     crossed = si2035.loc[si2035["classification"] == CROSSED]
     replacement = crossed.loc[crossed["measure"] == "replacement_demand"].set_index(["area", "code"])["value"]
-    employed = crossed.loc[(crossed["measure"] == DEMAND_MEASURE) & ~crossed.get("projection", pd.Series(False, index=crossed.index)).astype(bool)]
+    employed = crossed.loc[
+        (crossed["measure"] == DEMAND_MEASURE) & ~crossed.get("projection", pd.Series(False, index=crossed.index)).astype(bool)
+    ]
     employed = employed.set_index(["area", "code"])["value"]
     rate = (replacement / employed / span_years).replace([np.inf, -np.inf], np.nan).dropna().rename("annual_rate").reset_index()
     if rate.empty:
         return pd.DataFrame(columns=["area", "occupation", "rqf", "annual_rate"])
     parts = rate["code"].str.split("|", n=1, expand=True)
-    out = pd.DataFrame({"area": rate["area"].map(codes), "occupation": parts[1], "rqf": parts[0], "annual_rate": rate["annual_rate"].clip(lower=0.0)})
+    out = pd.DataFrame(
+        {"area": rate["area"].map(codes), "occupation": parts[1], "rqf": parts[0], "annual_rate": rate["annual_rate"].clip(lower=0.0)}
+    )
     return out.dropna(subset=["area"]).reset_index(drop=True)
 
 
 def fit_demand_history(panel: pd.DataFrame) -> pd.DataFrame:
     """The observed employment series the engine learns from, qualification bands added."""
-
     usable = observations(panel)
     usable = usable.loc[(usable["measure"] == DEMAND_MEASURE) & usable["classification"].isin(DEMAND_CLASSIFICATIONS)]
     if usable.empty:

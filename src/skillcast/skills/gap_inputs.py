@@ -91,7 +91,9 @@ class GapInputs:
 
         choices = list(lowered)
         close = difflib.get_close_matches(text.lower(), choices, n=3, cutoff=0.4)
-        hint = f"; closest: {', '.join(lowered[c] + (f' ({c.upper()})' if c.upper() in self.aliases else '') for c in close)}" if close else ""
+        hint = (
+            f"; closest: {', '.join(lowered[c] + (f' ({c.upper()})' if c.upper() in self.aliases else '') for c in close)}" if close else ""
+        )
         raise ValueError(f"{where}: {text!r} is not an area with both demand and supply{hint}")
 
     def leaves_for(self, areas: list[str]) -> list[str]:
@@ -110,9 +112,15 @@ def tree_inputs(panel: pd.DataFrame, geography: Geography, synthetic: bool = Tru
     national = next(area for area in geography.codes() if not geography.parent(area))
     area_parents = tuple((area, parent) for area in geography.codes() if (parent := geography.parent(area)))
     return GapInputs(
-        demand_history=demand, stock=stock, leaves=leaves, parents=parents, area_parents=area_parents,
-        national=national, names={area: geography.name(area) for area in geography.codes()},
-        notes=("SYNTHETIC demo data: not official statistics; no vacancy or advert signals",) if synthetic else (), synthetic=synthetic,
+        demand_history=demand,
+        stock=stock,
+        leaves=leaves,
+        parents=parents,
+        area_parents=area_parents,
+        national=national,
+        names={area: geography.name(area) for area in geography.codes()},
+        notes=("SYNTHETIC demo data: not official statistics; no vacancy or advert signals",) if synthetic else (),
+        synthetic=synthetic,
     )
 
 
@@ -133,7 +141,9 @@ def real_inputs(sources: dict[str, pd.DataFrame], geography: Geography, tables: 
     """Inputs from a store made by ``skillcast ingest all`` (source name -> its panel)."""
     for needed in ("si2035", "aps-qualifications"):
         if needed not in sources:
-            raise DataError(f"the store has no {needed!r} source; run `skillcast ingest all DATA_FOLDER` (gaps need SI2035 and APS qualifications)")
+            raise DataError(
+                f"the store has no {needed!r} source; run `skillcast ingest all DATA_FOLDER` (gaps need SI2035 and APS qualifications)"
+            )
     if "si2035_area_codes" not in tables:
         raise DataError("the store has no 'si2035_area_codes' table; re-ingest si2035 with its si2035_areas.csv")
     notes: list[str] = []
@@ -144,7 +154,9 @@ def real_inputs(sources: dict[str, pd.DataFrame], geography: Geography, tables: 
     for code, parts in merged.items():
         for part in parts:
             id_to_code.pop(part, None)
-        notes.append(f"{code} ({geography.name(code)} CA since 2024): demand = SI2035 {' + '.join(parts)}, the combined authorities it replaced")
+        notes.append(
+            f"{code} ({geography.name(code)} CA since 2024): demand = SI2035 {' + '.join(parts)}, the combined authorities it replaced"
+        )
     dropped = sorted(published_ids - set(id_to_code) - {part for parts in merged.values() for part in parts})
     notes.extend(f"SI2035 area {area_id} has no current ONS code and is left out" for area_id in dropped)
     lsips = sorted(code for code in id_to_code.values() if code in geography and geography.type_of(code) == "lsip")
@@ -180,11 +192,22 @@ def real_inputs(sources: dict[str, pd.DataFrame], geography: Geography, tables: 
         fe = {area: (int(row.period), float(row.value)) for area, row in latest.iterrows()}
     signals, units, titles = _occupation_signals(sources, tables, demand)
     return GapInputs(
-        demand_history=demand, stock=stock, leaves=[*lsips, *mcas_kept], parents={ENGLAND: lsips},
-        area_parents=tuple((code, ENGLAND) for code in lsips), national=ENGLAND, names=names, aliases=aliases,
-        activity=activity, fe_achievements=fe, signals=signals, unit_groups=units, titles=titles,
+        demand_history=demand,
+        stock=stock,
+        leaves=[*lsips, *mcas_kept],
+        parents={ENGLAND: lsips},
+        area_parents=tuple((code, ENGLAND) for code in lsips),
+        national=ENGLAND,
+        names=names,
+        aliases=aliases,
+        activity=activity,
+        fe_achievements=fe,
+        signals=signals,
+        unit_groups=units,
+        titles=titles,
         occupation_replacement=occupation_replacement_rates(sources["si2035"], id_to_code),
-        published=published_requirement(sources["si2035"], id_to_code), notes=tuple(notes),
+        published=published_requirement(sources["si2035"], id_to_code),
+        notes=tuple(notes),
     )
 
 
@@ -202,7 +225,9 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
 
     adverts = sources.get("job-adverts")
     if adverts is not None and len(jobs):
-        rows = adverts.loc[(adverts["measure"] == "new_job_adverts") & (adverts["classification"] == "soc2020_unit") & (adverts["area"] == ENGLAND)]
+        rows = adverts.loc[
+            (adverts["measure"] == "new_job_adverts") & (adverts["classification"] == "soc2020_unit") & (adverts["area"] == ENGLAND)
+        ]
         if not rows.empty:
             year = int(rows["period"].max())
             latest = rows.loc[rows["period"] == year]
@@ -217,9 +242,13 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
     ess = sources.get("ess")
     if ess is not None and len(jobs):
         national = ess.loc[(ess["area"] == ENGLAND) & (ess["period"] == 2017)]
-        by_major = national.loc[national["classification"] == "soc2010_major"].pivot_table(index="code", columns="measure", values="value", aggfunc="sum")
+        by_major = national.loc[national["classification"] == "soc2010_major"].pivot_table(
+            index="code", columns="measure", values="value", aggfunc="sum"
+        )
         totals = national.loc[national["classification"] == "all"].set_index("measure")["value"]
-        if {"skill_shortage_vacancies", "employment"} <= set(by_major.columns) and {"skill_shortage_vacancies", "employment"} <= set(totals.index):
+        if {"skill_shortage_vacancies", "employment"} <= set(by_major.columns) and {"skill_shortage_vacancies", "employment"} <= set(
+            totals.index
+        ):
             density = by_major["skill_shortage_vacancies"] / by_major["employment"]
             ratio = density / (totals["skill_shortage_vacancies"] / totals["employment"])
             signals["ssv_ratio"] = signals["occupation"].str[:1].map(ratio)
@@ -243,5 +272,7 @@ def _alignment_notes(demand: pd.DataFrame, stock: pd.DataFrame, areas: list[str]
         year = years[-1]
         ratio = people.loc[(area, year)] / own.loc[own["period"] == year, "value"].iloc[0]
         if not PEOPLE_PER_JOB[0] <= ratio <= PEOPLE_PER_JOB[1]:
-            notes.append(f"{area} ({geography.name(area)}): {ratio:.2f} people 16-64 per job in {year}, outside {PEOPLE_PER_JOB}; check that demand and supply cover the same districts")
+            notes.append(
+                f"{area} ({geography.name(area)}): {ratio:.2f} people 16-64 per job in {year}, outside {PEOPLE_PER_JOB}; check that demand and supply cover the same districts"
+            )
     return notes

@@ -46,8 +46,17 @@ from skillcast.skills.gap_inputs import tree_inputs
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
 
 GAP_COLUMNS: list[str] = [
-    "area", "band", "year", "demand", "supply", "gap",
-    "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis",
+    "area",
+    "band",
+    "year",
+    "demand",
+    "supply",
+    "gap",
+    "gap_lo_80",
+    "gap_hi_80",
+    "gap_lo_95",
+    "gap_hi_95",
+    "basis",
 ]
 DEMAND_MEASURE = "employment"
 SUPPLY_MEASURE = "population"
@@ -57,9 +66,7 @@ BAND_CLASSIFICATIONS = ("qualification_band", "qualification_level")
 def _side(frame: pd.DataFrame, measure: str, prefix: str) -> pd.DataFrame:
     rows = frame.loc[(frame["measure"] == measure) & frame["classification"].isin(BAND_CLASSIFICATIONS)]
     columns = {"forecast": prefix, **{f"{bound}_{level}": f"{prefix}_{bound}_{level}" for bound in ("lo", "hi") for level in (80, 95)}}
-    return rows.rename(columns={"code": "band", "period": "year", **columns})[
-        ["area", "band", "year", "basis", *columns.values()]
-    ]
+    return rows.rename(columns={"code": "band", "period": "year", **columns})[["area", "band", "year", "basis", *columns.values()]]
 
 
 def observed_as_forecast(history: pd.DataFrame) -> pd.DataFrame:
@@ -97,8 +104,14 @@ Z_KNOTS = np.array([-1.959964, -1.281552, 0.0, 1.281552, 1.959964])
 QUANTILES = {"lo_95": 0.025, "lo_80": 0.10, "hi_80": 0.90, "hi_95": 0.975}
 SAME_PATH = {"level4plus": "high"}  # one quantity under two names: one demand path for both
 SIDE_COLUMNS: list[str] = [
-    "demand_lo_80", "demand_hi_80", "demand_lo_95", "demand_hi_95",
-    "supply_lo_80", "supply_hi_80", "supply_lo_95", "supply_hi_95",
+    "demand_lo_80",
+    "demand_hi_80",
+    "demand_lo_95",
+    "demand_hi_95",
+    "supply_lo_80",
+    "supply_hi_80",
+    "supply_lo_95",
+    "supply_hi_95",
 ]
 
 
@@ -115,8 +128,11 @@ def quantile_paths(knots: np.ndarray, z: np.ndarray) -> np.ndarray:
         inner = np.interp(z[row], Z_KNOTS, values)
         low_slope = (values[1] - values[0]) / (Z_KNOTS[1] - Z_KNOTS[0])
         high_slope = (values[4] - values[3]) / (Z_KNOTS[4] - Z_KNOTS[3])
-        out[row] = np.where(z[row] < Z_KNOTS[0], values[0] + (z[row] - Z_KNOTS[0]) * low_slope,
-                            np.where(z[row] > Z_KNOTS[4], values[4] + (z[row] - Z_KNOTS[4]) * high_slope, inner))
+        out[row] = np.where(
+            z[row] < Z_KNOTS[0],
+            values[0] + (z[row] - Z_KNOTS[0]) * low_slope,
+            np.where(z[row] > Z_KNOTS[4], values[4] + (z[row] - Z_KNOTS[4]) * high_slope, inner),
+        )
     return out
 
 
@@ -157,7 +173,9 @@ def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity:
         z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
         demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]
         demand_dev[(rows["basis"] == "observed").to_numpy()] = 0.0
-        supply_dev = _supply_deviations(supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale)
+        supply_dev = _supply_deviations(
+            supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale
+        )
         rows["gap"] = rows["demand"] - rows["supply"]
         gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
         supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
@@ -218,7 +236,6 @@ class GapAnalysis:
 
 def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
     """Fit the production engine on the demand history and forecast to ``end_year``."""
-
     history = demand_side.fit_demand_history(inputs.demand_history)
     last_year = int(history["period"].max())
     if settings.end_year <= last_year:
@@ -304,11 +321,15 @@ def realism_notes(scenario, inputs, areas: list[str]) -> list[str]:
             year, achieved = inputs.fe_achievements[area]
             ratio = extra / achieved if achieved else float("inf")
             flag = " - more than a fifth of all FE achievements: ambitious" if ratio > 0.2 else ""
-            notes.append(f"{area}: {extra:,.0f} extra completions a year = {ratio:.1%} of the {achieved:,.0f} FE and skills learners achieving in {year}{flag}")
+            notes.append(
+                f"{area}: {extra:,.0f} extra completions a year = {ratio:.1%} of the {achieved:,.0f} FE and skills learners achieving in {year}{flag}"
+            )
     return notes
 
 
-def analyse(inputs, settings: GapSettings, forecast: DemandForecast, areas: list[str], scenario=None, population: pd.DataFrame | None = None) -> GapAnalysis:
+def analyse(
+    inputs, settings: GapSettings, forecast: DemandForecast, areas: list[str], scenario=None, population: pd.DataFrame | None = None
+) -> GapAnalysis:
     """Demand, supply and gaps (with intervals) for ``areas``; ``scenario`` changes the flows.
 
     ``population``: an optional projection of people by area, age band and year that the
@@ -333,8 +354,17 @@ def analyse(inputs, settings: GapSettings, forecast: DemandForecast, areas: list
     first_projected = int(inputs.stock["period"].max()) + 1
     moves = supply_moves(scenario, inputs, areas, first_projected, settings.end_year)
     assumptions = settings.supply.model_copy(update={"draws": settings.draws, "seed": settings.seed})
-    supply = supply_side.project_supply(inputs.stock, leaves, parents, inputs.national, settings.end_year, assumptions,
-                                         population=population, moves=moves, national_parts=inputs.parents.get(inputs.national))
+    supply = supply_side.project_supply(
+        inputs.stock,
+        leaves,
+        parents,
+        inputs.national,
+        settings.end_year,
+        assumptions,
+        population=population,
+        moves=moves,
+        national_parts=inputs.parents.get(inputs.national),
+    )
 
     rates = demand_side.replacement_rates(supply.age_mix, settings.exits)
     demand = demand_side.requirement(demand, rates)
@@ -354,8 +384,9 @@ def analyse(inputs, settings: GapSettings, forecast: DemandForecast, areas: list
     return GapAnalysis(gaps=gaps, demand=demand.reset_index(drop=True), occupations=occupations, mix=mix, supply=supply, notes=notes)
 
 
-def pipeline_gaps(panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int,
-                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pipeline_gaps(
+    panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pipeline's gaps step, and the apprenticeship priorities of every area it covers.
 
     Engine demand + cohort supply where the panel has people by age and qualification in a
@@ -365,7 +396,6 @@ def pipeline_gaps(panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.Data
     Real data (overlapping LSIPs, combined authorities and LEPs over districts, two
     publishers' area ids) go through ``gap_inputs.real_inputs`` instead: ``skillcast gaps``.
     """
-
     observed = observations(panel)
     overlapping = not geography.memberships.empty
     if overlapping or not (observed["classification"] == supply_side.AGE_CLASSIFICATION).any():

@@ -39,18 +39,39 @@ from skillcast.skills.demand import replacement_rates, rqf_to_levels
 APPRENTICESHIP_RQF: tuple[str, ...] = ("rqf2", "rqf3", "rqf4", "rqf5")
 BAND_OF_RQF = {"rqf2": "intermediate", "rqf3": "intermediate", "rqf4": "high", "rqf5": "high"}
 PRIORITY_COLUMNS: list[str] = [
-    "rank", "area", "occupation", "title", "jobs_start", "jobs_end", "share_levels_2_5",
-    "growth", "replacement", "shortage", "score", "growth_pct", "replacement_pct", "shortage_pct",
-    "band_tightness", "ssv_ratio", "advert_ratio", "replacement_source", "top_unit_groups", "explanation",
+    "rank",
+    "area",
+    "occupation",
+    "title",
+    "jobs_start",
+    "jobs_end",
+    "share_levels_2_5",
+    "growth",
+    "replacement",
+    "shortage",
+    "score",
+    "growth_pct",
+    "replacement_pct",
+    "shortage_pct",
+    "band_tightness",
+    "ssv_ratio",
+    "advert_ratio",
+    "replacement_source",
+    "top_unit_groups",
+    "explanation",
 ]
 
 
 # SOC 2020 major group titles (ONS), for data without the SOC structure table (the demo).
 SOC2020_MAJOR_TITLES: dict[str, str] = {
-    "1": "Managers, directors and senior officials", "2": "Professional occupations",
-    "3": "Associate professional occupations", "4": "Administrative and secretarial occupations",
-    "5": "Skilled trades occupations", "6": "Caring, leisure and other service occupations",
-    "7": "Sales and customer service occupations", "8": "Process, plant and machine operatives",
+    "1": "Managers, directors and senior officials",
+    "2": "Professional occupations",
+    "3": "Associate professional occupations",
+    "4": "Administrative and secretarial occupations",
+    "5": "Skilled trades occupations",
+    "6": "Caring, leisure and other service occupations",
+    "7": "Sales and customer service occupations",
+    "8": "Process, plant and machine operatives",
     "9": "Elementary occupations",
 }
 
@@ -76,10 +97,14 @@ def band_tightness(gaps: pd.DataFrame, area: str, year: int) -> dict[str, float]
     return {band: float(row.demand / row.supply / overall - 1.0) for band, row in rows.iterrows() if row.supply > 0}
 
 
-def _replacement(occupations: pd.DataFrame, mix: pd.DataFrame, published: pd.DataFrame, band_rates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
+def _replacement(
+    occupations: pd.DataFrame, mix: pd.DataFrame, published: pd.DataFrame, band_rates: pd.DataFrame, start: int, end: int
+) -> pd.DataFrame:
     """Jobs at levels 2-5 opening through leavers per occupation over (start, end]."""
     window = occupations.loc[(occupations["year"] >= start) & (occupations["year"] < end)]  # jobs at the start of each year
-    jobs = window[["area", "occupation", "year", "employment"]].merge(mix.loc[mix["rqf"].isin(APPRENTICESHIP_RQF)], on=["area", "occupation"])
+    jobs = window[["area", "occupation", "year", "employment"]].merge(
+        mix.loc[mix["rqf"].isin(APPRENTICESHIP_RQF)], on=["area", "occupation"]
+    )
     jobs["jobs"] = jobs["employment"] * jobs["share"]
     if not published.empty:
         jobs = jobs.merge(published, on=["area", "occupation", "rqf"], how="left")
@@ -91,7 +116,9 @@ def _replacement(occupations: pd.DataFrame, mix: pd.DataFrame, published: pd.Dat
     jobs["source"] = np.where(jobs["annual_rate"].notna(), "published (SI2035)", "age structure of the band")
     jobs["rate"] = jobs["annual_rate"].fillna(jobs["band_rate"]).fillna(0.0)
     jobs["replacement"] = jobs["jobs"] * jobs["rate"]
-    out = jobs.groupby(["area", "occupation"]).agg(replacement=("replacement", "sum"), replacement_source=("source", lambda s: s.mode().iat[0] if len(s) else ""))
+    out = jobs.groupby(["area", "occupation"]).agg(
+        replacement=("replacement", "sum"), replacement_source=("source", lambda s: s.mode().iat[0] if len(s) else "")
+    )
     return out.reset_index()
 
 
@@ -126,7 +153,11 @@ def rank_occupations(
     table["area"] = area
     table["share_levels_2_5"] = table["occupation"].map(share_25).fillna(0.0)
     table["growth"] = (table["jobs_end"] - table["jobs_start"]) * table["share_levels_2_5"]
-    published = published_rates.loc[published_rates["area"] == area] if published_rates is not None and not published_rates.empty else pd.DataFrame()
+    published = (
+        published_rates.loc[published_rates["area"] == area]
+        if published_rates is not None and not published_rates.empty
+        else pd.DataFrame()
+    )
     replacement = _replacement(own, own_mix, published, band_rates.loc[band_rates["area"] == area], start, end)
     table = table.merge(replacement.drop(columns="area"), on="occupation", how="left")
     table["replacement"] = table["replacement"].fillna(0.0)
@@ -161,7 +192,9 @@ def rank_occupations(
         table[f"{part}_pct"] = np.where(scale > 0, 100.0 * table[part] / scale.where(scale > 0, 1.0), 0.0)
     titles = {**SOC2020_MAJOR_TITLES, **(titles or {})}
     table["title"] = table["occupation"].map(titles).fillna("")
-    table["top_unit_groups"] = table["occupation"].map(_top_units(unit_groups)).fillna("") if unit_groups is not None and not unit_groups.empty else ""
+    table["top_unit_groups"] = (
+        table["occupation"].map(_top_units(unit_groups)).fillna("") if unit_groups is not None and not unit_groups.empty else ""
+    )
     table["explanation"] = [_explain(row) for row in table.itertuples()]
     table = table.sort_values(["score", "occupation"], ascending=[False, True]).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -212,7 +245,6 @@ def allocate(ranking: pd.DataFrame, budget: float) -> pd.DataFrame:
     return out
 
 
-
 def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityWeights | None = None) -> tuple[pd.DataFrame, int]:
     """One area's ranking from a finished ``gaps.analyse`` run, and the window's first year.
 
@@ -220,14 +252,23 @@ def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityW
     uses the exit rates of the people holding each band (the run's cohort supply), and
     the publisher's occupation rates where ``inputs`` carry them.
     """
-
     if analysis.occupations.empty:
         raise ValueError("these data have no employment by occupation to rank")
     start = int(analysis.occupations.loc[analysis.occupations["basis"] == "observed", "year"].max())
     rates = replacement_rates(analysis.supply.age_mix, settings.exits)
     ranking = rank_occupations(
-        area, analysis.occupations, analysis.mix, analysis.gaps, rates, start, settings.end_year, weights or PriorityWeights(),
-        published_rates=inputs.occupation_replacement, signals=inputs.signals, titles=inputs.titles, unit_groups=inputs.unit_groups,
+        area,
+        analysis.occupations,
+        analysis.mix,
+        analysis.gaps,
+        rates,
+        start,
+        settings.end_year,
+        weights or PriorityWeights(),
+        published_rates=inputs.occupation_replacement,
+        signals=inputs.signals,
+        titles=inputs.titles,
+        unit_groups=inputs.unit_groups,
     )
     return ranking, start
 

@@ -105,7 +105,9 @@ class Scenario(_Strict):
         exact = [lever.growth_pct_per_year for lever in self.demand if lever.occupation == occupation]
         if exact:
             return exact[-1] / 100.0
-        major = [lever.growth_pct_per_year for lever in self.demand if len(lever.occupation) == 1 and occupation.startswith(lever.occupation)]
+        major = [
+            lever.growth_pct_per_year for lever in self.demand if len(lever.occupation) == 1 and occupation.startswith(lever.occupation)
+        ]
         return major[-1] / 100.0 if major else 0.0
 
 

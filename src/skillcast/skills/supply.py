@@ -167,7 +167,9 @@ def stock_from_panel(panel: pd.DataFrame) -> pd.DataFrame:
     rows = panel.loc[(panel["measure"] == "population") & (panel["classification"] == AGE_CLASSIFICATION)]
     rows = pd.concat([rows[["area", "period", "value"]], _split(rows["code"])], axis=1)
     rows = rows.loc[rows["age_band"].isin(AGE_BANDS)]
-    mapping = pd.DataFrame([{"nvq": code, "level": level, "weight": weight} for code, shares in LEVEL_SHARES["nvq"].items() for level, weight in shares])
+    mapping = pd.DataFrame(
+        [{"nvq": code, "level": level, "weight": weight} for code, shares in LEVEL_SHARES["nvq"].items() for level, weight in shares]
+    )
     mapped = rows.merge(mapping, on="nvq", how="inner")
     incomplete = mapped.groupby(["area", "period"])["value"].transform(lambda values: values.isna().any())
     mapped = mapped.loc[~incomplete.astype(bool)]
@@ -469,8 +471,16 @@ def project_supply(
             raise DataError(f"supply: area {area} has years {years.tolist()}, expected the national {national_years.tolist()}")
         cubes[area] = (years, cube)
         projections[area] = project_area(
-            area, years, cube, end_year, gains, area_growth(cube),
-            samples, assumptions, population, moves.get(area),
+            area,
+            years,
+            cube,
+            end_year,
+            gains,
+            area_growth(cube),
+            samples,
+            assumptions,
+            population,
+            moves.get(area),
         )
     for parent, children in parents.items():
         missing = [child for child in children if child not in projections]
@@ -509,10 +519,17 @@ def _supply_table(cubes, projections) -> pd.DataFrame:
         projection = projections[area]
         for basis, when, values in (("observed", years, cube.sum(axis=1)), ("projected", projection.years, projection.point.sum(axis=1))):
             by_band = levels_to_bands(values)  # band -> years
-            frames.append(pd.DataFrame({
-                "area": area, "band": np.repeat(list(by_band), len(when)), "year": np.tile(when.astype(int), len(by_band)),
-                "supply": np.concatenate(list(by_band.values())), "basis": basis,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "area": area,
+                        "band": np.repeat(list(by_band), len(when)),
+                        "year": np.tile(when.astype(int), len(by_band)),
+                        "supply": np.concatenate(list(by_band.values())),
+                        "basis": basis,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -528,13 +545,17 @@ def _age_mix(cubes, projections) -> pd.DataFrame:
         total = stacked.sum(axis=2, keepdims=True)
         share = stacked / np.where(total > 0, total, 1.0)
         n_bands, n_years, n_ages = share.shape
-        frames.append(pd.DataFrame({
-            "area": area,
-            "year": np.tile(np.repeat(all_years, n_ages), n_bands),
-            "band": np.repeat(list(by_band), n_years * n_ages),
-            "age_band": np.tile(list(AGE_BANDS), n_bands * n_years),
-            "share": share.reshape(-1),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area": area,
+                    "year": np.tile(np.repeat(all_years, n_ages), n_bands),
+                    "band": np.repeat(list(by_band), n_years * n_ages),
+                    "age_band": np.tile(list(AGE_BANDS), n_bands * n_years),
+                    "share": share.reshape(-1),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -117,7 +117,10 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
     table["value"] = parse_cells(table, "text", "column", dropped, result)
     table["ci95"] = parse_cells(table, "ci_text", "ci_column", dropped, result)
     note_overlap(
-        table, KEY, dropped, result,
+        table,
+        KEY,
+        dropped,
+        result,
         "{both} LEP cells are in both files; the NUTS3 file's are kept; {differ} of them differ in the LAD/LEP file",
     )
 
@@ -194,7 +197,9 @@ def _occupation_code(name: str, path: Path, line: int, column: str) -> str:
     code = CODE_OF_SLUG.get(slug(name))
     if code is None:
         place = f"column {column!r}" if line == 1 else f"column {column!r}, value {name!r}"
-        raise DataError(f"{path}: line {line}, {place}: unknown SOC 2010 sub-major group; expected one of the 25 published names (any case)")
+        raise DataError(
+            f"{path}: line {line}, {place}: unknown SOC 2010 sub-major group; expected one of the 25 published names (any case)"
+        )
     return code
 
 

@@ -93,7 +93,10 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
     dropped = table["rank"] > table.groupby(KEY)["rank"].transform("min")
     table["value"] = parse_cells(table, "text", "column", dropped, result)
     note_overlap(
-        table, KEY, dropped, result,
+        table,
+        KEY,
+        dropped,
+        result,
         "{both} 16-64 cells are in both files; the 16-64 file's are kept; {differ} of them differ in the by-age file",
     )
 

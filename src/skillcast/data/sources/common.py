@@ -194,8 +194,12 @@ def match_areas(names: pd.Series, area_type: str, geography: Geography, result: 
     if match.unmatched:
         result.unmatched_areas.extend(f"{area_type} {name!r}" for name in match.unmatched)
         extra = pd.DataFrame(
-            {"area": [unmatched_area_code(area_type, name) for name in match.unmatched], "name": match.unmatched,
-             "type": area_type, "parent": ""}
+            {
+                "area": [unmatched_area_code(area_type, name) for name in match.unmatched],
+                "name": match.unmatched,
+                "type": area_type,
+                "parent": "",
+            }
         )
         result.areas = extra if result.areas is None else pd.concat([result.areas, extra], ignore_index=True)
         codes = codes.fillna(names.map(lambda name: unmatched_area_code(area_type, name)))

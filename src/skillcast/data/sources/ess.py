@@ -87,8 +87,13 @@ SOC2010_MAJOR = {
     "Machine operatives": "8",
     "Elementary staff": "9",
 }
-OCCUPATION_TABLES = {"T7": "employment", "T54": "vacancies", "T56": "hard_to_fill_vacancies",
-                     "T63": "skill_shortage_vacancies", "T74": "skills_gaps"}
+OCCUPATION_TABLES = {
+    "T7": "employment",
+    "T54": "vacancies",
+    "T56": "hard_to_fill_vacancies",
+    "T63": "skill_shortage_vacancies",
+    "T74": "skills_gaps",
+}
 # (section, measure as published) -> panel measure, in the 2019 summary sheets.
 SUMMARY_2019 = {
     ("", "Total (establishments)"): "establishments",
@@ -115,8 +120,19 @@ LEP_SPELLINGS = {
     "North Eastern": "North East",
     "Greater Cambridge Greater Peterborough": "Greater Cambridge and Greater Peterborough",
 }
-OTHER_COLUMNS = ["survey", "period", "area", "area_name", "area_type", "table_id", "table_title",
-                 "section", "measure", "value_type", "value"]
+OTHER_COLUMNS = [
+    "survey",
+    "period",
+    "area",
+    "area_name",
+    "area_type",
+    "table_id",
+    "table_title",
+    "section",
+    "measure",
+    "value_type",
+    "value",
+]
 
 
 def read(paths: list[Path], geography: Geography) -> SourceResult:
@@ -139,12 +155,19 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
 
     in_panel = tidy["panel_measure"] != ""
     panel = tidy.loc[in_panel]
-    panel = pd.DataFrame({
-        "area": panel["area"], "measure": panel["panel_measure"],
-        "classification": panel["code"].where(panel["code"] == "all", "soc2010_major"), "code": panel["code"],
-        "period": panel["period"], "value": panel["value"], "source": SOURCE,
-        "vintage": panel["survey"].map(lambda survey: SURVEYS[survey][1]), "projection": False,
-    })
+    panel = pd.DataFrame(
+        {
+            "area": panel["area"],
+            "measure": panel["panel_measure"],
+            "classification": panel["code"].where(panel["code"] == "all", "soc2010_major"),
+            "code": panel["code"],
+            "period": panel["period"],
+            "value": panel["value"],
+            "source": SOURCE,
+            "vintage": panel["survey"].map(lambda survey: SURVEYS[survey][1]),
+            "projection": False,
+        }
+    )
     # England is published in both the LEA and the LEP tables: keep one copy when identical;
     # any conflicting copy is left for validate to report as a duplicate.
     panel = panel.loc[~panel.drop(columns="value").assign(value=panel["value"].fillna(-1.0)).duplicated()]
@@ -179,12 +202,23 @@ def _tidy(frame: pd.DataFrame, path: Path, geography: Geography, result: SourceR
     panel_measure = total.fillna(occupation).fillna("")
     code = frame["measure"].map(SOC2010_MAJOR).where(occupation.notna(), "all")
 
-    return pd.DataFrame({
-        "survey": frame["survey"], "period": frame["survey"].map(lambda survey: SURVEYS[survey][0]).astype("int64"),
-        "area": _area_codes(frame, geography, result), "area_name": frame["area_name"], "area_type": frame["area_type"],
-        "table_id": frame["table_id"], "table_title": "", "section": frame["section"], "measure": frame["measure"],
-        "value_type": frame["value_type"], "value": value.astype("float64"), "panel_measure": panel_measure, "code": code,
-    })
+    return pd.DataFrame(
+        {
+            "survey": frame["survey"],
+            "period": frame["survey"].map(lambda survey: SURVEYS[survey][0]).astype("int64"),
+            "area": _area_codes(frame, geography, result),
+            "area_name": frame["area_name"],
+            "area_type": frame["area_type"],
+            "table_id": frame["table_id"],
+            "table_title": "",
+            "section": frame["section"],
+            "measure": frame["measure"],
+            "value_type": frame["value_type"],
+            "value": value.astype("float64"),
+            "panel_measure": panel_measure,
+            "code": code,
+        }
+    )
 
 
 def _area_codes(frame: pd.DataFrame, geography: Geography, result: SourceResult) -> pd.Series:

@@ -70,8 +70,14 @@ KINDS: dict[str, list[str]] = {
     "adzuna_la": ["local_authority", "itl1_region", "year", "job_advert_units_jan_avg"],
     "adzuna_region": ["itl1_region", "year", "job_advert_units_jan_avg"],
     "textkernel_monthly": ["area", "geographic_level", "month", "job_adverts"],
-    "textkernel_profession": ["geographic_level", "area", "Summary Profession Category",
-                              "Detailed Profession Category", "time_period", "vacancies"],
+    "textkernel_profession": [
+        "geographic_level",
+        "area",
+        "Summary Profession Category",
+        "Detailed Profession Category",
+        "time_period",
+        "vacancies",
+    ],
     "new_adverts_soc": ["timePeriod", "soc_4_digit_code", "soc_4_digit_label", "value", "metric"],
     "new_adverts_total": ["timePeriod", "value", "metric"],
 }
@@ -164,8 +170,18 @@ def _adzuna_csv(frame: pd.DataFrame, path: Path, kind: str, geography: Geography
 
 
 def _adzuna_panel(area: pd.Series, year: pd.Series, value: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({"area": area, "measure": "job_advert_index", "classification": "all", "code": "all",
-                         "period": year, "value": value, "source": ADZUNA[0], "vintage": ADZUNA[1]})
+    return pd.DataFrame(
+        {
+            "area": area,
+            "measure": "job_advert_index",
+            "classification": "all",
+            "code": "all",
+            "period": year,
+            "value": value,
+            "source": ADZUNA[0],
+            "vintage": ADZUNA[1],
+        }
+    )
 
 
 def _adzuna_workbook(path: Path, geography: Geography, result: SourceResult) -> pd.DataFrame:
@@ -184,7 +200,9 @@ def _adzuna_workbook(path: Path, geography: Geography, result: SourceResult) -> 
         raise DataError(f"{path}: not a readable xlsx workbook ({type(error).__name__}: {error})") from None
     try:
         if "1" not in book.sheetnames:
-            raise DataError(f"{path}: no sheet '1' (sheets {book.sheetnames}); expected the ONS table 'Total job adverts by local authority'")
+            raise DataError(
+                f"{path}: no sheet '1' (sheets {book.sheetnames}); expected the ONS table 'Total job adverts by local authority'"
+            )
         rows = [list(row) for row in book["1"].iter_rows(values_only=True)]
     finally:
         book.close()
@@ -194,14 +212,16 @@ def _adzuna_workbook(path: Path, geography: Geography, result: SourceResult) -> 
 
     header_at = next((i for i, row in enumerate(rows) if row and text(row[0]).lower() == "local authority"), None)
     if header_at is None:
-        raise DataError(f"{path}: sheet '1': no header row starting 'Local authority' in its {len(rows)} rows; expected 'Local authority', 'Region', then one column per year")
+        raise DataError(
+            f"{path}: sheet '1': no header row starting 'Local authority' in its {len(rows)} rows; expected 'Local authority', 'Region', then one column per year"
+        )
     header = [text(cell) for cell in rows[header_at]]
     header = [str(int(float(name))) if re.fullmatch(r"\d{4}(\.0)?", name) else name for name in header]
     years = [name for name in header if re.fullmatch(r"\d{4}", name)]
     if not years:
         raise DataError(f"{path}: sheet '1', row {header_at + 1}: no year columns (e.g. 2017) in the header row {header}")
     body = []
-    for row in rows[header_at + 1:]:
+    for row in rows[header_at + 1 :]:
         if all(cell is None or str(cell).strip() == "" for cell in row):
             break  # the table ends at the first empty row
         body.append(["" if cell is None else str(cell) for cell in row] + [""] * (len(header) - len(row)))
@@ -247,7 +267,9 @@ def _unique_months(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     if duplicated.any():
         position = int(duplicated.to_numpy().nonzero()[0][0])
         row = table.iloc[position]
-        raise DataError(f"{path}: line {int(table.index[position]) + 2}: a second value for area {row['area']!r}, code {row['code']!r}, month {row['month']}")
+        raise DataError(
+            f"{path}: line {int(table.index[position]) + 2}: a second value for area {row['area']!r}, code {row['code']!r}, month {row['month']}"
+        )
     return table[MONTHLY_COLUMNS]
 
 
@@ -277,16 +299,24 @@ def _textkernel_profession(frame: pd.DataFrame, path: Path, geography: Geography
     raise_first_bad(when.isna(), frame["time_period"], path, "time_period", "a month such as 'Oct 22'")
     area_type = map_labels(frame["geographic_level"].str.strip(), PROFESSION_LEVELS, path, "geographic_level", any_case=False)
     area = _codes_by_level(frame["area"].str.strip(), area_type, geography, result)
-    detailed = pd.DataFrame({
-        "area": area, "measure": "job_adverts", "classification": "profession_detailed",
-        "code": frame["Detailed Profession Category"].map(slug), "summary": frame["Summary Profession Category"].map(slug),
-        "period": when.dt.year.astype("int64"), "value": value,
-    })
+    detailed = pd.DataFrame(
+        {
+            "area": area,
+            "measure": "job_adverts",
+            "classification": "profession_detailed",
+            "code": frame["Detailed Profession Category"].map(slug),
+            "summary": frame["Summary Profession Category"].map(slug),
+            "period": when.dt.year.astype("int64"),
+            "value": value,
+        }
+    )
     group = detailed.groupby(["area", "summary", "period"], sort=False)["value"]
     summary = group.sum(min_count=1).where(group.count() == group.size()).rename("value").reset_index()
     incomplete = int(summary["value"].isna().sum())
     if incomplete:
-        result.notes.append(f"{path.name}: {incomplete} summary-profession totals left NaN because a detailed category in them is suppressed")
+        result.notes.append(
+            f"{path.name}: {incomplete} summary-profession totals left NaN because a detailed category in them is suppressed"
+        )
     summary = summary.rename(columns={"summary": "code"}).assign(measure="job_adverts", classification="profession_summary")
     panel = pd.concat([detailed.drop(columns="summary"), summary], ignore_index=True)
     return panel.assign(source=TEXTKERNEL[0], vintage=TEXTKERNEL[1])
@@ -305,8 +335,17 @@ def _new_adverts(frame: pd.DataFrame, path: Path, kind: str, result: SourceResul
         classification, code = "soc2020_unit", code.str.lower()
     else:
         classification, code = "all", "all"
-    long = pd.DataFrame({"area": ENGLAND, "measure": "new_job_adverts", "classification": classification, "code": code,
-                         "metric": metric, "month": month, "value": value})
+    long = pd.DataFrame(
+        {
+            "area": ENGLAND,
+            "measure": "new_job_adverts",
+            "classification": classification,
+            "code": code,
+            "metric": metric,
+            "month": month,
+            "value": value,
+        }
+    )
     is_count = long["metric"].isin(COUNT_METRICS)
     counts = _unique_months(long.loc[is_count], path)
     return counts.reset_index(drop=True), long.loc[~is_count, RATIO_COLUMNS].reset_index(drop=True)
@@ -320,5 +359,6 @@ def _check_soc_sum(table: pd.DataFrame, result: SourceResult) -> None:
     off = both.loc[(both["soc"] / both["total"] - 1).abs() > 0.01]
     if not off.empty:
         ratios = ", ".join(f"{month} {row.soc / row.total:.2f}" for month, row in off.iterrows())
-        result.notes.append(f"new_job_adverts_monthly: SOC unit groups do not sum to the England total in {len(off)} months (sum/total: {ratios})")
-
+        result.notes.append(
+            f"new_job_adverts_monthly: SOC unit groups do not sum to the England total in {len(off)} months (sum/total: {ratios})"
+        )

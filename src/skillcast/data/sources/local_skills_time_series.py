@@ -139,7 +139,9 @@ def _read_file(path: Path, geography: Geography, result: SourceResult) -> tuple[
         }
     ).reset_index(drop=True)
     if rate_suppressed:
-        result.notes.append(f"{path.name}: rates table has {sum(rate_suppressed.values())} suppressed or blank cells {dict(rate_suppressed)}")
+        result.notes.append(
+            f"{path.name}: rates table has {sum(rate_suppressed.values())} suppressed or blank cells {dict(rate_suppressed)}"
+        )
     return panel, rates
 
 

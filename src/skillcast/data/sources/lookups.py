@@ -58,7 +58,10 @@ def load_geography(lookups_dir: Path) -> Geography:
         {"area": SCOTLAND, "name": "Scotland", "type": "country", "parent": ""},
     ]
     regions = region[["RGN_CD", "RGN_NM"]].drop_duplicates()
-    rows += [{"area": code, "name": name, "type": "region", "parent": ENGLAND} for code, name in zip(regions["RGN_CD"], regions["RGN_NM"], strict=True)]
+    rows += [
+        {"area": code, "name": name, "type": "region", "parent": ENGLAND}
+        for code, name in zip(regions["RGN_CD"], regions["RGN_NM"], strict=True)
+    ]
     region_of = dict(zip(region["LAD23CD"], region["RGN_CD"], strict=True))
 
     def country_parent(code: str) -> str:
@@ -66,7 +69,10 @@ def load_geography(lookups_dir: Path) -> Geography:
 
     current = history[["LAD23CD", "LAD23NM"]].drop_duplicates("LAD23CD")
     districts = pd.concat([current, region[["LAD23CD", "LAD23NM"]]]).drop_duplicates("LAD23CD")
-    rows += [{"area": code, "name": name, "type": "lad", "parent": country_parent(code)} for code, name in zip(districts["LAD23CD"], districts["LAD23NM"], strict=True)]
+    rows += [
+        {"area": code, "name": name, "type": "lad", "parent": country_parent(code)}
+        for code, name in zip(districts["LAD23CD"], districts["LAD23NM"], strict=True)
+    ]
     successor: dict[str, str] = {}
     known = set(districts["LAD23CD"])
     # One hop per boundary change (2011 -> 2021 -> 2023), so lineages and predecessors are exact.
@@ -87,7 +93,10 @@ def load_geography(lookups_dir: Path) -> Geography:
         (lep, "LAD_CD", "LEP20CD", "LEP20NM", "lep"),
     ):
         groups = frame[[code, name]].drop_duplicates(code)
-        rows += [{"area": group, "name": label, "type": area_type, "parent": ENGLAND} for group, label in zip(groups[code], groups[name], strict=True)]
+        rows += [
+            {"area": group, "name": label, "type": area_type, "parent": ENGLAND}
+            for group, label in zip(groups[code], groups[name], strict=True)
+        ]
         memberships.append(pd.DataFrame({"area": frame[district], "member_of": frame[code], "type": area_type}))
         # Districts newer than the 2023 lookup (e.g. Barnsley and Sheffield re-coded in 2024):
         # add them, and record the 2023 district of the same name as their predecessor.

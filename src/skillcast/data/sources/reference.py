@@ -35,8 +35,15 @@ FILES = (
 
 KINDS: dict[str, list[str]] = {
     "wf7_rankings": ["lep", "category_type", "list", "rank", "category"],
-    "soc2020_structure": ["level", "code", "major_group", "sub_major_group", "minor_group", "title",
-                          "typical_entry_routes_and_qualifications"],
+    "soc2020_structure": [
+        "level",
+        "code",
+        "major_group",
+        "sub_major_group",
+        "minor_group",
+        "title",
+        "typical_entry_routes_and_qualifications",
+    ],
 }
 LISTS = ("highest_growth", "lowest_growth")
 CATEGORY_TYPES = ("occupation", "sector")
@@ -74,16 +81,23 @@ def empty_panel() -> pd.DataFrame:
 def _rankings(frame: pd.DataFrame, path: Path, geography: Geography, result: SourceResult) -> pd.DataFrame:
     frame = frame.apply(lambda column: column.str.strip())
     raise_first_bad(~frame["list"].isin(LISTS), frame["list"], path, "list", f"one of {list(LISTS)}")
-    raise_first_bad(~frame["category_type"].isin(CATEGORY_TYPES), frame["category_type"], path, "category_type", f"one of {list(CATEGORY_TYPES)}")
+    raise_first_bad(
+        ~frame["category_type"].isin(CATEGORY_TYPES), frame["category_type"], path, "category_type", f"one of {list(CATEGORY_TYPES)}"
+    )
     rank = pd.to_numeric(frame["rank"], errors="coerce")
     raise_first_bad(~rank.isin(range(1, 6)), frame["rank"], path, "rank", "a whole number 1-5")
     raise_first_bad(frame["category"] == "", frame["category"], path, "category", "a non-empty category name")
     names = frame["lep"].replace(LEP_SPELLINGS).str.replace(r"\s+LEP$", "", regex=True)
-    return pd.DataFrame({
-        "lep": match_areas(names, "lep", geography, result).astype(str), "lep_name": frame["lep"],
-        "category_type": frame["category_type"], "list": frame["list"], "rank": rank.astype("int64"),
-        "category": frame["category"],
-    })
+    return pd.DataFrame(
+        {
+            "lep": match_areas(names, "lep", geography, result).astype(str),
+            "lep_name": frame["lep"],
+            "category_type": frame["category_type"],
+            "list": frame["list"],
+            "rank": rank.astype("int64"),
+            "category": frame["category"],
+        }
+    )
 
 
 def _soc_structure(frame: pd.DataFrame, path: Path, geography: Geography, result: SourceResult) -> pd.DataFrame:

@@ -46,8 +46,14 @@ LEVEL_TO_CLASSIFICATION = {
 
 
 REQUIREMENT_COLUMNS = [
-    "area_id", "qual_code", "soc2020_submajor", "emp_2020_thousands", "emp_2035_thousands",
-    "net_change_thousands", "replacement_demand_thousands", "total_requirement_thousands",
+    "area_id",
+    "qual_code",
+    "soc2020_submajor",
+    "emp_2020_thousands",
+    "emp_2035_thousands",
+    "net_change_thousands",
+    "replacement_demand_thousands",
+    "total_requirement_thousands",
 ]
 AREA_COLUMNS = ["area_id", "area_type", "area_name"]
 AREA_TYPES = {"LSIP": "lsip", "MCA": "mca", "Country": "country"}
@@ -110,8 +116,17 @@ def read_requirement(path: Path, result: SourceResult) -> pd.DataFrame:
     ):
         values = parse_counts(raw[column], path, column, result.suppressed)
         frame = pd.DataFrame(
-            {"area": raw["area_id"], "measure": measure, "classification": classification, "code": code,
-             "period": period, "value": (values * 1000).round(3), "source": SOURCE, "vintage": VINTAGE, "projection": projected}
+            {
+                "area": raw["area_id"],
+                "measure": measure,
+                "classification": classification,
+                "code": code,
+                "period": period,
+                "value": (values * 1000).round(3),
+                "source": SOURCE,
+                "vintage": VINTAGE,
+                "projection": projected,
+            }
         )
         frames.append(frame if keep is None else frame.loc[keep])
     return pd.concat(frames, ignore_index=True)
@@ -136,9 +151,8 @@ def read_employment_wide(path: Path) -> pd.DataFrame:
 
     code = raw["code"].where(classification != "industry", raw["category"].map(slug))
     code = code.where(classification != "all", "all")
-    long = (
-        raw.assign(classification=classification, code=code)
-        .melt(id_vars=["area_id", "classification", "code"], value_vars=years, var_name="period", value_name="thousands")
+    long = raw.assign(classification=classification, code=code).melt(
+        id_vars=["area_id", "classification", "code"], value_vars=years, var_name="period", value_name="thousands"
     )
     numbers = pd.to_numeric(long["thousands"].str.strip(), errors="coerce")
     bad = numbers.isna() & (long["thousands"].str.strip() != "")
