@@ -41,7 +41,7 @@ from starlette.staticfiles import StaticFiles
 
 from skillcast.api.guard import ApiGuard
 from skillcast.api.keys import KeySource
-from skillcast.bundle import ForecastBundle, InvalidQuery, UnknownArea
+from skillcast.bundle import GAP_FIELDS, ForecastBundle, InvalidQuery, UnknownArea
 from skillcast.config import Config
 
 UI_FOLDER = Path(__file__).resolve().parent / "ui"  # the /ui page: static files that call this API with a key
@@ -520,21 +520,7 @@ class SkillcastService:
                 ],
                 ignore_index=True,
             )
-            order = [
-                "area",
-                "area_name",
-                "band",
-                "year",
-                "demand",
-                "supply",
-                "gap",
-                "gap_lo_80",
-                "gap_hi_80",
-                "gap_lo_95",
-                "gap_hi_95",
-                "basis",
-            ]
-            return self._csv_response(table[order], "gaps.csv")
+            return self._csv_response(table[["area", "area_name", *GAP_FIELDS]], "gaps.csv")
 
     @downloads.get("/priorities.csv")
     def priorities_csv(self, area: str, budget: Annotated[float | None, Query(ge=1, le=1e13)] = None) -> Response:

@@ -71,3 +71,30 @@ def running_server(command: list[str], health_url: str, timeout: float = 90, **p
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def serve_command(port: int, *options: str) -> list[str]:
+    """``skillcast serve`` on ``port`` from this checkout, with more ``options``."""
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    return [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--project-dir", str(repo), *options]
+
+
+@contextmanager
+def lock_held_elsewhere(lock_file):
+    """Another process holding the retrain job's lock (``job_lock``) until the block ends; yields its pid."""
+    import sys
+
+    code = (
+        "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
+        "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(lock_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()

@@ -31,13 +31,7 @@ def test_unknown_area_suggests_the_closest_codes(demo_result):
     assert "DM_R1_01" in raised.value.suggestions
 
 
-@pytest.mark.parametrize(
-    "query, field",
-    [
-        ({"band": "medium"}, "band"),
-        ({"years": [2050]}, "years"),
-    ],
-)
+@pytest.mark.parametrize("query, field", [({"band": "medium"}, "band"), ({"years": [2050]}, "years")])
 def test_bad_gap_queries_name_the_field(demo_result, query, field):
     with pytest.raises(InvalidQuery) as raised:
         demo_result.bundle.gap_rows("DM_EN", **query)

@@ -20,14 +20,7 @@ import typer
 from typer.testing import CliRunner
 
 from skillcast.cli.fetch import fetch_app, parse_years
-from skillcast.data.nomis import (
-    NVQ_VARIABLES,
-    SOURCE,
-    NomisClient,
-    NomisError,
-    fetch_aps_qualifications,
-    parse_aps_csv,
-)
+from skillcast.data.nomis import NVQ_VARIABLES, SOURCE, NomisClient, NomisError, fetch_aps_qualifications, parse_aps_csv
 from skillcast.data.schema import DataError, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nomis"
@@ -328,33 +321,26 @@ def variables_option() -> str:
     return ",".join(f"{level}={code}" for level, code in FIXTURE_VARIABLES.items())
 
 
+def fetch(tmp_path, out, base_url: str, *options: str):
+    """``skillcast fetch nomis`` for 2020-2021 into ``out``, cached under ``tmp_path``, from ``base_url``."""
+    arguments = [
+        "fetch",
+        "nomis",
+        "--years",
+        "2020:2021",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--base-url",
+        base_url,
+    ]
+    return CliRunner().invoke(cli(), [*arguments, *options, "--backoff", "0.01", "--variables", variables_option()])
+
+
 def test_the_cli_writes_the_parquet_and_a_summary(fake, tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli(),
-        [
-            "fetch",
-            "nomis",
-            "--table",
-            "qualifications",
-            "--geography",
-            "lad",
-            "--years",
-            "2020:2021",
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--base-url",
-            fake.base_url,
-            "--timeout",
-            "2",
-            "--backoff",
-            "0.01",
-            "--variables",
-            variables_option(),
-        ],
-    )
+    result = fetch(tmp_path, out, fake.base_url, "--table", "qualifications", "--geography", "lad", "--timeout", "2")
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out / "nomis_aps_qualifications.parquet")
     assert len(written) == 42 and validate(written).shape == written.shape
@@ -366,27 +352,7 @@ def test_the_cli_writes_the_parquet_and_a_summary(fake, tmp_path):
 def test_the_cli_exits_2_in_one_line_when_nomis_is_down(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    result = CliRunner().invoke(
-        cli(),
-        [
-            "fetch",
-            "nomis",
-            "--years",
-            "2020:2021",
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--base-url",
-            f"http://127.0.0.1:{closed_port()}/api/v01",
-            "--retries",
-            "1",
-            "--backoff",
-            "0.01",
-            "--variables",
-            variables_option(),
-        ],
-    )
+    result = fetch(tmp_path, out, f"http://127.0.0.1:{closed_port()}/api/v01", "--retries", "1")
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot reach NOMIS" in lines[0]

@@ -9,15 +9,13 @@ def keys(rows):
     return pd.DataFrame(rows, columns=["area", "measure", "classification", "code"])
 
 
+TOTAL_AND_BANDS = [("A", "employment", "all", "all")] + [
+    ("A", "employment", "qualification_band", band) for band in ("low", "intermediate", "high")
+]
+
+
 def test_known_answer_total_and_two_parts_equal_weights():
-    k = keys(
-        [
-            ("A", "employment", "all", "all"),
-            ("A", "employment", "qualification_band", "low"),
-            ("A", "employment", "qualification_band", "intermediate"),
-            ("A", "employment", "qualification_band", "high"),
-        ]
-    )
+    k = keys(TOTAL_AND_BANDS)
     forecasts = np.array([[10.0], [4.0], [4.0], [0.0]])
     out = reconcile_matrix(forecasts, k, np.ones(4))
     # gap total - parts = 2, spread over 4 equally weighted series: total -0.5, each part +0.5
@@ -25,14 +23,7 @@ def test_known_answer_total_and_two_parts_equal_weights():
 
 
 def test_a_high_variance_series_takes_most_of_the_change():
-    k = keys(
-        [
-            ("A", "employment", "all", "all"),
-            ("A", "employment", "qualification_band", "low"),
-            ("A", "employment", "qualification_band", "intermediate"),
-            ("A", "employment", "qualification_band", "high"),
-        ]
-    )
+    k = keys(TOTAL_AND_BANDS)
     forecasts = np.array([[100.0], [30.0], [30.0], [30.0]])
     out = reconcile_matrix(forecasts, k, np.array([1e-6, 1.0, 1.0, 1e6]))
     assert out[0, 0] == pytest.approx(100.0, abs=1e-3)  # the trusted total barely moves

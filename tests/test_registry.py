@@ -6,8 +6,6 @@ in seconds.
 """
 
 import shutil
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +13,7 @@ from typer.testing import CliRunner
 from skillcast.cli.main import app
 from skillcast.config import Config
 from skillcast.mlops.registry import CHALLENGER, TAG_KIND, TAG_SYNTHETIC, Registry, RegistryError
+from tests.helpers import lock_held_elsewhere
 
 runner = CliRunner()
 
@@ -178,25 +177,10 @@ def test_rollback_is_refused_while_a_retrain_holds_the_lock(home, registry):
     add_versions(registry, 2)
     registry.promote("1")
     registry.promote("2")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
-            "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)",
-            str(home / "retrain.lock"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(home / "retrain.lock"):
         result = cli(home, "models", "rollback")
         assert result.exit_code == 3, result.output
         assert "another retrain is running (pid" in result.output
         assert registry.champion() == "2"
-    finally:
-        holder.kill()
-        holder.wait()
     assert cli(home, "models", "rollback").exit_code == 0, "the lock goes with its holder"
     assert registry.champion() == "1"

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from skillcast.cli.main import app
 from skillcast.config import Config
 from skillcast.mlops.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, Registry
-from tests.helpers import free_port, running_server
+from tests.helpers import free_port, lock_held_elsewhere, running_server, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 SI = "skills_imperative_2035"
@@ -250,27 +250,12 @@ def test_a_crash_after_registering_removes_the_new_version(story, home, jobs, de
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(story, home, jobs, delivery, registry):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
-            "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)",
-            str(home / "retrain.lock"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     before = registry.snapshot()
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(home / "retrain.lock") as holder:
         result = retrain(home, jobs["seed7"], delivery)
         assert result.exit_code == 3, result.output
-        assert f"another retrain is running (pid {holder.pid} since" in result.output
+        assert f"another retrain is running (pid {holder} since" in result.output
         assert "Traceback" not in result.output
-    finally:
-        holder.kill()
-        holder.wait()
     assert registry.snapshot() == before
 
 
@@ -306,11 +291,7 @@ def test_the_service_model_uri_comes_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize(
     "uri, message",
-    [
-        ("models:/skillcast@nope", "not found"),
-        ("models:/skillcast/99", "not found"),
-        ("runs:/abc/model", "expected models:/NAME@ALIAS"),
-    ],
+    [("models:/skillcast@nope", "not found"), ("models:/skillcast/99", "not found"), ("runs:/abc/model", "expected models:/NAME@ALIAS")],
 )
 def test_serve_names_a_missing_model_in_one_line(story, home, uri, message):
     result = runner.invoke(
@@ -345,18 +326,7 @@ def test_skillcast_serve_follows_the_champion_over_loopback(story, home):
     port = free_port()
     environment = {**os.environ, "SKILLCAST_HOME": str(home), "SKILLCAST_API_KEYS": "retrain-test-key"}
     environment.pop("MLFLOW_TRACKING_URI", None)
-    command = [
-        sys.executable,
-        "-m",
-        "skillcast.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--model-uri",
-        "models:/skillcast@champion",
-        "--project-dir",
-        str(REPO),
-    ]
+    command = serve_command(port, "--model-uri", "models:/skillcast@champion")
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO, env=environment):
         response = httpx.post(

@@ -4,7 +4,6 @@ import io
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from skillcast.api.keys import create_key, revoke_key
-from tests.helpers import free_port, running_server
+from tests.helpers import free_port, running_server, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENT_KEY = "test-key-from-environment"
@@ -302,20 +301,7 @@ def test_an_unsafe_request_id_is_replaced(client):
 def test_real_bentoml_serve_answers_over_loopback(bundle_dir, keys_file):
     path, valid, _ = keys_file
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "skillcast.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--bundle",
-        str(bundle_dir),
-        "--project-dir",
-        str(REPO),
-        "--api-keys-file",
-        str(path),
-    ]
+    command = serve_command(port, "--bundle", str(bundle_dir), "--api-keys-file", str(path))
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {valid}"}
     with running_server(command, f"{base}/readyz", cwd=REPO):

@@ -2,12 +2,11 @@
 `skillcast serve` on 127.0.0.1: the page a user sees, not just the HTML it is made of."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, running_server
+from tests.helpers import free_port, running_server, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,20 +43,7 @@ def served(bundle_dir, tmp_path_factory):
     keys_file = tmp_path_factory.mktemp("ui-keys") / "keys.json"
     key = create_key(keys_file, "browser-test")
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "skillcast.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--bundle",
-        str(bundle_dir),
-        "--project-dir",
-        str(REPO),
-        "--api-keys-file",
-        str(keys_file),
-    ]
+    command = serve_command(port, "--bundle", str(bundle_dir), "--api-keys-file", str(keys_file))
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO):
         yield base, key

@@ -52,9 +52,7 @@ class _Metrics:
         import prometheus_client
 
         self.requests = prometheus_client.Counter(
-            "skillcast_requests_total",
-            "Requests answered by the skillcast service, by endpoint and HTTP status",
-            ["endpoint", "status"],
+            "skillcast_requests_total", "Requests answered by the skillcast service, by endpoint and HTTP status", ["endpoint", "status"]
         )
         self.latency = prometheus_client.Histogram(
             "skillcast_request_duration_seconds",

@@ -294,9 +294,7 @@ app.add_typer(keys_app, name="keys")
 
 
 @data_app.command("list")
-def data_list(
-    data: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None,
-) -> None:
+def data_list(data: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None) -> None:
     """Show what the store holds: sources, files, rows, vintages, and earlier states kept."""
     from skillcast.data.store import Store
 

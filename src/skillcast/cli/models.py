@@ -19,14 +19,7 @@ import typer
 from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console, errors, stages
-from skillcast.cli.engine import (
-    ClusterLines,
-    EngineOption,
-    SchedulerOption,
-    check_engine,
-    engine_settings,
-    one_line_cluster_failures,
-)
+from skillcast.cli.engine import ClusterLines, EngineOption, SchedulerOption, check_engine, engine_settings, one_line_cluster_failures
 from skillcast.config import Config
 from skillcast.engine.engines import open_engine
 

@@ -525,11 +525,7 @@ def _parse_values(raw: pd.DataFrame, rows: pd.Series, where: str, suppressed: Co
 
 
 def fetch_aps_qualifications(
-    client: NomisClient,
-    geography_type: str,
-    years: list[int],
-    variables: dict[str, int] | None = None,
-    refresh: bool = False,
+    client: NomisClient, geography_type: str, years: list[int], variables: dict[str, int] | None = None, refresh: bool = False
 ) -> SourceResult:
     """APS highest qualification (T19, NVQ levels) of people aged 16-64, Jan-Dec ``years``.
 

@@ -29,13 +29,7 @@ from skillcast.data.schema import OPTIONAL_COLUMNS, SERIES_KEY
 LEVELS: tuple[str, ...] = ("none", "level1", "level2", "level3", "level4plus")
 BANDS: tuple[str, ...] = ("low", "intermediate", "high")
 ALL_BANDS: tuple[str, ...] = BANDS + LEVELS  # what a gaps row may be: a band or a level
-BAND_OF_LEVEL: dict[str, str] = {
-    "none": "low",
-    "level1": "low",
-    "level2": "intermediate",
-    "level3": "intermediate",
-    "level4plus": "high",
-}
+BAND_OF_LEVEL: dict[str, str] = {"none": "low", "level1": "low", "level2": "intermediate", "level3": "intermediate", "level4plus": "high"}
 
 # published code -> list of (level, weight); weights of one code add to 1.
 LEVEL_SHARES: dict[str, dict[str, list[tuple[str, float]]]] = {

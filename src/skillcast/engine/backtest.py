@@ -19,17 +19,7 @@ from skillcast.engine.fanout import Engine, ForecastRequest, LocalEngine
 from skillcast.engine.matrix import SeriesMatrix
 
 PRODUCTION_NAME = "skillcast"
-EXPORT_COLUMNS: list[str] = SERIES_KEY + [
-    "cutoff",
-    "period",
-    "value",
-    "model",
-    "forecast",
-    "lo_80",
-    "hi_80",
-    "lo_95",
-    "hi_95",
-]
+EXPORT_COLUMNS: list[str] = SERIES_KEY + ["cutoff", "period", "value", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
 
 
 @dataclass(frozen=True)

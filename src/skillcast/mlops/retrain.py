@@ -60,16 +60,7 @@ from skillcast.engine.base import Forecaster
 from skillcast.engine.engines import engine_or_open
 from skillcast.engine.factory import is_model_name, make_forecaster
 from skillcast.engine.fanout import Engine, LocalEngine
-from skillcast.mlops.registry import (
-    CHALLENGER,
-    TAG_DECISION,
-    TAG_FINGERPRINT,
-    TAG_KIND,
-    TAG_MASE,
-    TAG_MODEL,
-    TAG_SYNTHETIC,
-    Registry,
-)
+from skillcast.mlops.registry import CHALLENGER, TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_MASE, TAG_MODEL, TAG_SYNTHETIC, Registry
 
 EXIT_OK, EXIT_FAILED = 0, 1  # the CLI adds 2 (bad input) and 3 (lock held)
 LOCK_FILE = "retrain.lock"

@@ -137,6 +137,19 @@ def _sum_areas(parts: pd.DataFrame, members: list | tuple, code: str, label: str
 # -- bands from forecasts -------------------------------------------------------------------------
 
 
+def _observed_then_forecast(seen: pd.DataFrame, ahead: pd.DataFrame, code: str, value: str, bound_prefix: str = "") -> pd.DataFrame:
+    """Observed rows (their value as every bound), then the engine's forecasts with their intervals."""
+    parts = []
+    for rows, column, basis in ((seen, "value", "observed"), (ahead, "forecast", "forecast")):
+        part = pd.DataFrame(
+            {"area": rows["area"], code: rows["code"], "year": rows["period"].astype(int), value: rows[column], "basis": basis}
+        )
+        for bound in INTERVAL_COLUMNS:
+            part[f"{bound_prefix}{bound}"] = rows[column if basis == "observed" else bound].to_numpy()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
 def band_demand(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """Demand per area, band and year with intervals: observed years, then the engine's.
 
@@ -144,24 +157,8 @@ def band_demand(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     demand_hi_95, basis`` (observed rows carry their value as every bound).
     """
     seen = history.loc[(history["measure"] == DEMAND_MEASURE) & history["classification"].isin(BAND_CLASSIFICATIONS)]
-    observed = pd.DataFrame(
-        {"area": seen["area"], "band": seen["code"], "year": seen["period"].astype(int), "demand": seen["value"], "basis": "observed"}
-    )
-    for column in INTERVAL_COLUMNS:
-        observed[f"demand_{column}"] = seen["value"].to_numpy()
     ahead = forecasts.loc[(forecasts["measure"] == DEMAND_MEASURE) & forecasts["classification"].isin(BAND_CLASSIFICATIONS)]
-    forecast = pd.DataFrame(
-        {
-            "area": ahead["area"],
-            "band": ahead["code"],
-            "year": ahead["period"].astype(int),
-            "demand": ahead["forecast"],
-            "basis": "forecast",
-        }
-    )
-    for column in INTERVAL_COLUMNS:
-        forecast[f"demand_{column}"] = ahead[column].to_numpy()
-    table = pd.concat([observed, forecast], ignore_index=True).dropna(subset=["demand"])
+    table = _observed_then_forecast(seen, ahead, "band", "demand", bound_prefix="demand_").dropna(subset=["demand"])
     return table[["area", "band", "year", "demand", *(f"demand_{c}" for c in INTERVAL_COLUMNS), "basis"]].reset_index(drop=True)
 
 
@@ -176,29 +173,7 @@ def occupation_series(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.Data
         ahead = forecasts.loc[(forecasts["measure"] == DEMAND_MEASURE) & (forecasts["classification"] == classification)]
         if seen.empty and ahead.empty:
             continue
-        observed = pd.DataFrame(
-            {
-                "area": seen["area"],
-                "occupation": seen["code"],
-                "year": seen["period"].astype(int),
-                "employment": seen["value"],
-                "basis": "observed",
-            }
-        )
-        for column in INTERVAL_COLUMNS:
-            observed[column] = seen["value"].to_numpy()
-        forecast = pd.DataFrame(
-            {
-                "area": ahead["area"],
-                "occupation": ahead["code"],
-                "year": ahead["period"].astype(int),
-                "employment": ahead["forecast"],
-                "basis": "forecast",
-            }
-        )
-        for column in INTERVAL_COLUMNS:
-            forecast[column] = ahead[column].to_numpy()
-        frames.append(pd.concat([observed, forecast], ignore_index=True).assign(classification=classification))
+        frames.append(_observed_then_forecast(seen, ahead, "occupation", "employment").assign(classification=classification))
     if not frames:
         raise DataError("demand: no employment by occupation (soc2020_submajor or soc2020_major) to rank occupations")
     table = pd.concat(frames, ignore_index=True).dropna(subset=["employment"])

@@ -45,19 +45,7 @@ from skillcast.skills import supply as supply_side
 from skillcast.skills.gap_inputs import tree_inputs
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
 
-GAP_COLUMNS: list[str] = [
-    "area",
-    "band",
-    "year",
-    "demand",
-    "supply",
-    "gap",
-    "gap_lo_80",
-    "gap_hi_80",
-    "gap_lo_95",
-    "gap_hi_95",
-    "basis",
-]
+GAP_COLUMNS: list[str] = ["area", "band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis"]
 DEMAND_MEASURE = "employment"
 SUPPLY_MEASURE = "population"
 BAND_CLASSIFICATIONS = ("qualification_band", "qualification_level")

@@ -471,16 +471,7 @@ def project_supply(
             raise DataError(f"supply: area {area} has years {years.tolist()}, expected the national {national_years.tolist()}")
         cubes[area] = (years, cube)
         projections[area] = project_area(
-            area,
-            years,
-            cube,
-            end_year,
-            gains,
-            area_growth(cube),
-            samples,
-            assumptions,
-            population,
-            moves.get(area),
+            area, years, cube, end_year, gains, area_growth(cube), samples, assumptions, population, moves.get(area)
         )
     for parent, children in parents.items():
         missing = [child for child in children if child not in projections]

@@ -116,10 +116,7 @@ TOTALS: dict[tuple[str, str, str], str] = {
     ("T74", "", "Total"): "skills_gaps",
 }
 # Published spellings of a LEP that the 2020 lookup names differently (same boundary).
-LEP_SPELLINGS = {
-    "North Eastern": "North East",
-    "Greater Cambridge Greater Peterborough": "Greater Cambridge and Greater Peterborough",
-}
+LEP_SPELLINGS = {"North Eastern": "North East", "Greater Cambridge Greater Peterborough": "Greater Cambridge and Greater Peterborough"}
 OTHER_COLUMNS = [
     "survey",
     "period",
