@@ -103,13 +103,15 @@ class Layout:
         self.n = n = len(keys)
         measure, classification, code = (keys[column].to_numpy(dtype=object) for column in CATEGORY)
         national_of = national_areas(keys, values, national_area)
-        self.is_national = keys["area"].to_numpy(dtype=object) == np.array([national_of.get(m) for m in measure], dtype=object)
+        self.is_national = keys["area"].to_numpy(dtype=object) == pd.Series(measure).map(national_of).to_numpy(dtype=object)
         parent_class = np.full(n, "", dtype=object)
         parent_code = np.full(n, "", dtype=object)
+        present = set(np.unique(classification))
         for child, (parent, rule) in PARENT_OF.items():
-            rows = np.flatnonzero(classification == child)
-            parent_class[rows] = parent
-            parent_code[rows] = [rule(str(value)) for value in code[rows]]
+            if child in present and parent in present:  # a parent classification the panel does not have pools nothing
+                rows = np.flatnonzero(classification == child)
+                parent_class[rows] = parent
+                parent_code[rows] = [rule(str(value)) for value in code[rows]]
         # one integer id per (classification, code) value, shared by every look-up
         class_id, classes = pd.factorize(np.concatenate([classification, parent_class, ["all"]]))
         code_id, codes = pd.factorize(np.concatenate([code.astype(str), parent_code, ["all"]]))
@@ -160,9 +162,11 @@ def national_path(
     rows = np.flatnonzero(layout.is_national | (layout.national < 0))
     total = layout.national_total[rows]
     has_total = (total >= 0) & layout.is_national[rows]
-    total_slope = np.where(has_total, log_slopes(logs[np.maximum(total, 0)]), 0.0)
-    mix = logs[rows] - np.where(has_total[:, None], logs[np.maximum(total, 0)], 0.0)
-    mix_slope = log_slopes(mix)
+    totals = np.unique(total[has_total])  # a handful of national totals, one slope each
+    total_slope = np.zeros(len(rows))
+    total_slope[has_total] = log_slopes(logs[totals])[np.searchsorted(totals, total[has_total])]
+    mix_slope = np.zeros(len(rows))
+    mix_slope[has_total] = log_slopes(logs[rows[has_total]] - logs[total[has_total]])
     position = np.full(layout.n, -1)
     position[rows] = np.arange(len(rows))
     parent = layout.national_parent[rows]
@@ -171,7 +175,8 @@ def national_path(
     mix_slope = np.where(pooled, mix_slope[np.maximum(parent_position, 0)], mix_slope)
     mix_slope = np.where((rows == total) | ~has_total, 0.0, mix_slope)
     growth = np.zeros(layout.n)
-    growth[rows] = np.where(has_total, total_weight * total_slope + mix_weight * mix_slope, mix_weight * log_slopes(logs[rows]))
+    growth[rows[has_total]] = total_weight * total_slope[has_total] + mix_weight * mix_slope[has_total]
+    growth[rows[~has_total]] = mix_weight * log_slopes(logs[rows[~has_total]])
     shift = np.zeros(layout.n)
     if mix_signal:
         category = list(zip(*(keys[column].astype(str).to_numpy()[rows] for column in CATEGORY), strict=True))

@@ -46,7 +46,8 @@ def identities(keys: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
     (identities, len(rows)); groups with no identity are left out. Plain arrays and dicts,
     not pandas rows: this runs at every fit of a reconciled model.
     """
-    group_of = pd.factorize(pd.MultiIndex.from_arrays([keys["area"], keys["measure"]]))[0]
+    area_id, measure_id = pd.factorize(keys["area"])[0], pd.factorize(keys["measure"])[0]
+    group_of = area_id.astype(np.int64) * (measure_id.max(initial=0) + 1) + measure_id
     order = np.argsort(group_of, kind="stable")
     bounds = np.flatnonzero(np.diff(group_of[order])) + 1
     classification = keys["classification"].to_numpy(dtype=object)
@@ -66,6 +67,8 @@ def identities(keys: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
                     constraints.append({total: 1.0, **{index: -1.0 for index in members.values()}})
         for (child, parent), parent_of in NESTED.items():
             parents = by_class.get(parent, {})
+            if not parents or child not in by_class:
+                continue
             children: dict[str, list[int]] = {}
             for value, index in by_class.get(child, {}).items():
                 children.setdefault(parent_of(value), []).append(index)
