@@ -45,7 +45,12 @@ def ensure_peers_env() -> Path:
     return python
 
 
-def run_peers(panel: pd.DataFrame) -> tuple[BacktestResult, float]:
+def run_peers(panel: pd.DataFrame, cutoffs: list[int] = CUTOFFS, horizon: int = HORIZON) -> tuple[BacktestResult, float]:
+    """statsforecast's rolling origin on ``panel``: ``len(cutoffs)`` windows, one year apart, the
+    last ``horizon`` years before the panel's end (so ``cutoffs`` must be consecutive and end there)."""
+    last = int(panel["period"].max())
+    if list(cutoffs) != list(range(last - horizon - len(cutoffs) + 1, last - horizon + 1)):
+        raise ValueError(f"statsforecast's windows end {horizon} years before {last}: cutoffs {cutoffs} do not")
     python = ensure_peers_env()
     keys = panel[SERIES_KEY].astype(str).agg("/".join, axis=1)
     long = pd.DataFrame({"unique_id": keys, "ds": panel["period"].astype(int), "y": panel["value"]})
@@ -54,7 +59,7 @@ def run_peers(panel: pd.DataFrame) -> tuple[BacktestResult, float]:
         long.to_parquet(source, index=False)
         started = time.perf_counter()
         subprocess.run(
-            [str(python), str(HERE / "peers_statsforecast.py"), str(source), str(target), str(HORIZON), str(len(CUTOFFS))], check=True
+            [str(python), str(HERE / "peers_statsforecast.py"), str(source), str(target), str(horizon), str(len(cutoffs))], check=True
         )
         wall = time.perf_counter() - started
         cv = pd.read_parquet(target)
@@ -72,7 +77,7 @@ def run_peers(panel: pd.DataFrame) -> tuple[BacktestResult, float]:
         hi_95=cv["hi_95"],
     )
     full = SeriesMatrix.from_panel(panel)
-    scales = pd.concat([_mase_scales(full.truncate(cutoff)[0], cutoff) for cutoff in CUTOFFS], ignore_index=True)
+    scales = pd.concat([_mase_scales(full.truncate(cutoff)[0], cutoff) for cutoff in cutoffs], ignore_index=True)
     seconds = cv.groupby("model")["seconds"].first().to_dict()
     return BacktestResult(forecasts=forecasts, scales=scales, seconds=seconds), wall
 

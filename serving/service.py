@@ -66,7 +66,9 @@ class ForecastRow(BaseModel):
     hi_80: float
     lo_95: float
     hi_95: float
-    basis: str = Field(description="'observed' or 'forecast'")
+    basis: str = Field(
+        description="'observed'; 'nowcast' (a year after the last observation up to the model's 'today', nowcast_until); or 'forecast'"
+    )
 
 
 class ForecastResponse(BaseModel):
@@ -91,7 +93,7 @@ class GapRow(BaseModel):
     gap_hi_80: float
     gap_lo_95: float
     gap_hi_95: float
-    basis: str
+    basis: str = Field(description="'observed' (both sides observed), 'nowcast' (a model year up to nowcast_until) or 'forecast'")
 
 
 class GapsResponse(BaseModel):
@@ -162,12 +164,15 @@ class ModelResponse(BaseModel):
     model_uri: str | None
     trained_at: str | None
     last_observed_year: int | None
+    nowcast_until: int | None = Field(default=None, description="model years up to this one are basis 'nowcast', later ones 'forecast'")
     end_year: int | None
     synthetic: bool
     sources: list[str]
     vintages: list[str]
     series: int | None
-    backtest: dict = Field(description="cutoffs, horizon and per-model MASE, sMAPE and interval coverage")
+    backtest: dict = Field(
+        description="cutoffs, horizon and per-model accuracy (backtest.score: MASE, sMAPE, coverage, direction right...)"
+    )
     gaps: dict = Field(default_factory=dict, description="how the gaps table was made")
 
 
@@ -470,6 +475,7 @@ class SkillcastService:
             model_uri=self.config.model_uri,
             trained_at=metadata.get("trained_at"),
             last_observed_year=metadata.get("last_observed_year"),
+            nowcast_until=metadata.get("nowcast_until"),
             end_year=metadata.get("end_year"),
             synthetic=self.synthetic,
             sources=[str(s) for s in metadata.get("sources", [])],

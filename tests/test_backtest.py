@@ -57,3 +57,77 @@ def test_score_by_horizon():
 
 def test_default_cutoffs_leave_a_full_horizon():
     assert default_cutoffs(linear_panel(), horizon=4) == [2014, 2015, 2016, 2017]
+
+
+def hand_computed_result():
+    """One area, its total and four SOC sub-majors, one cutoff (2020), horizons 1 and 2, scales 1.
+
+    At h 2 (worked by hand): total 100 -> forecast 105 (+5%), actual 110 (+10%).
+    11: 50 -> f 55 (+10%), a 60 (+20%): direction right; faster than total in both: right.
+    12: 50 -> f 52 (up), a 45 (down): direction wrong; slower than total in both: right.
+    21: 20 -> f 22 (+10%, faster than +5%), a 20.5 (+2.5%, slower than +10%): direction right, faster wrong.
+    22: 30 -> f 30 (no change: no call on direction), a 27: slower in both: right.
+    So direction right 2/3, faster right 3/4; h 1 is made all wrong and must not count."""
+    cases = {  # code: (value at cutoff, forecast h1, actual h1, forecast h2, actual h2)
+        ("all", "all"): (100.0, 101.0, 99.0, 105.0, 110.0),
+        ("soc2020_submajor", "11"): (50.0, 49.0, 51.0, 55.0, 60.0),
+        ("soc2020_submajor", "12"): (50.0, 49.0, 51.0, 52.0, 45.0),
+        ("soc2020_submajor", "21"): (20.0, 19.0, 21.0, 22.0, 20.5),
+        ("soc2020_submajor", "22"): (30.0, 29.0, 31.0, 30.0, 27.0),
+    }
+    rows, scales = [], []
+    for (classification, code), (start, f1, a1, f2, a2) in cases.items():
+        key = {"area": "A", "measure": "employment", "classification": classification, "code": code}
+        for period, forecast, value in ((2021, f1, a1), (2022, f2, a2)):
+            rows.append(
+                {
+                    **key,
+                    "cutoff": 2020,
+                    "value_at_cutoff": start,
+                    "period": period,
+                    "value": value,
+                    "model": "m",
+                    "forecast": forecast,
+                    "lo_80": forecast,
+                    "hi_80": forecast,
+                    "lo_95": forecast,
+                    "hi_95": forecast,
+                }
+            )
+        scales.append({**key, "cutoff": 2020, "scale": 1.0, "value_at_cutoff": start})
+    from skillcast.engine.backtest import BacktestResult
+
+    return BacktestResult(forecasts=pd.DataFrame(rows)[EXPORT_COLUMNS], scales=pd.DataFrame(scales), seconds={"m": 1.0})
+
+
+def test_bls_measures_on_a_hand_computed_example():
+    table = score(hand_computed_result()).set_index("model")
+    assert table.at["m", "last_horizon"] == 2
+    assert table.at["m", "direction_right"] == pytest.approx(2 / 3)
+    assert table.at["m", "faster_right"] == pytest.approx(3 / 4)
+    expected_mape = np.mean([5 / 110, 5 / 60, 7 / 45, 1.5 / 20.5, 3 / 27]) * 100
+    assert table.at["m", "mape_last"] == pytest.approx(expected_mape)
+    # MASE by classification (scale 1: mean absolute error) and by horizon
+    assert table.at["m", "mase_all"] == pytest.approx((2 + 5) / 2)
+    assert table.at["m", "mase_soc2020_submajor"] == pytest.approx(np.mean([(2 + 5) / 2, (2 + 7) / 2, (2 + 1.5) / 2, (2 + 3) / 2]))
+    assert table.at["m", "mase_h1"] == pytest.approx(2.0) and table.at["m", "mase_h2"] == pytest.approx(np.mean([5, 5, 7, 1.5, 3]))
+    by_horizon = score(hand_computed_result(), by=["horizon"]).set_index("horizon")
+    assert by_horizon.at[1, "direction_right"] == 0.0 and by_horizon.at[1, "faster_right"] == 0.0, "h 1 was made all wrong"
+    assert by_horizon.at[2, "direction_right"] == pytest.approx(2 / 3)
+
+
+def test_direction_is_not_scored_without_sub_majors_or_a_total():
+    result = hand_computed_result()
+    no_total = result.forecasts.loc[result.forecasts["classification"] != "all"]
+    from skillcast.engine.backtest import BacktestResult
+
+    table = score(BacktestResult(forecasts=no_total, scales=result.scales, seconds=result.seconds))
+    assert np.isnan(table.at[0, "faster_right"]) and table.at[0, "direction_right"] == pytest.approx(2 / 3)
+    only_total = result.forecasts.loc[result.forecasts["classification"] == "all"]
+    table = score(BacktestResult(forecasts=only_total, scales=result.scales, seconds=result.seconds))
+    assert np.isnan(table.at[0, "direction_right"]) and np.isnan(table.at[0, "faster_right"])
+
+
+def test_the_export_carries_the_value_at_the_cutoff():
+    result = rolling_origin(linear_panel(), {"naive": NaiveForecaster()}, [2015], 2, production="naive")
+    assert (result.forecasts["value_at_cutoff"] == LINEAR[5]).all()

@@ -51,6 +51,12 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path, mon
     assert len(frame.query("model == 'naive'")) == 2205 * 4 * 4
     naive_mase_line = next(line for line in result.output.splitlines() if line.startswith("│ naive"))
     assert "1.870" in naive_mase_line  # statsforecast's Naive on the same setup (issue #4)
+    assert "50.5%" in naive_mase_line, "naive's faster-than-area-total right at h 4 (issue #14's table)"
+    for title in ("MASE by classification", "MASE by horizon", "Interval coverage by horizon", "faster", "direc-"):
+        assert title in result.output, title
+    scores = pd.read_csv(tmp_path / "backtest.metrics.csv").set_index("model")
+    assert scores.at["naive", "mase_all"] == pytest.approx(2.806, abs=5e-4) and scores.at["naive", "last_horizon"] == 4
+    assert {"direction_right", "faster_right", "mape_last", "mase_soc2020_submajor", "mase_h4"} <= set(scores.columns)
     # the backtest is one MLflow run with per-model metrics and the store's manifest
     import mlflow
 
@@ -58,6 +64,18 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path, mon
     runs = client.search_runs([client.get_experiment_by_name("skillcast").experiment_id])
     assert len(runs) == 1 and runs[0].data.params["cutoffs"] == "2013,2014,2015,2016"
     assert runs[0].data.metrics["naive.mase"] == pytest.approx(1.870, abs=5e-4)
+    assert runs[0].data.metrics["naive.faster_right"] == pytest.approx(0.505, abs=5e-4)
+    assert runs[0].data.metrics["drift.h4.direction_right"] == pytest.approx(0.571, abs=5e-4)
+    assert runs[0].data.metrics["naive.mase_soc2020_submajor"] == pytest.approx(1.775, abs=5e-4)
+
+
+def test_a_long_horizon_from_one_cutoff(store, tmp_path, monkeypatch):
+    """Issue #14's test B: cutoff 2013, 1-7 years ahead (SI2035 is observed to 2020)."""
+    monkeypatch.setenv("SKILLCAST_HOME", str(tmp_path))
+    arguments = ["backtest", "--data", str(store), "--no-track", "--cutoffs", "2013", "--horizon", "7", "--models", "naive"]
+    result = runner.invoke(app, [*arguments, "--production", "naive"])
+    assert result.exit_code == 0, result.output
+    assert "h7" in result.output and "2.955" in result.output  # naive's MASE at h 1-7 (issue #14)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +83,10 @@ def test_backtest_prints_metrics_and_exports_every_forecast(store, tmp_path, mon
     [
         (["--cutoffs", "2016:2013"], "--cutoffs: '2016:2013' is not a year list"),
         (["--cutoffs", "2020"], "leaves no observed year to test"),
+        (
+            ["--cutoffs", "2013:2016", "--horizon", "7"],
+            "--horizon: 7 years after cutoff 2016 goes past the last observed year 2020; at most 4",
+        ),
         (["--source", "nowhere"], "source 'nowhere' is not in the store"),
         (["--models", "naive,prophet"], "unknown model"),
     ],

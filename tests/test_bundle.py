@@ -69,3 +69,25 @@ def test_the_demo_bundle_carries_priorities_for_its_local_areas(demo_result, tmp
     assert table.set_index("area").at["DM_R1_01", "priorities"] and set(table["type"]) >= {"nation", "region"}
     with pytest.raises(InvalidQuery, match="type"):
         loaded.area_table("galaxy")
+
+
+def test_nowcast_labels_come_from_the_metadata_and_survive_a_round_trip(demo_result, tmp_path):
+    import pandas as pd
+
+    from skillcast.bundle import ForecastBundle, label_nowcast
+
+    frame = pd.DataFrame({"period": [2020, 2021, 2026, 2027], "basis": ["observed", "forecast", "forecast", "forecast"]})
+    assert list(label_nowcast(frame, 2026, "period")["basis"]) == ["observed", "nowcast", "nowcast", "forecast"]
+    assert list(label_nowcast(frame, None, "period")["basis"]) == list(frame["basis"]), "no 'today', no relabelling"
+    supply = pd.DataFrame({"year": [2021, 2022, 2030], "basis": ["observed", "projected", "projected"]})
+    assert list(label_nowcast(supply, 2026, "year")["basis"]) == ["observed", "nowcast", "projected"]
+
+    bundle = demo_result.bundle
+    assert bundle.metadata["nowcast_until"] == 2026 and bundle.metadata["last_observed_year"] == 2024
+    for table, year in ((bundle.forecasts, "period"), (bundle.gaps, "year")):
+        assert set(table.loc[table["basis"] == "nowcast", year]) == {2025, 2026}
+        assert set(table["basis"]) == {"observed", "nowcast", "forecast"}
+    loaded = ForecastBundle.load(bundle.save(tmp_path / "bundle"))
+    pd.testing.assert_frame_equal(loaded.forecasts, bundle.forecasts)
+    unlabelled = ForecastBundle(forecasts=frame, gaps=bundle.gaps.iloc[:0], geography=bundle.geography, metadata={})
+    assert list(unlabelled.forecasts["basis"]) == list(frame["basis"]), "a bundle without nowcast_until (made before) is left as it was"

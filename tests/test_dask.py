@@ -30,6 +30,7 @@ from skillcast.engine.backtest import rolling_origin, score
 from skillcast.engine.engines import open_engine
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.fanout import ClusterError, EngineUnavailable, ForecastRequest, LocalEngine, require_dask
+from skillcast.engine.nowcast import with_mix_signal
 from skillcast.engine.partitioned import plan_partitions, run_in_process, tasks_for, totals_matrix, write_panel
 from skillcast.engine.targets import select_targets
 from skillcast.pipeline import _forecaster
@@ -99,11 +100,25 @@ def test_the_parquet_panel_has_a_row_group_per_partition_and_a_task_reads_only_i
     assert matrix.periods[0] == targets["period"].min() and matrix.last_period == 2016, "the whole panel's years up to the cutoff"
 
 
-@pytest.mark.parametrize("name", PER_SERIES + ["lightgbm", "ensemble"])
+@pytest.mark.parametrize("name", PER_SERIES + ["lightgbm", "ensemble", "national_mix", "reconciled:national_mix"])
 def test_partitioned_in_process_equals_local_exactly(targets, tmp_path, name):
     requests = [ForecastRequest(name, make_forecaster(name, seed=7), 4, cutoff) for cutoff in (2015, None)]
     for answer, expected in zip(run_in_process(targets, requests, tmp_path, partitions=5), local_forecasts(targets, requests), strict=True):
         pd.testing.assert_frame_equal(answer.frame, expected, check_exact=True)
+
+
+def test_national_mix_with_a_nowcast_signal_is_the_same_partitioned(targets, tmp_path):
+    signal = tuple(
+        ("employment", "soc2020_major", str(major), year, -2.0 + 0.01 * major * (year - 2015))
+        for major in range(1, 10)
+        for year in (2016, 2017)
+    )
+    model = with_mix_signal(make_forecaster("reconciled:national_mix"), signal)
+    requests = [ForecastRequest("skillcast", model, 4, 2016)]
+    [answer] = run_in_process(targets, requests, tmp_path, partitions=4)
+    pd.testing.assert_frame_equal(answer.frame, local_forecasts(targets, requests)[0], check_exact=True)
+    plain = local_forecasts(targets, [ForecastRequest("plain", make_forecaster("reconciled:national_mix"), 4, 2016)])[0]
+    assert not np.allclose(plain["forecast"], answer.frame["forecast"]), "the signal moved the occupations"
 
 
 def test_areas_reconciled_to_their_parents_share_a_partition_and_match_local(tmp_path):
@@ -161,13 +176,32 @@ def test_global_lightgbm_on_dask_equals_local_within_tolerance_zero(targets, clu
     for answer, expected in zip(answers, local_forecasts(targets, requests), strict=True):
         pd.testing.assert_frame_equal(answer.frame, expected, check_exact=True, rtol=0, atol=0)
     labels = [label for _, _, label in recorder.done]
-    assert sum("train lightgbm" in label for label in labels) == 2 * 6, "one training per window (5) and the fit, per request"
+    # one training per calibration window and the fit: 2010-2016 has 4 windows leaving 3+ years of history, 2010-2024 five
+    assert sum("train lightgbm" in label for label in labels) == (4 + 1) + (5 + 1)
     assert sum("training rows, partition" in label for label in labels) == 2 * 3
     assert len(tasks) == 2 * 3 and sum(task["series"] for task in tasks) == 2 * targets.drop_duplicates(SERIES_KEY).shape[0]
     assert all(
         answer.seconds > sum(task["seconds"] for task in tasks if task["request"] == request.label)
         for answer, request in zip(answers, requests, strict=True)
     ), "seconds include the trainings"
+
+
+def test_national_mix_on_dask_chooses_its_share_smoothing_on_every_partition_at_once(targets, cluster, tmp_path):
+    """national_mix validates one share smoothing on every series together: the cluster merges each
+    partition's validation errors in the whole panel's order (the global-model protocol), so it
+    chooses what one machine chooses and every forecast is bit-identical."""
+    requests = [
+        ForecastRequest("national_mix", make_forecaster("national_mix"), 4, 2016),
+        ForecastRequest("reconciled:national_mix", make_forecaster("reconciled:national_mix"), 4),
+    ]
+    recorder = Recorder()
+    with DaskEngine(scheduler=cluster, partitions=3, shared_dir=tmp_path, progress=recorder) as engine:
+        answers = engine.forecast(targets, requests)
+    for answer, expected in zip(answers, local_forecasts(targets, requests), strict=True):
+        pd.testing.assert_frame_equal(answer.frame, expected, check_exact=True, rtol=0, atol=0)
+    labels = [label for _, _, label in recorder.done]
+    # one choice per calibration window and the fit: 2010-2016 has 4 windows of 3+ years, 2010-2024 five
+    assert sum("train national_mix" in label for label in labels) == (4 + 1) + (5 + 1)
 
 
 def test_fit_forecast_on_dask_returns_the_estimator_and_local_forecasts(targets, cluster, tmp_path):
@@ -357,7 +391,8 @@ def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_a
         )
         assert first.exit_code == 0, first.output
         assert "PROMOTED version 1" in first.output and f"Dask scheduler {address}" in first.output
-        assert "challenger (reconciled:national_share)    1.603" in first.output, "the headline backtest, on the cluster"
+        challenger = next(line for line in first.output.splitlines() if "challenger (reconciled:national_mix)" in line)
+        assert challenger.split()[2] == "1.589", "the headline backtest, on the cluster"
         before = registry.snapshot()
         assert before["aliases"] == {"champion": "1"}
 

@@ -90,6 +90,22 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
     assert set(backtest["area code"]) == set(gaps["area code"])
 
 
+def test_the_workbook_says_nowcast_for_years_after_the_data_up_to_today(demo_export, demo_result):
+    """Demo data end in 2024, Config.nowcast_until is 2026: both the store path (export --demo) and a bundle's frames say so."""
+    book = load_workbook(demo_export[0])
+    forecasts, gaps = rows(book["forecasts"]), rows(book["gaps"])
+    basis = "basis (observed / nowcast / forecast)"
+    for sheet in (forecasts, gaps):
+        assert set(sheet.loc[sheet[basis] == "nowcast", "year"]) == {2025, 2026}
+        assert sheet.loc[sheet[basis] == "forecast", "year"].min() == 2027
+    assert "occupations (SOC sub-majors): direction right at the last horizon" in headers(book["backtest"])
+    from skillcast.reports.content import bundle_frames
+
+    bundle = demo_result.bundle
+    sheets = bundle_frames(bundle.forecasts, bundle.gaps, bundle.names(), metadata=bundle.metadata)
+    assert set(sheets["forecasts"].loc[sheets["forecasts"]["basis"] == "nowcast", "year"]) == {2025, 2026}
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

@@ -22,7 +22,7 @@ def test_production_model_beats_naive_on_the_demo(demo_result):
 
 def test_bundle_metadata_says_synthetic_and_names_the_model(demo_result):
     metadata = demo_result.bundle.metadata
-    assert metadata["synthetic"] is True and metadata["model"] == "reconciled:national_share"
+    assert metadata["synthetic"] is True and metadata["model"] == "reconciled:national_mix"
     assert metadata["backtest"]["cutoffs"] == [2017, 2018, 2019, 2020]
 
 

@@ -95,6 +95,16 @@ def test_demo_report_has_its_sections_and_charts_and_says_synthetic(demo_files):
     check_self_contained(html)
 
 
+def test_years_after_the_data_up_to_today_are_nowcasts_in_the_report(demo_files):
+    """The demo is observed to 2024 and Config.nowcast_until is 2026: 2025 and 2026 say nowcast, 2027 on forecast."""
+    html = demo_files[0].read_text()
+    table = re.search(r'<table id="gap-table-all".*?</table>', html, re.S).group(0)
+    basis = {int(year): label for label, year in re.findall(r'<tr class="(\w+)" data-band="\w+" data-year="(\d+)"', table)}
+    assert {year for year, label in basis.items() if label == "nowcast"} == {2025, 2026}
+    assert basis[2024] == "observed" and basis[2027] == "forecast"
+    assert "Years marked nowcast have already happened" in html
+
+
 def test_demo_report_numbers_are_those_of_skillcast_gaps(demo_files):
     out, gaps = demo_files
     assert check_numbers_match(out.read_text(), gaps, AREA) > 100
@@ -258,6 +268,14 @@ def test_real_lsip_report_has_charts_and_the_numbers_of_its_gaps_table(real_stor
         for n in re.findall(r'<td class="num">(\d+)</td></tr>', re.search(r'<table id="accuracy-table".*?</table>', html, re.S).group(0))
     ]
     assert windows and min(windows) >= 4 * 8  # 8 band and level series x 4 origins at least
+    accuracy = re.search(r'<table id="accuracy-table".*?</table>', html, re.S).group(0)
+    production = re.search(r'<tr data-model="skillcast \(.*?</tr>', accuracy, re.S).group(0)
+    mase, coverage_80, coverage_95, direction, faster, mape = (float(value) for value in re.findall(r'data-value="([^"]+)"', production))
+    assert all(0 < value < 1 for value in (coverage_80, coverage_95, direction, faster)) and mase > 0 and mape > 0
+    assert "occupation groups, 4 years ahead, it said rightly whether jobs would grow or shrink" in html
+    gap_rows = re.search(r'<table id="gap-table-all".*?</table>', html, re.S).group(0)
+    nowcast = {int(year) for year in re.findall(r'<tr class="nowcast" data-band="\w+" data-year="(\d+)"', gap_rows)}
+    assert nowcast == set(range(2021, 2027)), "SI2035 is observed to 2020; 'today' is 2026"
     assert len(re.findall(r'<tr data-occupation="', html)) == 10
     check_self_contained(html)
 

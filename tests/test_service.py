@@ -87,6 +87,17 @@ def test_forecast_for_a_series(client, demo_result):
     assert rows[1]["value"] == pytest.approx(float(expected["forecast"].iloc[0]))
 
 
+def test_years_between_the_last_observation_and_today_are_nowcasts(client):
+    """The demo is observed to 2024; Config.nowcast_until (2026) is 'today': 2025-2026 are nowcasts, not forecasts."""
+    body = {"area": "DM_R1_01", "classification": "rqf", "code": "rqf6", "years": [2024, 2025, 2026, 2027]}
+    rows = client.post("/forecast", json=body).json()["rows"]
+    assert [row["basis"] for row in rows] == ["observed", "nowcast", "nowcast", "forecast"]
+    assert all(row["lo_80"] <= row["value"] <= row["hi_80"] for row in rows[1:]), "nowcasts carry intervals like forecasts"
+    gaps = client.post("/gaps", json={"area": "DM_EN", "band": "high", "years": [2025, 2027]}).json()["rows"]
+    assert [row["basis"] for row in gaps] == ["nowcast", "forecast"]
+    assert client.post("/model", json={}).json()["nowcast_until"] == 2026
+
+
 def test_batch_forecast_and_gaps_answer_each_area_like_the_single_call(client):
     areas = ["DM_EN", "DM_R1", "DM_R2_03"]
     batch = client.post("/gaps/batch", json={"areas": areas, "band": "high", "years": [2030]})
@@ -157,7 +168,10 @@ def test_csv_downloads_match_the_json_answers(client):
     forecast = pd.read_csv(
         io.StringIO(client.get("/download/forecast.csv", params={"area": "DM_EN", "classification": "rqf", "code": "rqf4"}).text)
     )
-    assert forecast["year"].is_monotonic_increasing and set(forecast["basis"]) == {"observed", "forecast"}
+    assert forecast["year"].is_monotonic_increasing and set(forecast["basis"]) == {"observed", "nowcast", "forecast"}
+    # the demo is observed to 2024 and "today" is 2026 (Config.nowcast_until): 2025-2026 are nowcasts
+    assert list(forecast.loc[forecast["basis"] == "nowcast", "year"]) == [2025, 2026]
+    assert forecast.loc[forecast["basis"] == "forecast", "year"].min() == 2027
     priorities = pd.read_csv(io.StringIO(client.get("/download/priorities.csv", params={"area": "DM_R1_01", "budget": 5000}).text))
     assert priorities["allocation"].sum() == pytest.approx(5000)
 

@@ -27,7 +27,7 @@ def test_each_run_registers_a_new_version(tracked):
 def test_run_holds_params_metrics_tags_and_tables(tracked):
     config, first, _ = tracked
     run = mlflow.MlflowClient(config.resolved_tracking_uri()).get_run(first.run_id)
-    assert run.data.params["production_model"] == "reconciled:national_share"
+    assert run.data.params["production_model"] == "reconciled:national_mix"
     assert run.data.params["cutoffs"] == "2017,2018,2019,2020"
     assert 0 < run.data.metrics["skillcast.mase"] < run.data.metrics["naive.mase"]
     assert run.data.tags["data.synthetic"] == "true"

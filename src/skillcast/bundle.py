@@ -2,7 +2,9 @@
 
 A bundle holds the forecast table (observed years and forecasts with intervals for every
 target series), the gaps table, the apprenticeship priorities, the geography and metadata
-(model, data, metrics). The
+(model, data, metrics). Every row says what it rests on (``basis``): ``observed``, a
+``nowcast`` (a model's figure for a year between the last observation and "today",
+``metadata["nowcast_until"]``, for which newer data may exist) or a ``forecast``. The
 service only reads bundles, so it never needs the training stack to answer a request.
 Saving is atomic: a new bundle is written beside the old one and swapped in, so a failed
 save leaves the previous bundle intact.
@@ -30,14 +32,35 @@ GEOGRAPHY_FILE = "geography.parquet"
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
+BASES = ("observed", "nowcast", "forecast")  # what a row rests on, in time order
 GAP_FIELDS = ("band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis")
 
 
-def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: list[int], horizon: int, metrics: pd.DataFrame) -> dict:
+def label_nowcast(frame: pd.DataFrame, nowcast_until: int | None, year: str) -> pd.DataFrame:
+    """``frame`` with its model rows (``forecast``, or supply's ``projected``) up to
+    ``nowcast_until`` (column ``year``) labelled ``nowcast``: years that have already
+    happened but were not observed in the data the model was fitted on. None leaves the
+    labels as they are."""
+    if nowcast_until is None or frame.empty or "basis" not in frame or year not in frame:
+        return frame
+    nowcast = frame["basis"].isin(("forecast", "projected")) & (frame[year] <= nowcast_until)
+    return frame.assign(basis=frame["basis"].where(~nowcast, "nowcast")) if nowcast.any() else frame
+
+
+def training_metadata(
+    panel: pd.DataFrame,
+    model: str,
+    end_year: int,
+    cutoffs: list[int],
+    horizon: int,
+    metrics: pd.DataFrame,
+    nowcast_until: int | None = None,
+) -> dict:
     """What every bundle says about how it was made: model, data, time and backtest.
 
     ``synthetic`` is true when any source says it is synthetic (the demo), so the service
-    and reports can say so too.
+    and reports can say so too. ``nowcast_until`` ("today", ``Config.nowcast_until``): the
+    bundle labels its model years up to then ``nowcast``.
     """
     from datetime import datetime
 
@@ -46,12 +69,17 @@ def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: l
         "model": model,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "last_observed_year": int(panel["period"].max()),
+        "nowcast_until": nowcast_until,
         "end_year": end_year,
         "series": series_count(panel),
         "sources": sources,
         "vintages": sorted(panel["vintage"].astype(str).unique()) if "vintage" in panel.columns else [],
         "synthetic": any("SYNTHETIC" in source for source in sources),
-        "backtest": {"cutoffs": list(cutoffs), "horizon": horizon, "metrics": metrics.to_dict(orient="records")},
+        "backtest": {
+            "cutoffs": list(cutoffs),
+            "horizon": horizon,
+            "metrics": metrics.astype(object).where(metrics.notna(), None).to_dict(orient="records"),  # NaN -> null in JSON
+        },
     }
 
 
@@ -77,6 +105,14 @@ class ForecastBundle:
     geography: Geography
     metadata: dict = field(default_factory=dict)
     priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __post_init__(self) -> None:
+        """Label nowcast rows from the metadata's ``nowcast_until``, however the bundle was made
+        (pipeline, retrain, loaded from disk), so every reader sees the same basis."""
+        until = self.metadata.get("nowcast_until") if isinstance(self.metadata, dict) else None
+        if until is not None:
+            object.__setattr__(self, "forecasts", label_nowcast(self.forecasts, int(until), "period"))
+            object.__setattr__(self, "gaps", label_nowcast(self.gaps, int(until), "year"))
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)

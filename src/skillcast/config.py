@@ -31,8 +31,20 @@ class Config(BaseModel):
     backtest_cutoffs: tuple[int, ...] = Field(default=(), description="empty = the last 4 years that leave a full horizon")
     backtest_horizon: int = Field(default=4, ge=1, le=20)
     end_year: int = Field(default=2035, ge=2000, le=2100)
-    models: tuple[str, ...] = ("naive", "drift", "lightgbm", "national_share")
-    production_model: str = Field(default="reconciled:national_share", description="the model `train` registers, reported as 'skillcast'")
+    nowcast_until: int = Field(
+        default=2026,
+        ge=2000,
+        le=2100,
+        description="'today' for labels: model years after the last observation up to this year are 'nowcast', later ones "
+        "'forecast'; a setting, not the clock, so a rerun labels alike (docs/forecasting.md)",
+    )
+    nowcast_occupation_mix: bool = Field(
+        default=True,
+        description="national_mix moves England's occupational mix one year past the last observed year with the APS "
+        "(store source aps-occupations) when the data have it; measured in BENCHMARKS.md",
+    )
+    models: tuple[str, ...] = ("naive", "drift", "lightgbm", "national_share", "national_mix")
+    production_model: str = Field(default="reconciled:national_mix", description="the model `train` registers, reported as 'skillcast'")
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")
     interval_levels: tuple[int, ...] = (80, 95)
     targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS

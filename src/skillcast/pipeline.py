@@ -18,6 +18,8 @@ from skillcast.data.schema import observations
 from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.engine.base import Forecaster
 from skillcast.engine.factory import make_forecaster
+from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.nowcast import occupation_mix_signal, with_mix_signal
 from skillcast.engine.reconcile import ReconciledForecaster
 from skillcast.engine.targets import select_targets
 from skillcast.skills.gaps import observed_as_forecast, pipeline_gaps
@@ -39,17 +41,27 @@ class PipelineResult:
     bundle: ForecastBundle
 
 
-def _forecaster(name: str, config: Config, geography: Geography) -> Forecaster:
-    """A model by name; reconciled ones also make areas add up to their parents."""
+def _forecaster(name: str, config: Config, geography: Geography, signal: MixSignal = ()) -> Forecaster:
+    """A model by name; reconciled ones also make areas add up to their parents, and
+    national_mix gets the newer survey's national mix (``signal``) for its jump-off."""
     model = make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed)
     if isinstance(model, ReconciledForecaster):
         parents = tuple((area, parent) for area in geography.codes() if (parent := geography.parent(area)))
         model.set_params(area_parents=parents)
-    return model
+    return with_mix_signal(model, signal)
+
+
+def nowcast_signal(panel: pd.DataFrame | None, config: Config) -> MixSignal:
+    """England's occupational mix from the APS rows of ``panel`` (e.g. the store's
+    ``aps-occupations`` source), when ``config.nowcast_occupation_mix`` and there are any; else none."""
+    return occupation_mix_signal(panel) if config.nowcast_occupation_mix and panel is not None else ()
 
 
 def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, progress: Progress = lambda stage: None) -> PipelineResult:
+    """Backtest, fit, forecast and gaps on ``panel`` (every source's rows: the targets are
+    selected here, and APS occupation rows, if any, become the nowcast signal)."""
     progress("prepare")
+    signal = nowcast_signal(panel, config)
     targets = select_targets(observations(panel), config.targets)
     last_year = int(targets["period"].max())
     horizon_to_end = config.end_year - last_year
@@ -58,12 +70,12 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
 
     progress("backtest")
     cutoffs = list(config.backtest_cutoffs) or default_cutoffs(targets, config.backtest_horizon)
-    models = {name: _forecaster(name, config, geography) for name in dict.fromkeys((*config.models, config.production_model))}
+    models = {name: _forecaster(name, config, geography, signal) for name in dict.fromkeys((*config.models, config.production_model))}
     backtest = rolling_origin(targets, models, cutoffs, config.backtest_horizon, config.production_model)
     metrics = score(backtest)
 
     progress("fit")
-    forecaster = _forecaster(config.production_model, config, geography).fit(targets)
+    forecaster = _forecaster(config.production_model, config, geography, signal).fit(targets)
 
     progress("forecast")
     forecasts = forecaster.predict(horizon_to_end)
@@ -71,6 +83,8 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
     progress("gaps")
     gaps, priorities = pipeline_gaps(panel, targets, forecasts, geography, config.end_year, config.seed)
     table = pd.concat([observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
-    metadata = training_metadata(targets, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics)
+    metadata = training_metadata(
+        targets, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics, config.nowcast_until
+    )
     bundle = ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata, priorities=priorities)
     return PipelineResult(targets, cutoffs, backtest, metrics, forecaster, forecasts, gaps, bundle)

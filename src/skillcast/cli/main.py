@@ -46,20 +46,94 @@ def _summary_table(result, title: str) -> Table:
             f"{row.demand / 1e6:.2f}m",
             f"{row.supply / 1e6:.2f}m",
             f"{row.gap / 1e6:+.2f}m",
-            f"{row.gap_lo_80 / 1e6:+.2f}m to {row.gap_hi_80 / 1e6:+.2f}m" if row.basis == "forecast" else "observed",
+            f"{row.gap_lo_80 / 1e6:+.2f}m to {row.gap_hi_80 / 1e6:+.2f}m" if row.basis != "observed" else "observed",
         )
+    return table
+
+
+CLASSIFICATION_LABELS = {
+    "soc2020_major": "major",
+    "soc2020_submajor": "sub-major",
+    "qualification_band": "band",
+    "qualification_level": "level",
+}
+
+
+def _share(value) -> str:
+    return "-" if value is None or value != value else f"{value:.1%}"
+
+
+def _number(value, digits: int = 3) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    """A table whose number columns never shrink below their widest cell: on a narrow
+    terminal the model names fold instead of the figures being cut."""
+    table = Table(title=title)
+    for index, header in enumerate(headers):
+        if index == 0:
+            table.add_column(header, overflow="fold", min_width=9)
+        else:
+            widest = max([len(row[index]) for row in rows] + [max(len(part) for part in header.split("\n"))])
+            table.add_column(header, justify="right", min_width=widest)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
 def _metrics_table(metrics) -> Table:
-    table = Table(title="Backtest (rolling origin)")
-    for column in ("model", "MASE", "sMAPE %", "80% coverage", "95% coverage", "seconds"):
-        table.add_column(column, justify="right" if column != "model" else "left")
-    for row in metrics.sort_values("mase").itertuples():
-        table.add_row(
-            row.model, f"{row.mase:.3f}", f"{row.smape:.2f}", f"{row.coverage_80:.3f}", f"{row.coverage_95:.3f}", f"{row.seconds:.1f}"
+    """One row per model: MASE, sMAPE, coverage, and at the last horizon direction right and
+    faster-than-area-total right (SOC sub-majors; '-' where there are none) and MAPE."""
+    last = int(metrics["last_horizon"].max()) if "last_horizon" in metrics and metrics["last_horizon"].notna().any() else None
+    at = f" h{last}" if last else ""
+    headers = ["model", "MASE", "sMAPE\n%", "80%\ncov.", "95%\ncov."]
+    headers += [f"direc-\ntion\nright{at}", f"faster\nthan\ntotal{at}", f"MAPE\n%{at}"] if "mape_last" in metrics else []
+    rows = []
+    for row in metrics.sort_values("mase").to_dict("records"):
+        cells = [
+            row["model"],
+            _number(row["mase"]),
+            _number(row["smape"], 2),
+            _number(row["coverage_80"], 2),
+            _number(row["coverage_95"], 2),
+        ]
+        if "mape_last" in row:
+            cells += [_share(row["direction_right"]), _share(row["faster_right"]), _number(row["mape_last"], 1)]
+        rows.append([*cells, _number(row["seconds"], 1)])
+    return _table("Backtest (rolling origin)", [*headers, "sec."], rows)
+
+
+def _breakdown_tables(metrics) -> list[Table]:
+    """MASE of each model by classification, and by horizon (``score``'s ``mase_*`` columns)."""
+    by_horizon = sorted((c for c in metrics.columns if c.startswith("mase_h") and c[6:].isdigit()), key=lambda c: int(c[6:]))
+    by_class = [c for c in metrics.columns if c.startswith("mase_") and c not in by_horizon]
+    records = metrics.sort_values("mase").to_dict("records")
+    return [
+        _table(
+            f"MASE by {title}",
+            ["model", *(label(c) for c in columns)],
+            [[row["model"], *(_number(row[c], 3 if title == "classification" else 2) for c in columns)] for row in records],
         )
-    return table
+        for title, columns, label in (
+            ("classification", by_class, lambda c: CLASSIFICATION_LABELS.get(c[5:], c[5:])),
+            ("horizon", by_horizon, lambda c: c[5:]),
+        )
+        if columns
+    ]
+
+
+def _coverage_table(by_horizon) -> Table:
+    """80% / 95% interval coverage of each model at each horizon, in percent."""
+    horizons = sorted(int(h) for h in by_horizon["horizon"].unique())
+    rows = []
+    for model in by_horizon.groupby("model")["mase"].mean().sort_values().index:
+        found = by_horizon.loc[by_horizon["model"] == model].set_index("horizon")
+        cells = [
+            f"{100 * found.at[h, 'coverage_80']:.0f}/{100 * found.at[h, 'coverage_95']:.0f}" if h in found.index else "-" for h in horizons
+        ]
+        rows.append([model, *cells])
+    return _table("Interval coverage by horizon, % (80% / 95% intervals)", ["model", *(f"h{h}" for h in horizons)], rows)
 
 
 @app.command()
@@ -351,22 +425,27 @@ def backtest(
     measure: Annotated[str, typer.Option(help="measure to backtest")] = "employment",
     classifications: Annotated[str, typer.Option(help="comma list of classifications")] = "all,soc2020_major,soc2020_submajor,rqf",
     cutoffs: Annotated[str, typer.Option(help="FIRST:LAST or a comma list")] = "2013:2016",
-    horizon: Annotated[int, typer.Option(min=1, max=20, help="years ahead")] = 4,
+    horizon: Annotated[int, typer.Option(min=1, max=20, help="years ahead, up to what the data allow after the last cutoff")] = 4,
     models: Annotated[str | None, typer.Option(help="comma list of models (default from config)")] = None,
     production: Annotated[str | None, typer.Option(help="the model reported as 'skillcast' (default from config)")] = None,
-    export: Annotated[Path | None, typer.Option(help="write every forecast made to this CSV")] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="write every forecast made to this CSV (and the scores to NAME.metrics.csv beside it)")
+    ] = None,
     track: Annotated[bool, typer.Option(help="log the backtest as one MLflow run")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Rolling-origin backtest on real data: MASE, sMAPE, interval coverage and time per model."""
+    """Rolling-origin backtest on real data: MASE (overall, by classification, by horizon), sMAPE, interval
+    coverage, direction and faster-than-area-total right for SOC sub-majors, MAPE at the last horizon, time."""
     from skillcast.cli.engine import check_engine, cluster_bar, engine_settings, one_line_cluster_failures
     from skillcast.data.schema import observations, series_count
     from skillcast.data.store import Store
     from skillcast.engine.backtest import rolling_origin, score
     from skillcast.engine.engines import open_engine
     from skillcast.engine.factory import make_forecaster
+    from skillcast.engine.nowcast import APS_SOURCE, with_mix_signal
+    from skillcast.pipeline import nowcast_signal
 
     with clear_errors(), one_line_cluster_failures():
         config = Config.from_env(
@@ -386,9 +465,24 @@ def backtest(
         last = int(panel["period"].max())
         if max(years) + 1 > last:
             raise ValueError(f"--cutoffs: {max(years)} leaves no observed year to test (data end in {last})")
+        if max(years) + horizon > last:
+            raise ValueError(
+                f"--horizon: {horizon} years after cutoff {max(years)} goes past the last observed year {last}; "
+                f"at most {last - max(years)} for these cutoffs"
+            )
+        signal = nowcast_signal(store.available((APS_SOURCE,))[0].get(APS_SOURCE), config)
         names = list(dict.fromkeys((*config.models, config.production_model)))
-        forecasters = {name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed) for name in names}
+        forecasters = {
+            name: with_mix_signal(make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed), signal)
+            for name in names
+        }
         console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
+        if signal and any("national_mix" in name for name in names):
+            known = sorted({year for *_, year, _ in signal})
+            console.print(
+                f"nowcast: national_mix takes England's occupational mix one year past each cutoff from the APS "
+                f"(aps-occupations, {known[0]}-{known[-1]}), as it would have been known then"
+            )
         if config.engine == "local":
             steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
             with stages(steps) as stage:
@@ -400,6 +494,9 @@ def backtest(
                 result = rolling_origin(panel, forecasters, years, horizon, config.production_model, engine=cluster)
         metrics = score(result)
         console.print(_metrics_table(metrics))
+        for table in _breakdown_tables(metrics):
+            console.print(table)
+        console.print(_coverage_table(score(result, by=["horizon"])))
         if track:
             from skillcast.mlops.tracking import log_backtest_run
 
@@ -413,6 +510,7 @@ def backtest(
                 "models": ",".join(names),
                 "production_model": config.production_model,
                 "engine": config.engine,
+                "nowcast": "APS England occupational mix, one year past each cutoff" if signal else "none",
             }
             run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
             console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
@@ -420,7 +518,9 @@ def backtest(
             from skillcast.data.atomic import write_table
 
             write_table(result.forecasts, export)
-            console.print(f"wrote {len(result.forecasts):,} forecasts to {export}")
+            scores = export.with_name(f"{export.stem}.metrics{export.suffix}")
+            write_table(metrics, scores)
+            console.print(f"wrote {len(result.forecasts):,} forecasts to {export} and the scores to {scores}")
 
 
 @app.command()

@@ -140,6 +140,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
 def area_report(analysis: Analysis, code: str):
     """The ``report.AreaReport`` of one analysed area."""
     from skillcast.cli.gaps import relevant_notes
+    from skillcast.config import Config
     from skillcast.reports.content import from_analysis
 
     inputs = analysis.inputs
@@ -157,6 +158,7 @@ def area_report(analysis: Analysis, code: str):
         synthetic=inputs.synthetic,
         model=analysis.settings.model,
         gaps=analysis.gaps,
+        nowcast_until=Config.from_env().nowcast_until,
     )
 
 
@@ -254,6 +256,7 @@ def export(
     seed: SeedOption = 20240601,
 ) -> None:
     """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers."""
+    from skillcast.config import Config
     from skillcast.reports.content import about_rows, analysis_frames, bundle_frames
     from skillcast.reports.workbook import check_suffix, write_workbook
 
@@ -289,6 +292,7 @@ def export(
                     priorities=analysis.priorities,
                     accuracy=analysis.accuracy,
                     sources=analysis.sources,
+                    nowcast_until=Config.from_env().nowcast_until,
                 )
                 stage("write")
                 synthetic = inputs.synthetic

@@ -7,8 +7,9 @@ lo_95, hi_95`` for the ``horizon`` years after the last year seen. Learned state
 ``predict`` before ``fit`` raises ``NotFittedError``.
 
 Every model gets its intervals the same way (``skillcast.engine.intervals``): from its own
-rolling-origin errors inside the training data, so a model's intervals are as wide as its
-past mistakes, not as its assumptions.
+one-year-ahead errors replayed inside the training data, carried to longer horizons by one
+stated error-growth curve, so a model's intervals are as wide as its past mistakes, not as
+its assumptions.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 
 from skillcast.data.schema import observations
-from skillcast.engine.intervals import IntervalQuantiles, quantiles_from_errors
+from skillcast.engine.intervals import IntervalQuantiles, ReplayWindow, quantiles_from_windows, replay_backs
 from skillcast.engine.matrix import SeriesMatrix
 
 
@@ -63,14 +64,16 @@ class Forecaster(BaseEstimator):
         return matrix.to_long(periods, columns)
 
     def _calibrate(self, matrix: SeriesMatrix) -> IntervalQuantiles:
-        """Replay this model from earlier cutoffs inside the training data; pool the scaled errors."""
-        pooled = [np.concatenate([errors for _, errors in step]) if step else np.array([]) for step in self._replay_errors(matrix)]
-        return quantiles_from_errors(pooled, tuple(self.levels))
+        """Replay this model from earlier cutoffs inside the training data; its one-step errors give the intervals."""
+        windows = [ReplayWindow(years, errors) for years, _, errors in self._replay_errors(matrix)]
+        return quantiles_from_windows(windows, tuple(self.levels))
 
     def _replay_errors(
         self, matrix: SeriesMatrix, replica: Callable[[int], Forecaster] | None = None
-    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        """Per horizon step, each calibration window's (rows of ``matrix``, scaled errors).
+    ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Per calibration window (``intervals.replay_backs``): the years of history the
+        replay was fitted on, the rows of ``matrix`` it forecast, and their scaled
+        one-year-ahead errors.
 
         The rows are kept so that an area partition of the panel (``skillcast.engine.partitioned``)
         can hand in the errors of its own series only; pooled over partitions they are
@@ -78,21 +81,17 @@ class Forecaster(BaseEstimator):
         replay ``back`` years before the end (default: a clone of this one); the cluster
         engine passes models whose global parts were trained on every partition.
         """
-        windows = min(self.calibration_windows, len(matrix.periods) - 2)
-        errors: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(max(windows, 0))]
-        for back in range(windows, 0, -1):
-            cutoff = matrix.last_period - back
-            history, rows = matrix.truncate(cutoff)
-            if len(history.periods) < 2 or len(rows) == 0:
+        windows = []
+        for back in sorted(replay_backs(len(matrix.periods), self.calibration_windows), reverse=True):
+            history, rows = matrix.truncate(matrix.last_period - back)
+            if len(rows) == 0:
                 continue
             replay = replica(back) if replica is not None else clone(self)
             replay._fit_point(history)
-            point = np.maximum(replay._predict_point(history, back), 0.0)
-            actual = matrix.values[rows][:, len(history.periods) : len(history.periods) + back]
-            scaled = (actual - point) / history.scales()[:, None]
-            for step in range(back):
-                errors[step].append((rows, scaled[:, step]))
-        return errors
+            point = np.maximum(replay._predict_point(history, 1)[:, 0], 0.0)
+            actual = matrix.values[rows, len(history.periods)]
+            windows.append((len(history.periods), rows, (actual - point) / history.scales()))
+        return windows
 
 
 def interval_columns(

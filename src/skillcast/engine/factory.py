@@ -7,10 +7,11 @@ from skillcast.engine.baselines import DriftForecaster, NaiveForecaster
 from skillcast.engine.ensemble import MeanEnsembleForecaster
 from skillcast.engine.ets import DampedETSForecaster
 from skillcast.engine.global_lightgbm import GlobalLightGBMForecaster
+from skillcast.engine.national_mix import NationalMixForecaster
 from skillcast.engine.national_share import NationalShareForecaster
 from skillcast.engine.reconcile import ReconciledForecaster
 
-BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "ets", "ensemble"})
+BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "national_mix", "ets", "ensemble"})
 ENSEMBLE_MEMBERS: tuple[str, ...] = ("national_share", "lightgbm", "naive")
 RECONCILED = "reconciled:"
 
@@ -32,6 +33,8 @@ def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, 
         return GlobalLightGBMForecaster(seed=seed, **common)
     if name == "national_share":
         return NationalShareForecaster(**common)
+    if name == "national_mix":
+        return NationalMixForecaster(**common)
     if name == "ets":
         return DampedETSForecaster(**common)
     if name == "ensemble":

@@ -27,18 +27,12 @@ import pandas as pd
 
 from skillcast.data.schema import SERIES_KEY
 from skillcast.engine.base import Forecaster
-from skillcast.engine.matrix import SeriesMatrix
+from skillcast.engine.matrix import SeriesMatrix, forward_fill
 
 N_LAGS = 3
 MIN_TRAINING_ROWS = 50
 FEATURES = ["growth_1", "growth_2", "growth_3", "growth_mean", "log_level", "log_share_of_total", "category"]
 CATEGORY = FEATURES.index("category")
-
-
-def _forward_fill(values: np.ndarray) -> np.ndarray:
-    """Carry the last observation forward along each row (gaps and a ragged end)."""
-    frame = pd.DataFrame(values)
-    return frame.T.ffill().T.to_numpy()
 
 
 def _features_at(logs: np.ndarray, totals: np.ndarray, column: int, category: np.ndarray) -> np.ndarray:
@@ -133,6 +127,7 @@ class GlobalLightGBMForecaster(Forecaster):
 
     name = "lightgbm"
     trains_on_all_series = True  # the cluster engine trains it on every partition's rows at once
+    merge_training_rows = staticmethod(merge_training_rows)  # how the cluster engine merges partitions' rows
 
     def __init__(
         self,
@@ -166,7 +161,7 @@ class GlobalLightGBMForecaster(Forecaster):
 
     def _layout(self, matrix: SeriesMatrix, categories: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Log levels (forward-filled), each series' area total in logs, category ids, parent rows."""
-        logs = _forward_fill(np.log1p(matrix.values))
+        logs = forward_fill(np.log1p(matrix.values))
         parent = self._parents(matrix.keys)
         totals = np.where(parent[:, None] >= 0, logs[np.maximum(parent, 0)], np.nan)
         category = np.array([categories.get(label, -1) for label in _labels(matrix.keys)], dtype=float)

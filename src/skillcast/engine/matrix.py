@@ -15,6 +15,13 @@ import pandas as pd
 from skillcast.data.schema import SERIES_KEY
 
 
+def forward_fill(values: np.ndarray) -> np.ndarray:
+    """Carry each row's last observation forward over missing years (leading gaps stay NaN)."""
+    index = np.where(np.isnan(values), 0, np.arange(values.shape[1])[None, :])
+    np.maximum.accumulate(index, axis=1, out=index)
+    return values[np.arange(values.shape[0])[:, None], index]
+
+
 @dataclass(frozen=True)
 class SeriesMatrix:
     keys: pd.DataFrame  # one row a series: SERIES_KEY columns

@@ -31,17 +31,14 @@ import numpy as np
 import pandas as pd
 
 from skillcast.engine.base import Forecaster
-from skillcast.engine.matrix import SeriesMatrix
+from skillcast.engine.matrix import SeriesMatrix, forward_fill
 
 _TINY = 1e-9
 
 
-def _forward_fill(values: np.ndarray) -> np.ndarray:
-    return pd.DataFrame(values).T.ffill().T.to_numpy()
-
-
-def _theta_paths(logs: np.ndarray, horizon: int, trend_weight: float) -> np.ndarray:
-    """Last log level + weight x least-squares slope x steps; missing points ignored."""
+def log_slopes(logs: np.ndarray) -> np.ndarray:
+    """Least-squares slope of each row against time (one column a year); missing points
+    ignored, 0 with fewer than two points."""
     time = np.broadcast_to(np.arange(logs.shape[1], dtype=float), logs.shape)
     known = np.isfinite(logs)
     count = known.sum(axis=1)
@@ -50,7 +47,12 @@ def _theta_paths(logs: np.ndarray, horizon: int, trend_weight: float) -> np.ndar
     dt = np.where(known, time - time_mean[:, None], 0.0)
     dy = np.where(known, logs - log_mean[:, None], 0.0)
     spread = (dt**2).sum(axis=1)
-    slope = np.where((count >= 2) & (spread > 0), (dt * dy).sum(axis=1) / np.where(spread > 0, spread, 1.0), 0.0)
+    return np.where((count >= 2) & (spread > 0), (dt * dy).sum(axis=1) / np.where(spread > 0, spread, 1.0), 0.0)
+
+
+def _theta_paths(logs: np.ndarray, horizon: int, trend_weight: float) -> np.ndarray:
+    """Last log level + weight x least-squares slope x steps; missing points ignored."""
+    slope = log_slopes(logs)
     return logs[:, -1][:, None] + trend_weight * slope[:, None] * np.arange(1, horizon + 1)[None, :]
 
 
@@ -60,9 +62,29 @@ def national_areas(keys: pd.DataFrame, values: np.ndarray, national_area: str | 
     any subset of the series that holds the winner picks the same one (area partitions)."""
     if national_area is not None:
         return {measure: national_area for measure in keys["measure"].unique()}
-    last = _forward_fill(values)[:, -1]
-    totals = keys.assign(size=last).loc[keys["classification"] == "all"]
-    return totals.sort_values(["size", "area"], kind="stable").groupby("measure")["area"].last().to_dict()
+    is_total = (keys["classification"] == "all").to_numpy()
+    largest: dict[str, tuple[float, str]] = {}
+    sizes = forward_fill(values[is_total])[:, -1]
+    for area, measure, size in zip(keys["area"].to_numpy()[is_total], keys["measure"].to_numpy()[is_total], sizes, strict=True):
+        if np.isfinite(size) and (measure not in largest or (size, area) >= largest[measure]):
+            largest[measure] = (float(size), str(area))
+    return {measure: area for measure, (_, area) in largest.items()}
+
+
+def national_context(national_area: str | None, totals: SeriesMatrix | None) -> set[str]:
+    """The national area at any year a model may be fitted to, found from the areas' totals
+    (``totals``: the ``all`` series; None: there are none) as ``national_areas`` finds it:
+    the areas every area partition must carry for a model that reads national series."""
+    if national_area is not None:
+        return {national_area}
+    if totals is None:
+        return set()
+    areas: set[str] = set()
+    for period in totals.periods:
+        history, _ = totals.truncate(int(period))
+        if len(history.keys):
+            areas.update(national_areas(history.keys, history.values, None).values())
+    return areas
 
 
 def national_rows(keys: pd.DataFrame, values: np.ndarray, national_area: str | None) -> np.ndarray:
@@ -93,25 +115,14 @@ class NationalShareForecaster(Forecaster):
         self.min_trend_years = min_trend_years
 
     def partition_context(self, totals: SeriesMatrix | None) -> set[str]:
-        """Areas whose series every area partition needs (``skillcast.engine.partitioned``): the
-        national area at any year the model may be fitted to, found from the areas'
-        totals (``totals``: the ``all`` series; None: there are none) as ``_fit_point`` does."""
-        if self.national_area is not None:
-            return {self.national_area}
-        if totals is None:
-            return set()
-        areas: set[str] = set()
-        for period in totals.periods:
-            history, _ = totals.truncate(int(period))
-            if len(history.keys):
-                areas.update(national_areas(history.keys, history.values, None).values())
-        return areas
+        """Areas whose series every area partition needs (``skillcast.engine.partitioned``)."""
+        return national_context(self.national_area, totals)
 
     def _fit_point(self, matrix: SeriesMatrix) -> None:
         self.national_ = national_rows(matrix.keys, matrix.values, self.national_area)
 
     def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
-        filled = _forward_fill(matrix.values)
+        filled = forward_fill(matrix.values)
         weight = self.trend_weight if matrix.values.shape[1] >= self.min_trend_years else 0.0
         national = self.national_
         unique = np.unique(national)

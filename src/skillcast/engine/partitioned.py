@@ -14,13 +14,14 @@ exactly:
   partition carries those areas' series as *context*: used for fitting, never reported.
 * **Areas linked to each other.** A reconciled model with ``area_parents`` makes parents
   the sums of their children; linked areas always share a partition.
-* **Intervals.** Conformal quantiles pool scaled errors over *all* series; each partition
-  returns its own series' errors and they are pooled before the quantiles are taken
-  (quantiles depend on the set of errors, not their order).
-* **The global model** (``trains_on_all_series``, i.e. LightGBM): each partition builds its
-  training rows for every calibration window; one task per window merges them into the
-  rows one machine would have built (``merge_training_rows``: series order, category
-  ids) and trains; the partitions then forecast with that model (``pretrained``).
+* **Intervals.** Their quantiles pool scaled one-step errors over *all* series; each
+  partition returns its own series' errors per calibration window and they are pooled
+  before the quantiles are taken (quantiles depend on the set of errors, not their order).
+* **Global parts** (``trains_on_all_series``: LightGBM; national_mix's choice of share
+  smoothing, validated on every series): each partition builds its training rows for
+  every calibration window; one task per window merges them into the rows one machine
+  would have built (the leaf's ``merge_training_rows``: series order) and trains; the
+  partitions then forecast with that result (``pretrained``).
 * **Order.** Partitions come back in any order; series are put in ``SeriesMatrix``'s
   sorted order before the frame is built.
 
@@ -44,8 +45,7 @@ from sklearn.base import clone
 from skillcast.data.schema import SERIES_KEY
 from skillcast.engine.base import Forecaster, interval_columns
 from skillcast.engine.fanout import Forecast, ForecastRequest
-from skillcast.engine.global_lightgbm import TrainingRows, merge_training_rows
-from skillcast.engine.intervals import IntervalQuantiles, quantiles_from_errors
+from skillcast.engine.intervals import IntervalQuantiles, ReplayWindow, quantiles_from_windows, replay_backs
 from skillcast.engine.matrix import SeriesMatrix
 
 PANEL_COLUMNS = SERIES_KEY + ["period", "value"]
@@ -127,7 +127,7 @@ def area_links(model: Forecaster) -> list[tuple[str, str]]:
 
 def calibration_backs(model: Forecaster, n_periods: int) -> list[int]:
     """The calibration windows ``Forecaster._replay_errors`` replays, as years before the end."""
-    return list(range(1, max(min(model.calibration_windows, n_periods - 2), 0) + 1))
+    return replay_backs(n_periods, model.calibration_windows)
 
 
 # -- partitions -----------------------------------------------------------------------
@@ -246,7 +246,7 @@ class PartitionPoints:
 @dataclass(frozen=True)
 class PartitionForecast:
     points: PartitionPoints
-    errors: list[np.ndarray] = field(default_factory=list)  # per horizon step: own series' scaled calibration errors
+    errors: list[ReplayWindow] = field(default_factory=list)  # per calibration window: own series' scaled one-step errors
 
 
 @dataclass(frozen=True)
@@ -276,8 +276,7 @@ def forecast_partition(
         return PartitionForecast(points=empty, errors=[])
     models = None if trained is None else {back: [leaf.model for leaf in leaves] for back, leaves in trained.items()}
     replica = None if models is None else (lambda back: with_trained(model, models[back]))
-    replayed = model._replay_errors(matrix, replica)
-    errors = [np.concatenate([scaled[own[rows]] for rows, scaled in step]) if step else np.empty(0) for step in replayed]
+    errors = [ReplayWindow(years, scaled[own[rows]]) for years, rows, scaled in model._replay_errors(matrix, replica)]
     fitted = clone(model) if models is None else with_trained(model, models[0])
     fitted._fit_point(matrix)
     point = np.maximum(fitted._predict_point(matrix, horizon), 0.0)
@@ -301,13 +300,8 @@ def training_rows_partition(task: PartitionTask, model: Forecaster, backs: Seque
     for back in backs:
         history, rows = (matrix, np.arange(len(matrix.keys))) if back == 0 else matrix.truncate(matrix.last_period - back)
         mine = own[rows]
-        rows_by_back[back] = [leaf.training_rows(history, mine) if mine.any() else _no_rows() for leaf in leaves]
+        rows_by_back[back] = [leaf.training_rows(history, mine) if mine.any() else None for leaf in leaves]
     return PartitionRows(rows=rows_by_back, seconds=time.perf_counter() - started)
-
-
-def _no_rows() -> Any:
-
-    return TrainingRows(keys=pd.DataFrame(columns=SERIES_KEY), labels=(), columns=())
 
 
 def pick(rows: PartitionRows, back: int, leaf: int) -> Any:
@@ -315,9 +309,10 @@ def pick(rows: PartitionRows, back: int, leaf: int) -> Any:
 
 
 def train_leaf(leaf: Forecaster, parts: list[Any]) -> TrainedLeaf:
-    """Merge every partition's training rows for one window and train the global leaf once."""
+    """Merge every partition's training rows for one window (None: a partition with none of
+    its own series there) and train the global leaf once."""
     started = time.perf_counter()
-    model = leaf.train(merge_training_rows(list(parts)))
+    model = leaf.train(leaf.merge_training_rows([part for part in parts if part is not None]))
     return TrainedLeaf(model=model, seconds=time.perf_counter() - started)
 
 
@@ -325,11 +320,14 @@ def take(result: Any, name: str) -> Any:
     return getattr(result, name)
 
 
-def pool_quantiles(errors: list[list[np.ndarray]], levels: tuple[int, ...]) -> IntervalQuantiles:
-    """Conformal quantiles from every partition's errors: ``Forecaster._calibrate`` over all series."""
-    steps = max((len(part) for part in errors), default=0)
-    pooled = [np.concatenate([part[step] for part in errors if step < len(part)]) for step in range(steps)]
-    return quantiles_from_errors(pooled, tuple(levels))
+def pool_quantiles(errors: list[list[ReplayWindow]], levels: tuple[int, ...]) -> IntervalQuantiles:
+    """Interval quantiles from every partition's errors: ``Forecaster._calibrate`` over all series."""
+    by_window: dict[int, list[np.ndarray]] = {}
+    for part in errors:
+        for window in part:
+            by_window.setdefault(window.history_years, []).append(window.errors)
+    pooled = [ReplayWindow(years, np.concatenate(parts)) for years, parts in sorted(by_window.items())]
+    return quantiles_from_windows(pooled, tuple(levels))
 
 
 def assemble(

@@ -43,34 +43,44 @@ def identities(keys: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per (area, measure): the rows involved and a constraint matrix over them.
 
     Returns a list of ``(rows, C)`` with ``rows`` indexing ``keys`` and ``C`` of shape
-    (identities, len(rows)); groups with no identity are left out.
+    (identities, len(rows)); groups with no identity are left out. Plain arrays and dicts,
+    not pandas rows: this runs at every fit of a reconciled model.
     """
+    area_id, measure_id = pd.factorize(keys["area"])[0], pd.factorize(keys["measure"])[0]
+    group_of = area_id.astype(np.int64) * (measure_id.max(initial=0) + 1) + measure_id
+    order = np.argsort(group_of, kind="stable")
+    bounds = np.flatnonzero(np.diff(group_of[order])) + 1
+    classification = keys["classification"].to_numpy(dtype=object)
+    code = keys["code"].astype(str).to_numpy(dtype=object)
     systems = []
-    for _, group in keys.groupby(["area", "measure"], sort=False):
-        position = {(row.classification, row.code): index for index, row in enumerate(group.itertuples())}
+    for rows in np.split(order, bounds) if len(order) else []:
+        by_class: dict[str, dict[str, int]] = {}
+        for index, (name, value) in enumerate(zip(classification[rows], code[rows], strict=True)):
+            by_class.setdefault(name, {})[value] = index
         constraints = []
-        total = position.get(("all", "all"))
+        total = by_class.get("all", {}).get("all")
         if total is not None:
-            for classification in EXHAUSTIVE:
-                codes = [code for (name, code) in position if name == classification]
-                closed = CLASSIFICATIONS.get(classification)
-                if codes and (closed is None or set(codes) == set(closed)):
-                    constraints.append({total: 1.0, **{position[(classification, code)]: -1.0 for code in codes}})
+            for name in EXHAUSTIVE:
+                members = by_class.get(name, {})
+                closed = CLASSIFICATIONS.get(name)
+                if members and (closed is None or set(members) == set(closed)):
+                    constraints.append({total: 1.0, **{index: -1.0 for index in members.values()}})
         for (child, parent), parent_of in NESTED.items():
-            parents = {code: index for (name, code), index in position.items() if name == parent}
+            parents = by_class.get(parent, {})
+            if not parents or child not in by_class:
+                continue
             children: dict[str, list[int]] = {}
-            for (name, code), index in position.items():
-                if name == child:
-                    children.setdefault(parent_of(code), []).append(index)
+            for value, index in by_class.get(child, {}).items():
+                children.setdefault(parent_of(value), []).append(index)
             for parent_code, members in children.items():
                 if parent_code in parents:
                     constraints.append({parents[parent_code]: 1.0, **{member: -1.0 for member in members}})
         if constraints:
-            matrix = np.zeros((len(constraints), len(group)))
+            matrix = np.zeros((len(constraints), len(rows)))
             for row, coefficients in enumerate(constraints):
                 for column, value in coefficients.items():
                     matrix[row, column] = value
-            systems.append((group.index.to_numpy(), matrix))
+            systems.append((rows, matrix))
     return systems
 
 

@@ -60,7 +60,10 @@ from skillcast.engine.base import Forecaster
 from skillcast.engine.engines import engine_or_open
 from skillcast.engine.factory import is_model_name, make_forecaster
 from skillcast.engine.fanout import Engine, LocalEngine
+from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.nowcast import APS_SOURCE, with_mix_signal
 from skillcast.mlops.registry import CHALLENGER, TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_MASE, TAG_MODEL, TAG_SYNTHETIC, Registry
+from skillcast.pipeline import nowcast_signal
 
 EXIT_OK, EXIT_FAILED = 0, 1  # the CLI adds 2 (bad input) and 3 (lock held)
 LOCK_FILE = "retrain.lock"
@@ -461,13 +464,16 @@ def backtest_models(
     champion: Forecaster | None = None,
     on_start: Callable[[str, int], None] | None = None,
     engine: Engine | None = None,
+    signal: MixSignal = (),
 ) -> tuple[BacktestResult, pd.DataFrame, list[int]]:
     """The challenger, its peers and (when given) the champion on the same cutoffs, on
-    ``engine`` (default: this process; the same answers on a Dask cluster)."""
+    ``engine`` (default: this process; the same answers on a Dask cluster); ``signal``:
+    the nowcast's survey mix for national_mix (``pipeline.nowcast_signal``)."""
     config = job.config
     names = list(dict.fromkeys((*config.models, config.production_model)))
     models: dict[str, Forecaster] = {
-        name: make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed) for name in names
+        name: with_mix_signal(make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed), signal)
+        for name in names
     }
     if champion is not None:
         models[CHAMPION_MODEL] = champion
@@ -496,9 +502,12 @@ def fit_bundle(
     if config.end_year <= last:
         raise DataError(f"end_year {config.end_year} is not after the last observed year {last}")
     model = make_forecaster(config.production_model, config.calibration_windows, config.interval_levels, config.seed)
+    model = with_mix_signal(model, store_signal(store, config))
     forecaster, forecasts = (engine or LocalEngine()).fit_forecast(panel, model, config.end_year - last)
     metadata = {
-        **training_metadata(panel, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics),
+        **training_metadata(
+            panel, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics, config.nowcast_until
+        ),
         "training_data": job.data.model_dump(mode="json"),
         **extra,
     }
@@ -511,6 +520,11 @@ def fit_bundle(
         else f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})"
     )
     return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps, priorities)
+
+
+def store_signal(store: Store | None, config: Config) -> MixSignal:
+    """The nowcast's survey mix from the store's APS occupations (none without a store or the source)."""
+    return nowcast_signal(store.available((APS_SOURCE,))[0].get(APS_SOURCE), config) if store is not None else ()
 
 
 def gaps_warning(bundle: ForecastBundle) -> str | None:
@@ -669,7 +683,7 @@ def _steps(
 
     outcome.stage = "backtest"
     progress("backtest")
-    backtest, metrics, cutoffs = backtest_models(job, panel, champion_estimator, engine=engine)
+    backtest, metrics, cutoffs = backtest_models(job, panel, champion_estimator, engine=engine, signal=store_signal(store, config))
     outcome.metrics, outcome.cutoffs, outcome.horizon = metrics, cutoffs, config.backtest_horizon
     mlflow.log_params({"cutoffs": ",".join(map(str, cutoffs)), "series": outcome.series, "champion.backtested_as": how or "no champion"})
     log_overall_metrics(metrics)
@@ -689,7 +703,7 @@ def _steps(
     if warning:
         outcome.warnings.append(warning)
         mlflow.set_tag("gaps", "none")
-    bundle.forecasts.loc[bundle.forecasts["basis"] == "forecast"].to_csv(tables / "forecasts.csv", index=False)
+    bundle.forecasts.loc[bundle.forecasts["basis"] != "observed"].to_csv(tables / "forecasts.csv", index=False)
     mlflow.log_artifacts(str(tables), artifact_path="tables")
 
     outcome.stage = "register"
@@ -854,7 +868,7 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
         registry = Registry(config.resolved_tracking_uri(), config.registered_model)
         champion_before = registry.champion()
         progress("backtest")
-        backtest, metrics, cutoffs = backtest_models(job, panel, engine=active)
+        backtest, metrics, cutoffs = backtest_models(job, panel, engine=active, signal=store_signal(store, config))
         progress("fit")
         forecaster, bundle = fit_bundle(job, panel, geography, metrics, cutoffs, {"kind": "train"}, store=store, engine=active)
         progress("register")
@@ -870,7 +884,7 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
             tables.mkdir()
             backtest.forecasts.to_csv(tables / "backtest.csv", index=False)
             metrics.to_csv(tables / "metrics.csv", index=False)
-            bundle.forecasts.loc[bundle.forecasts["basis"] == "forecast"].to_csv(tables / "forecasts.csv", index=False)
+            bundle.forecasts.loc[bundle.forecasts["basis"] != "observed"].to_csv(tables / "forecasts.csv", index=False)
             mlflow.log_artifacts(str(tables), artifact_path="tables")
             challenger_before = registry.alias(CHALLENGER)
             version = None

@@ -2,8 +2,10 @@
 ``registry`` the only modules that talk to MLflow when training (``pyfunc`` holds the
 pyfunc class and what the service needs to load a registered bundle).
 
-Every run records the package version and git commit, metrics per model and per model and
-horizon, plots, tables and the model; ``retrain`` adds the data manifest and its decision.
+Every run records the package version and git commit, metrics per model (MASE overall, by
+classification and by horizon; direction and faster-than-area-total right for SOC
+sub-majors and MAPE at the last horizon) and per model and horizon, plots, tables and the
+model; ``retrain`` adds the data manifest and its decision.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def log_backtest(backtest: BacktestResult, scratch: Path, production: str | None
     by_horizon = score(backtest, by=["horizon"])
     values: dict[str, float] = {}
     for row in by_horizon.itertuples():
-        for metric in ("mase", "smape", "coverage_80", "coverage_95"):
+        for metric in ("mase", "smape", "coverage_80", "coverage_95", "direction_right", "faster_right", "mape_last"):
             value = getattr(row, metric)
             if pd.notna(value):
                 values[f"{row.model}.h{int(row.horizon)}.{metric}"] = float(value)
@@ -93,14 +95,19 @@ def log_backtest(backtest: BacktestResult, scratch: Path, production: str | None
     return by_horizon
 
 
+OVERALL_METRICS = ("mase", "smape", "coverage_80", "coverage_95", "seconds", "direction_right", "faster_right", "mape_last")
+
+
 def log_overall_metrics(metrics: pd.DataFrame) -> None:
+    """``MODEL.METRIC`` for ``OVERALL_METRICS`` and every ``mase_<classification>`` / ``mase_h<h>`` column of ``score``."""
     import mlflow
 
+    names = [name for name in metrics.columns if name in OVERALL_METRICS or name.startswith("mase_")]
     values = {
-        f"{row.model}.{metric}": float(getattr(row, metric))
-        for row in metrics.itertuples()
-        for metric in ("mase", "smape", "coverage_80", "coverage_95", "seconds")
-        if pd.notna(getattr(row, metric))
+        f"{record['model']}.{name}": float(record[name])
+        for record in metrics.to_dict("records")
+        for name in names
+        if pd.notna(record[name])
     }
     mlflow.log_metrics(values)
 
@@ -270,13 +277,13 @@ def _plot_forecast(forecasts: pd.DataFrame, folder: Path) -> bool:
     totals = totals.loc[totals["measure"] == measure]
     area = str(totals.groupby("area")["forecast"].max().idxmax())
     rows = totals.loc[totals["area"] == area].sort_values("period")
-    observed, ahead = rows.loc[rows["basis"] == "observed"], rows.loc[rows["basis"] == "forecast"]
+    observed, ahead = rows.loc[rows["basis"] == "observed"], rows.loc[rows["basis"] != "observed"]  # nowcast and forecast
     figure = Figure(figsize=(7, 4.5))
     axes = figure.subplots()
     axes.fill_between(ahead["period"], ahead["lo_95"] / 1e6, ahead["hi_95"] / 1e6, alpha=0.2, label="95% interval")
     axes.fill_between(ahead["period"], ahead["lo_80"] / 1e6, ahead["hi_80"] / 1e6, alpha=0.35, label="80% interval")
     axes.plot(observed["period"], observed["forecast"] / 1e6, color="black", label="observed")
-    axes.plot(ahead["period"], ahead["forecast"] / 1e6, color="tab:blue", label="forecast")
+    axes.plot(ahead["period"], ahead["forecast"] / 1e6, color="tab:blue", label="nowcast and forecast")
     axes.set(xlabel="year", ylabel=f"{measure} (millions)", title=f"{area}: {measure}, all categories")
     axes.legend(fontsize="small")
     figure.tight_layout()

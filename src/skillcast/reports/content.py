@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from skillcast.bundle import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.data.schema import observations
 from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
@@ -51,6 +52,9 @@ ACCURACY_COLUMNS: list[str] = [
     "smape",
     "coverage_80",
     "coverage_95",
+    "direction_right",  # SOC sub-major groups at the last horizon (backtest.score)
+    "faster_right",
+    "mape_last",
     "series",
     "cutoffs",
     "horizon",
@@ -213,14 +217,16 @@ def from_analysis(
     synthetic: bool = False,
     model: str = "",
     gaps: pd.DataFrame | None = None,
+    nowcast_until: int | None = None,
 ) -> AreaReport:
     """An area's report from a ``gaps.GapAnalysis`` (``run``) that covers it.
 
     ``gaps``: the gaps table to show (default ``run.gaps``); pass the CLI's gap table
     (``cli.gaps.gap_table``: gaps + requirement columns) to show the same rows as ``skillcast gaps``.
+    ``nowcast_until`` (``Config.nowcast_until``): model years up to then are labelled ``nowcast``.
     """
     table = run.gaps if gaps is None else gaps
-    table = table.loc[table["area"] == area].reset_index(drop=True)
+    table = label_nowcast(table.loc[table["area"] == area].reset_index(drop=True), nowcast_until, "year")
     if table.empty:
         raise ValueError(f"--area: no gaps for {area!r} in this analysis")
     own_priorities = (
@@ -229,8 +235,8 @@ def from_analysis(
     return AreaReport(
         area=area,
         name=name,
-        demand=demand_frame(run.demand, area),
-        supply=supply_frame(run.supply.table, run.gaps, area),
+        demand=label_nowcast(demand_frame(run.demand, area), nowcast_until, "year"),
+        supply=label_nowcast(supply_frame(run.supply.table, run.gaps, area), nowcast_until, "year"),
         gaps=table,
         priorities=own_priorities,
         accuracy=accuracy if accuracy is not None else _empty(ACCURACY_COLUMNS),
@@ -548,7 +554,9 @@ def caveats(report: AreaReport) -> list[str]:
         "The shaded ranges show uncertainty: the 80% range should contain the outcome four times in five, the 95% range "
         "nineteen times in twenty, if the future behaves like the recent past. They leave out survey sampling error, "
         "sudden migration and policy changes, and recessions worse than those in the data.",
-        "Years marked observed are published estimates; later years are forecasts and get less certain the further ahead they are.",
+        "Years marked observed are published estimates. Years marked nowcast have already happened but are not yet in the "
+        "published series: they are the model's estimates, using newer national survey data where it helps. Later years "
+        "are forecasts and get less certain the further ahead they are.",
     ]
     if report.has_reference:
         items.append(
@@ -647,6 +655,11 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
         ("sign", "gap = demand - supply; a positive gap is a shortage of people, a negative gap a surplus."),
         ("intervals", "lo_80/hi_80 and lo_95/hi_95: 80% and 95% ranges. Observed years have no forecast range (bounds = value)."),
         (
+            "basis",
+            "observed: published figures; nowcast: a year that has already happened but is not yet published, estimated by "
+            "the model (with newer national survey data where it helps); forecast: later years.",
+        ),
+        (
             "forecasts",
             "Demand and supply by qualification band and year, observed and forecast, with the publisher's projection "
             "(SI2035) where loaded.",
@@ -682,15 +695,19 @@ def analysis_frames(
     priorities: pd.DataFrame | None = None,
     accuracy: pd.DataFrame | None = None,
     sources: pd.DataFrame | None = None,
+    nowcast_until: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The spreadsheet's sheets for every area of a ``gaps.analyse`` run (``export.build_workbook`` arguments).
 
     ``gaps``: the gaps table to export (``cli.gaps.gap_table``: gaps + requirement columns).
+    ``nowcast_until`` (``Config.nowcast_until``): model years up to then are labelled ``nowcast``.
     """
     areas = list(dict.fromkeys(gaps["area"]))
+    demand = label_nowcast(demand_frame(run.demand, areas), nowcast_until, "year")
+    supply = label_nowcast(supply_frame(run.supply.table, run.gaps, areas), nowcast_until, "year")
     return {
-        "forecasts": forecast_sheet(demand_frame(run.demand, areas), supply_frame(run.supply.table, run.gaps, areas), names),
-        "gaps": _with_name(gaps, names),
+        "forecasts": forecast_sheet(demand, supply, names),
+        "gaps": _with_name(label_nowcast(gaps, nowcast_until, "year"), names),
         "priorities": _with_name(priorities if priorities is not None else pd.DataFrame(), names),
         "backtest": accuracy if accuracy is not None else _empty(ACCURACY_COLUMNS),
         "sources": sources if sources is not None else _empty(SOURCE_COLUMNS),

@@ -1,0 +1,334 @@
+"""Local series as a smoothed share of the same category nationally, times England's total and
+England's category mix, each extrapolated on its own.
+
+Forecast for series i (area a, category c) at h years past the last observed year L:
+
+    f_i(L + h) = s_i  x  N_c(L) x exp(h x g_c + d_c)
+    g_c        = w_T x slope(log national total) + w_m x slope(log national mix of c)
+
+* ``N_c``: the national series of the same measure, classification and code; its *mix* is
+  N_c / the national total of the measure. Slopes are least squares over every observed
+  year. ``w_T`` and ``w_m`` are 0.5 each (Theta(2)'s fixed halving, as ``national_share``).
+* A nested category (a SOC sub-major group; a minor group; a unit group) takes its
+  **parent's** mix slope, not its own.
+* ``s_i``: an exponentially weighted mean of the area's share of the national category,
+  its smoothing ``alpha`` chosen by rolling-origin validation on the years handed to
+  ``fit`` (one ``alpha`` for every series).
+* ``d_c``: the *nowcast*. When a newer survey gives the national mix one year past L
+  (``mix_signal``: England's occupational mix from the Annual Population Survey), the
+  national path of that category is moved so that its mix change from L to L + 1 is the
+  survey's, and its children (sub-majors) move with it; years after L + 1 follow the trend.
+
+Why (measured on the Skills Imperative 2035 panel; BENCHMARKS.md, docs/forecasting.md):
+
+* Most of the error is England's own path (lever 1): with England's actual path per
+  category, MASE at cutoffs 2013-16 would be 0.96; with every local share exact but the
+  model's national path, 1.30. Splitting that path into total x mix is what lets each part
+  be treated on its own terms.
+* Within the mix, sub-major groups are noise on their own: the sign of a sub-major's
+  slope *within* its major group predicts the sign of its later within-major change for
+  only 15-50% of groups at every cutoff 2013-2020 (split inside the training window),
+  while the major group's slope predicts the sub-major's later mix change for 35-88%.
+  Pooling moved "faster than the area total right" from 0.62 to 0.68 (h 4) and 0.63 to
+  0.79 (h 7). Shrinking the within-major slope by empirical Bayes instead kept too much of
+  it (MASE 1.611 against 1.590 pooled) and was dropped.
+* Local shares are noisy and their changes mean-revert (the correlation of 3-6 year share
+  trends with the next 4-5 years is -0.47 to +0.10), so a smoothed level beats the last
+  one, and no local trend is kept: local share trends shrunk by empirical Bayes lost on
+  both tests (MASE 1.650-1.662 against 1.590 at cutoffs 2013-16). One ``alpha`` for all
+  series: per classification, the 49 area totals would choose theirs alone (worse).
+* The trend weights are fixed, not validated: with 4-7 observed years, validation picked
+  no mix trend at all (the 2010-12 mix changes reversed) and lost (MASE 1.725).
+* The nowcast uses the survey only for England's *mix*, never for levels or areas:
+  APS counts residents (16-64, where they live), SI2035 counts jobs (where they are, any
+  age), and their levels and local shares disagree (year-on-year changes of areas' shares
+  correlate -0.05 to +0.02). England's occupational mix, though, moves together in both
+  (year-on-year correlation 0.79-0.95). SOC 2010 major group m stands in for SOC 2020
+  major group m; changes are only ever taken within one classification of the survey.
+
+Everything is vectorised over series (row look-ups through pandas indexes, no per-series
+Python loop). The smoothing choice is the one part that looks at every series at once:
+for area partitions (``skillcast.engine.partitioned``) it follows the global-model
+protocol (``training_rows`` per partition, ``merge_training_rows``, ``train``, then
+``pretrained``), so a cluster gives one machine's forecasts exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from skillcast.data.schema import SERIES_KEY
+from skillcast.engine.base import Forecaster
+from skillcast.engine.matrix import SeriesMatrix, forward_fill
+from skillcast.engine.national_share import log_slopes, national_areas, national_context
+from skillcast.engine.reconcile import NESTED
+
+_TINY = 1e-9
+CATEGORY = ["measure", "classification", "code"]
+# A nested SOC classification -> its parent classification and how a code names its parent.
+# (Qualification levels inside bands are not pooled: nothing measured says they should be.)
+PARENT_OF = {child: (parent, rule) for (child, parent), rule in NESTED.items() if child.startswith("soc")}
+MixSignal = tuple[tuple[str, str, str, int, float], ...]  # (measure, classification, code, year, log share of the national total)
+
+
+def ewma_last(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted level at the last column of each row (alpha 1: the last value).
+
+    The first column carries the weight of everything before it; missing points are left out
+    and the weights of the rest renormalised."""
+    if alpha >= 1.0:
+        return forward_fill(values)[:, -1]
+    n = values.shape[1]
+    weights = alpha * (1 - alpha) ** np.arange(n - 1, -1, -1, dtype=float)
+    weights[0] = (1 - alpha) ** (n - 1)
+    known = np.isfinite(values)
+    total = (np.where(known, values, 0.0) * weights).sum(axis=1)
+    mass = (known * weights).sum(axis=1)
+    return np.where(mass > 0, total / np.where(mass > 0, mass, 1.0), np.nan)
+
+
+class Layout:
+    """Which rows each series needs, found once per matrix.
+
+    ``national``: the row of the same category in the national area (-1: none);
+    ``national_total``: the national total of the series' measure (-1: none);
+    ``national_parent``: the national row of its parent category (sub-major -> major; -1: none);
+    ``is_national``: the series is in the national area.
+    Look-ups are integer keys sorted once and searched (``np.searchsorted``): no per-series Python."""
+
+    def __init__(self, keys: pd.DataFrame, values: np.ndarray, national_area: str | None):
+        self.n = n = len(keys)
+        measure, classification, code = (keys[column].to_numpy(dtype=object) for column in CATEGORY)
+        national_of = national_areas(keys, values, national_area)
+        self.is_national = keys["area"].to_numpy(dtype=object) == pd.Series(measure).map(national_of).to_numpy(dtype=object)
+        parent_class = np.full(n, "", dtype=object)
+        parent_code = np.full(n, "", dtype=object)
+        present = set(np.unique(classification))
+        for child, (parent, rule) in PARENT_OF.items():
+            if child in present and parent in present:  # a parent classification the panel does not have pools nothing
+                rows = np.flatnonzero(classification == child)
+                parent_class[rows] = parent
+                parent_code[rows] = [rule(str(value)) for value in code[rows]]
+        # one integer id per (classification, code) value, shared by every look-up
+        class_id, classes = pd.factorize(np.concatenate([classification, parent_class, ["all"]]))
+        code_id, codes = pd.factorize(np.concatenate([code.astype(str), parent_code, ["all"]]))
+        measure_id = pd.factorize(measure)[0]
+
+        def key(classes_at: np.ndarray, codes_at: np.ndarray) -> np.ndarray:
+            return (measure_id.astype(np.int64) * (len(classes) + 1) + classes_at) * (len(codes) + 1) + codes_at
+
+        own = key(class_id[:n], code_id[:n])
+        national_rows = np.flatnonzero(self.is_national)
+        order = np.argsort(own[national_rows], kind="stable")
+        known, rows_of = own[national_rows][order], national_rows[order]
+
+        def find(wanted: np.ndarray) -> np.ndarray:
+            if len(known) == 0:
+                return np.full(len(wanted), -1)
+            at = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+            return np.where(known[at] == wanted, rows_of[at], -1)
+
+        self.national = find(own)
+        self.national_total = find(key(np.full(n, class_id[-1]), np.full(n, code_id[-1])))
+        self.national_parent = np.where(parent_class != "", find(key(class_id[n : 2 * n], code_id[n : 2 * n])), -1)
+
+
+@dataclass(frozen=True)
+class NationalPath:
+    """Per row, the yearly log growth of its national path and the nowcast's one-off move
+    (both meaningful on national rows and rows without a national counterpart)."""
+
+    growth: np.ndarray
+    shift: np.ndarray
+
+
+def national_path(
+    logs: np.ndarray,
+    layout: Layout,
+    keys: pd.DataFrame,
+    last_year: int,
+    total_weight: float,
+    mix_weight: float,
+    mix_signal: dict[tuple[str, str, str], dict[int, float]],
+) -> NationalPath:
+    """Growth of every national row: ``total_weight`` x the national total's slope +
+    ``mix_weight`` x its mix slope (a nested category: its parent's); a series with no
+    national counterpart: ``mix_weight`` x its own slope (Theta, as ``national_share``).
+    The nowcast moves a national row whose mix the signal knows at ``last_year`` and the
+    year after, and its children with it."""
+    rows = np.flatnonzero(layout.is_national | (layout.national < 0))
+    total = layout.national_total[rows]
+    has_total = (total >= 0) & layout.is_national[rows]
+    totals = np.unique(total[has_total])  # a handful of national totals, one slope each
+    total_slope = np.zeros(len(rows))
+    total_slope[has_total] = log_slopes(logs[totals])[np.searchsorted(totals, total[has_total])]
+    mix_slope = np.zeros(len(rows))
+    mix_slope[has_total] = log_slopes(logs[rows[has_total]] - logs[total[has_total]])
+    position = np.full(layout.n, -1)
+    position[rows] = np.arange(len(rows))
+    parent = layout.national_parent[rows]
+    parent_position = np.where(parent >= 0, position[np.maximum(parent, 0)], -1)
+    pooled = (parent_position >= 0) & has_total
+    mix_slope = np.where(pooled, mix_slope[np.maximum(parent_position, 0)], mix_slope)
+    mix_slope = np.where((rows == total) | ~has_total, 0.0, mix_slope)
+    growth = np.zeros(layout.n)
+    growth[rows[has_total]] = total_weight * total_slope[has_total] + mix_weight * mix_slope[has_total]
+    growth[rows[~has_total]] = mix_weight * log_slopes(logs[rows[~has_total]])
+    shift = np.zeros(layout.n)
+    if mix_signal:
+        category = list(zip(*(keys[column].astype(str).to_numpy()[rows] for column in CATEGORY), strict=True))
+        survey = np.array([_survey_change(mix_signal.get(key), last_year) for key in category])
+        own_shift = np.where(has_total & np.isfinite(survey), survey - mix_weight * mix_slope, 0.0)
+        shift[rows] = np.where(pooled, own_shift[np.maximum(parent_position, 0)], own_shift)
+    return NationalPath(growth=growth, shift=shift)
+
+
+def _survey_change(years: dict[int, float] | None, last_year: int) -> float:
+    """The signal's log mix change from ``last_year`` to the year after (NaN: not both known)."""
+    if not years or last_year not in years or last_year + 1 not in years:
+        return np.nan
+    return years[last_year + 1] - years[last_year]
+
+
+@dataclass(frozen=True)
+class SmoothingRows:
+    """What some series say about each share smoothing: their summed scaled absolute errors
+    (series x ``share_alphas``) over the validation origins, ``keys`` in matrix order."""
+
+    keys: pd.DataFrame
+    loss: np.ndarray
+
+
+@dataclass(frozen=True)
+class ChosenSmoothing:
+    """The share smoothing validation chose (not an estimator: ``clone`` keeps it as it is)."""
+
+    alpha: float
+
+
+class NationalMixForecaster(Forecaster):
+    """Local share x national total x national mix (see the module docstring for why).
+
+    Constants fixed by hand (docs/forecasting.md): ``total_trend_weight`` and
+    ``mix_trend_weight`` (0.5, Theta's halving), the ``share_alphas`` grid, validation
+    from origins with at least ``min_fit_years`` (3) years, the last ``max_origins`` (4).
+    ``mix_signal``: England's mix from a newer survey (``skillcast.engine.nowcast``), used
+    only one year past the last observed year, as it would be known at forecast time.
+    ``pretrained`` is internal: the smoothing chosen on every area partition at once.
+    """
+
+    name = "national_mix"
+    trains_on_all_series = True  # the share smoothing is validated on every series together
+
+    def __init__(
+        self,
+        calibration_windows: int = 5,
+        levels: tuple[int, ...] = (80, 95),
+        national_area: str | None = None,
+        total_trend_weight: float = 0.5,
+        mix_trend_weight: float = 0.5,
+        share_alphas: tuple[float, ...] = (1.0, 0.7, 0.5, 0.3),
+        min_fit_years: int = 3,
+        max_origins: int = 4,
+        mix_signal: MixSignal = (),
+        pretrained: ChosenSmoothing | None = None,
+    ):
+        super().__init__(calibration_windows=calibration_windows, levels=levels)
+        self.national_area = national_area
+        self.total_trend_weight = total_trend_weight
+        self.mix_trend_weight = mix_trend_weight
+        self.share_alphas = share_alphas
+        self.min_fit_years = min_fit_years
+        self.max_origins = max_origins
+        self.mix_signal = mix_signal
+        self.pretrained = pretrained
+
+    def partition_context(self, totals: SeriesMatrix | None) -> set[str]:
+        """The national area at any year the model may be fitted to (``national_share``'s rule)."""
+        return national_context(self.national_area, totals)
+
+    # -- the forecast ----------------------------------------------------------------------
+    def _signal(self) -> dict[tuple[str, str, str], dict[int, float]]:
+        signal: dict[tuple[str, str, str], dict[int, float]] = {}
+        for measure, classification, code, year, log_share in self.mix_signal:
+            signal.setdefault((str(measure), str(classification), str(code)), {})[int(year)] = float(log_share)
+        return signal
+
+    def _shares(self, filled: np.ndarray, layout: Layout) -> np.ndarray:
+        """Each series over its national counterpart, year by year (1 on national rows; NaN: none)."""
+        denominator = np.where(layout.national[:, None] >= 0, filled[np.maximum(layout.national, 0)], np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(denominator > _TINY, filled / np.where(denominator > _TINY, denominator, 1.0), np.nan)
+        share[layout.is_national] = 1.0
+        return share
+
+    def _paths(self, values: np.ndarray, keys: pd.DataFrame, last_year: int, layout: Layout, horizon: int, alphas: tuple[float, ...]):
+        """Point forecasts (series x horizon) for each smoothing in ``alphas``, from ``values``
+        (the years up to ``last_year``)."""
+        filled = forward_fill(values)
+        logs = np.log(np.maximum(filled, _TINY))
+        path = national_path(logs, layout, keys, last_year, self.total_trend_weight, self.mix_trend_weight, self._signal())
+        share = self._shares(filled, layout)
+        national = np.where(layout.national >= 0, layout.national, np.arange(layout.n))
+        steps = np.arange(1, horizon + 1)[None, :]
+        national_paths = np.exp(logs[national, -1][:, None] + path.growth[national][:, None] * steps + path.shift[national][:, None])
+        own_paths = np.exp(logs[:, -1][:, None] + path.growth[:, None] * steps)  # no national counterpart: its own trend
+        for alpha in alphas:
+            level = ewma_last(share, alpha)
+            ok = (layout.national >= 0) & np.isfinite(level)
+            yield np.where(ok[:, None], np.where(ok, level, 1.0)[:, None] * national_paths, own_paths)
+
+    # -- choosing the smoothing inside the window (the global-model protocol) ----------------
+    def _origins(self, years: int) -> list[int]:
+        """Validation origins (column indexes), latest first: at least ``min_fit_years`` years of history, at most ``max_origins``."""
+        return [column for column in range(years - 2, -1, -1) if column + 1 >= self.min_fit_years][: self.max_origins]
+
+    def training_rows(self, matrix: SeriesMatrix, own: np.ndarray | None = None, layout: Layout | None = None) -> SmoothingRows:
+        """Each series' summed scaled absolute error for every smoothing, forecasting from each
+        validation origin inside ``matrix`` to its last year (only the ``own`` series, when given)."""
+        own = np.ones(len(matrix.keys), dtype=bool) if own is None else own
+        layout = layout or Layout(matrix.keys, matrix.values, self.national_area)
+        loss = np.zeros((len(matrix.keys), len(self.share_alphas)))
+        for column in self._origins(matrix.values.shape[1]):
+            history, actual = matrix.values[:, : column + 1], matrix.values[:, column + 1 :]
+            steps = np.abs(np.diff(history, axis=1))
+            count = np.isfinite(steps).sum(axis=1)
+            scale = np.where(count > 0, np.where(np.isfinite(steps), steps, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+            scale = np.where(scale > 0, scale, np.nan)
+            paths = self._paths(history, matrix.keys, int(matrix.periods[column]), layout, actual.shape[1], self.share_alphas)
+            for index, point in enumerate(paths):
+                with np.errstate(invalid="ignore"):
+                    error = np.abs(actual - point) / scale[:, None]
+                loss[:, index] += np.where(np.isfinite(error), error, 0.0).sum(axis=1)
+        return SmoothingRows(keys=matrix.keys.loc[own].reset_index(drop=True), loss=loss[own])
+
+    @staticmethod
+    def merge_training_rows(parts: list[SmoothingRows]) -> SmoothingRows | None:
+        """Partitions' rows in the whole panel's series order, as one machine would have them."""
+        if not parts:
+            return None
+        keys = pd.concat([part.keys for part in parts], ignore_index=True)
+        order = keys.sort_values(SERIES_KEY, kind="stable").index.to_numpy()
+        return SmoothingRows(keys=keys.loc[order].reset_index(drop=True), loss=np.vstack([part.loss for part in parts])[order])
+
+    def train(self, rows: SmoothingRows | None) -> ChosenSmoothing:
+        """The smoothing with the least error over every series (ties, up to rounding noise:
+        the first in the grid; no validation possible: the first, i.e. the last share with
+        the default grid)."""
+        if rows is None or len(rows.loss) == 0:
+            return ChosenSmoothing(alpha=float(self.share_alphas[0]))
+        loss = rows.loss.sum(axis=0)
+        best = int(np.flatnonzero(loss <= loss.min() * (1 + 1e-9) + 1e-12)[0])
+        return ChosenSmoothing(alpha=float(self.share_alphas[best]))
+
+    # -- the contract ------------------------------------------------------------------------
+    def _fit_point(self, matrix: SeriesMatrix) -> None:
+        self.layout_ = Layout(matrix.keys, matrix.values, self.national_area)
+        chosen = self.pretrained if self.pretrained is not None else self.train(self.training_rows(matrix, layout=self.layout_))
+        self.share_alpha_ = chosen.alpha
+
+    def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
+        return next(self._paths(matrix.values, matrix.keys, matrix.last_period, self.layout_, horizon, (self.share_alpha_,)))

@@ -1,0 +1,71 @@
+"""Newer data in the jump-off: England's occupational mix from the Annual Population Survey.
+
+The Skills Imperative 2035 history ends in 2020; the APS counts employed people by
+occupation every year and is published within months. Its *mix* (each SOC major group's
+share of England's employment) moves with SI2035's (year-on-year correlation 0.79-0.95,
+2016-2020), so ``national_mix`` uses it to move England's mix one year past the last
+observed year (``NationalMixForecaster.mix_signal``). Measured at cutoffs 2015-2019 with
+the APS year after each cutoff: BENCHMARKS.md ("newer data").
+
+What is not used, and why: APS *levels* and *local* figures. The APS counts residents aged
+16-64 where they live; SI2035 counts jobs where they are, at any age, self-employed
+included: England's jobs per employed resident are 1.15, from 0.93 to 1.33 by area, and
+the yearly changes of areas' shares of England in the two sources are uncorrelated
+(-0.05 to +0.02). Local APS occupation shares are mostly survey noise (correlation +0.01
+with SI2035's). So only England's mix crosses from one source to the other.
+
+SOC 2010 and SOC 2020: the survey's major group m stands in for SOC 2020 major group m
+(the codes of nine major groups barely moved). Changes are only ever taken between two
+years of the *same* survey classification, so a switch of coding (SOC 2010 to SOC 2020
+in 2021) never shows up as a change: a signal holds one classification's years only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from skillcast.data.sources.lookups import ENGLAND
+from skillcast.engine.national_mix import MixSignal
+
+APS_SOURCE = "aps-occupations"  # the store source that holds the survey's occupations
+APS_MEASURE = "employment_residence"  # its measure
+APS_CLASSIFICATION = "soc2010_submajor"
+
+
+def occupation_mix_signal(
+    panel: pd.DataFrame,
+    area: str = ENGLAND,
+    measure: str = APS_MEASURE,
+    classification: str = APS_CLASSIFICATION,
+    target: tuple[str, str] = ("employment", "soc2020_major"),
+) -> MixSignal:
+    """England's log share of employment by major group, year by year, from survey rows
+    (``panel``: any rows; those of ``area``, ``measure`` and ``classification`` are used),
+    labelled as the ``target`` (measure, classification) the model forecasts.
+
+    Sub-major counts are summed to their major group (the code's first digit); a year
+    missing any sub-major group is left out rather than read as a change of mix."""
+    rows = panel.loc[(panel["area"] == area) & (panel["measure"] == measure) & (panel["classification"] == classification)]
+    if rows.empty:
+        return ()
+    complete = rows.groupby("period")["value"].apply(lambda values: bool(values.notna().all()))
+    sub_majors = rows["code"].nunique()
+    counts = rows.groupby("period")["code"].nunique()
+    years = [int(year) for year in complete.index if complete[year] and counts[year] == sub_majors]
+    rows = rows.loc[rows["period"].isin(years)]
+    by_major = rows.assign(major=rows["code"].astype(str).str[:1]).groupby(["major", "period"])["value"].sum().unstack("period")
+    log_share = np.log(by_major / by_major.sum(axis=0))
+    measure_out, classification_out = target
+    return tuple(
+        (measure_out, classification_out, str(major), int(year), float(log_share.at[major, year]))
+        for major in log_share.index
+        for year in log_share.columns
+    )
+
+
+def with_mix_signal(model, signal: MixSignal):
+    """``model`` with ``signal`` given to every national_mix inside it (a reconciled
+    model's base, an ensemble's members); other models are returned unchanged."""
+    names = [name for name in model.get_params(deep=True) if name == "mix_signal" or name.endswith("__mix_signal")]
+    return model.set_params(**dict.fromkeys(names, tuple(signal))) if names else model
