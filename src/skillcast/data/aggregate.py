@@ -8,6 +8,10 @@ area is only reported for a period when every one of its districts is present (i
 all the older districts it replaced), so a missing district never shows up as a fall in
 the total; how many were left out is returned.
 LEPs overlap (a district may sit in two): their totals must not be added together.
+
+``to_districts`` does the same for England's 296 districts of 2023 themselves (Cumberland
+= Allerdale + Carlisle + Copeland in data of 2017), and ``sum_districts`` adds any table on
+those districts up to every area of ``Geography.district_membership`` (weights applied).
 """
 
 from __future__ import annotations
@@ -35,7 +39,26 @@ def _membership(geography: Geography, area_type: str) -> pd.DataFrame:
 
 def aggregate_districts(panel: pd.DataFrame, geography: Geography, area_type: str) -> Aggregated:
     """Sum the district ('lad') rows of ``panel`` into areas of ``area_type``."""
-    links = _membership(geography, area_type)
+    return _aggregate(panel, geography, _membership(geography, area_type))
+
+
+def to_districts(panel: pd.DataFrame, geography: Geography) -> Aggregated:
+    """The district rows of ``panel`` on England's districts of 2023 (older districts summed into the one that replaced them)."""
+    districts = geography.districts()
+    if not districts:
+        raise ValueError("the geography has no England districts (no 'country' membership); re-ingest with the current lookups")
+    return _aggregate(panel, geography, pd.DataFrame({"area": districts, "member_of": districts}))
+
+
+def sum_districts(frame: pd.DataFrame, links: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
+    """Add a table on districts (column ``area``) up to areas: ``links`` has ``district, area, weight``
+    (``Geography.district_membership`` or part of it). Returns ``area`` + ``keys`` + ``values``."""
+    joined = frame.rename(columns={"area": "district"}).merge(links[["district", "area", "weight"]], on="district")
+    joined[values] = joined[values].mul(joined["weight"], axis=0)
+    return joined.groupby(["area", *keys], as_index=False, sort=False)[values].sum()
+
+
+def _aggregate(panel: pd.DataFrame, geography: Geography, links: pd.DataFrame) -> Aggregated:
     lookup_codes = set(links["area"])
     types = {code: geography.type_of(code) for code in panel["area"].unique() if code in geography}  # once per code, not per row
     districts = panel.loc[panel["area"].map(types).eq("lad")]
