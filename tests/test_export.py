@@ -93,7 +93,7 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["export", "--demo", "--area", "DM_R1_1", "--out", "x.xlsx"], "closest: DM_R1_01"),
+        (["export", "--demo", "--area", "Ashvale Town", "--out", "x.xlsx"], "did you mean: DM_R1_01"),
         (["export", "--demo", "--area", "all", "--out", "x.csv"], "should end in .xlsx"),
         (["export", "--demo", "--data", "store", "--out", "x.xlsx"], "--demo and --data"),
     ],

@@ -68,7 +68,7 @@ def test_demo_priorities_allocate_the_whole_budget(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["gaps", "--demo", "--area", "DM_R1_1"], "closest: DM_R1_01"),
+        (["gaps", "--demo", "--area", "Ashvale Town"], "did you mean: DM_R1_01"),
         (["gaps", "--demo", "--year", "twenty"], "--year: 'twenty' is not a year"),
         (["gaps", "--demo", "--year", "2040"], "after the last projected year"),
         (["gaps", "--demo", "--active"], "--active: no economic activity rate"),

@@ -18,7 +18,6 @@ any area is a sum of districts whatever year its own lookup was made in.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -233,14 +232,6 @@ class Geography:
             else:
                 unmatched.append(name)
         return NameMatch(codes=codes, unmatched=sorted(unmatched))
-
-    def closest(self, text: str, limit: int = 3) -> list[str]:
-        """Codes whose code or name looks most like ``text``: for 'did you mean' messages."""
-        candidates = {code.lower(): code for code in self.codes()}
-        candidates.update({str(name).lower(): code for code, name in zip(self.areas["area"], self.areas["name"], strict=True)})
-        matches = difflib.get_close_matches(text.lower(), list(candidates), n=limit * 2, cutoff=0.3)
-        ordered = list(dict.fromkeys(candidates[match] for match in matches))
-        return ordered[:limit]
 
     def to_records(self) -> list[dict[str, str]]:
         return self.areas[list(GEOGRAPHY_COLUMNS)].to_dict(orient="records")

@@ -30,11 +30,13 @@ sub-major group (sums of unit groups) in the latest full year.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from skillcast.data.aggregate import aggregate_districts
+from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
 from skillcast.data.schema import DataError
 from skillcast.skills.demand import ENGLAND, SI2035_ENGLAND, demand_panel, occupation_replacement_rates, published_requirement, si2035_codes
@@ -72,29 +74,28 @@ class GapInputs:
     published: pd.DataFrame = field(default_factory=pd.DataFrame)  # SI2035 2020-35 requirement by band
     notes: tuple[str, ...] = ()
     synthetic: bool = False
+    geography: Geography | None = None  # names, types and parents of the areas (for finding them by name)
 
     @property
     def areas(self) -> list[str]:
         return [*self.parents, *self.leaves]
 
+    @cached_property
+    def finder(self) -> AreaFinder:
+        """Names and codes -> the areas analysed here (``skillcast.data.finder``); built once."""
+        geography = self.geography or Geography.from_frame(
+            pd.DataFrame({"area": list(self.names), "name": list(self.names.values()), "type": "area", "parent": ""})
+        )
+        return AreaFinder(geography, answerable=set(self.areas), aliases=self.aliases)
+
     def resolve(self, text: str, where: str = "--area") -> str:
-        """An area code from a code or alias (case-insensitive); ValueError naming ``where`` and the closest."""
+        """An area code from a code, alias or name (any case, see ``skillcast.data.finder``);
+        ``UnknownArea`` / ``AmbiguousArea`` naming ``where``, with suggestions or candidates."""
         if text in self.areas:
             return text
-        if text.upper() in RETIRED and text.upper() not in self.aliases:
-            raise ValueError(f"{where}: {RETIRED[text.upper()]}")
-        lowered = {area.lower(): area for area in self.areas}
-        lowered.update({alias.lower(): code for alias, code in self.aliases.items()})
-        if text.lower() in lowered:
-            return lowered[text.lower()]
-        import difflib
-
-        choices = list(lowered)
-        close = difflib.get_close_matches(text.lower(), choices, n=3, cutoff=0.4)
-        hint = (
-            f"; closest: {', '.join(lowered[c] + (f' ({c.upper()})' if c.upper() in self.aliases else '') for c in close)}" if close else ""
-        )
-        raise ValueError(f"{where}: {text!r} is not an area with both demand and supply{hint}")
+        if text.strip().upper() in RETIRED and text.strip().upper() not in self.aliases:
+            raise ValueError(f"{where}: {RETIRED[text.strip().upper()]}")
+        return self.finder.resolve(text, where)
 
     def leaves_for(self, areas: list[str]) -> list[str]:
         """The leaves the cohort model must project to answer for ``areas``."""
@@ -121,6 +122,7 @@ def tree_inputs(panel: pd.DataFrame, geography: Geography, synthetic: bool = Tru
         names={area: geography.name(area) for area in geography.codes()},
         notes=("SYNTHETIC demo data: not official statistics; no vacancy or advert signals",) if synthetic else (),
         synthetic=synthetic,
+        geography=geography,
     )
 
 
@@ -208,6 +210,7 @@ def real_inputs(sources: dict[str, pd.DataFrame], geography: Geography, tables: 
         occupation_replacement=occupation_replacement_rates(sources["si2035"], id_to_code),
         published=published_requirement(sources["si2035"], id_to_code),
         notes=tuple(notes),
+        geography=geography,
     )
 
 
