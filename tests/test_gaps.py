@@ -47,7 +47,8 @@ def test_demo_gaps_hold_in_every_row(demo_result):
 
 # -- simulated intervals (issue #5) ----------------------------------------------------------------
 
-from skillcast.skills.gaps import quantile_paths, simulate_gaps  # noqa: E402
+from skillcast.skills.gaps import simulate_gaps  # noqa: E402
+from skillcast.skills.quantiles import quantile_paths  # noqa: E402
 from skillcast.skills.supply import SupplyResult  # noqa: E402
 
 

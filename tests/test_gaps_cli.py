@@ -104,19 +104,37 @@ def store(data_dir, tmp_path_factory):
     return out
 
 
-def test_real_gaps_for_every_lsip_and_combined_authority_add_up_to_england(store, tmp_path):
+def test_real_gaps_for_every_area_add_up_from_districts_on_both_sides(store, tmp_path):
+    from skillcast.data.store import Store
+
     out = tmp_path / "all.parquet"
-    result = runner.invoke(app, ["gaps", "--data", str(store), "--area", "all", "--year", "2030", "--out", str(out), "--draws", "300"])
+    result = runner.invoke(app, ["gaps", "--data", str(store), "--area", "all", "--year", "all", "--out", str(out), "--draws", "100"])
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
-    lsips = sorted(code for code in table["area"].unique() if code.startswith("E69"))
-    cas = sorted(code for code in table["area"].unique() if code.startswith("E47"))
-    assert len(lsips) == 38 and len(cas) == 9 and "E92000001" in set(table["area"])
+    links = Store(store).geography().district_membership
+    counts = {
+        kind: table["area"].isin(links.loc[links["type"] == kind, "area"]).groupby(table["area"]).first().sum()
+        for kind in ("lsip", "mca", "county", "lep", "region")
+    }
+    assert counts == {"lsip": 38, "mca": 15, "county": 21, "lep": 38, "region": 9}
+    districts = sorted(set(links["district"]))
+    assert set(districts) <= set(table["area"]) and len(districts) == 296 and "E92000001" in set(table["area"])
     assert np.allclose(table["gap"], table["demand"] - table["supply"])
-    england = table.loc[table["area"] == "E92000001"].set_index("band")[["demand", "supply", "gap"]]
-    summed = table.loc[table["area"].isin(lsips)].groupby("band")[["demand", "supply", "gap"]].sum()
-    assert np.allclose(england.sort_index(), summed.sort_index(), rtol=1e-9)
-    assert table["reference_demand"].notna().all()  # SI2035's own projection alongside
+    keyed = table.set_index(["area", "band", "year"])[["demand", "supply"]]
+    district_rows = keyed.loc[keyed.index.get_level_values("area").isin(districts)].reset_index()
+    for kind in ("lsip", "mca", "county", "region", "lep", "country"):  # every area, every band and year, both sides
+        members = links.loc[links["type"] == kind, ["district", "area"]]
+        summed = (
+            district_rows.rename(columns={"area": "district"})
+            .merge(members, on="district")
+            .groupby(["area", "band", "year"])[["demand", "supply"]]
+            .sum()
+        )
+        assert np.allclose(keyed.loc[summed.index], summed, rtol=1e-9), kind
+    england = keyed.loc["E92000001"].sort_index()
+    lsips = keyed.loc[keyed.index.get_level_values("area").str.startswith("E69")].groupby(level=["band", "year"]).sum().sort_index()
+    assert np.allclose(england, lsips, rtol=1e-9)
+    assert table.loc[table["year"] > 2020, "reference_demand"].notna().all()  # SI2035's own projection alongside
 
 
 def test_real_area_by_si2035_id_or_ons_code_gives_the_same_answer(store, tmp_path):

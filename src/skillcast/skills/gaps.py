@@ -41,9 +41,11 @@ from skillcast.data.schema import observations
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.reconcile import ReconciledForecaster
 from skillcast.skills import demand as demand_side
+from skillcast.skills import small_area
 from skillcast.skills import supply as supply_side
 from skillcast.skills.gap_inputs import tree_inputs
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
+from skillcast.skills.quantiles import QUANTILES, quantile_paths
 
 GAP_COLUMNS: list[str] = ["area", "band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis"]
 DEMAND_MEASURE = "employment"
@@ -88,8 +90,6 @@ def compute_gaps(forecasts: pd.DataFrame, history: pd.DataFrame | None = None) -
 
 # -- simulation intervals combining both sides ---------------------------------------------------
 
-Z_KNOTS = np.array([-1.959964, -1.281552, 0.0, 1.281552, 1.959964])
-QUANTILES = {"lo_95": 0.025, "lo_80": 0.10, "hi_80": 0.90, "hi_95": 0.975}
 SAME_PATH = {"level4plus": "high"}  # one quantity under two names: one demand path for both
 SIDE_COLUMNS: list[str] = [
     "demand_lo_80",
@@ -101,27 +101,6 @@ SIDE_COLUMNS: list[str] = [
     "supply_lo_95",
     "supply_hi_95",
 ]
-
-
-def quantile_paths(knots: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Values at standard-normal draws ``z`` from quantiles at ``Z_KNOTS``.
-
-    ``knots``: rows x 5 (lo_95, lo_80, point, hi_80, hi_95); ``z``: rows x draws. Piecewise
-    linear between the knots, continued linearly beyond them with the outer slopes.
-    """
-    knots = np.sort(knots, axis=1)
-    out = np.empty(z.shape)
-    for row in range(len(knots)):
-        values = knots[row]
-        inner = np.interp(z[row], Z_KNOTS, values)
-        low_slope = (values[1] - values[0]) / (Z_KNOTS[1] - Z_KNOTS[0])
-        high_slope = (values[4] - values[3]) / (Z_KNOTS[4] - Z_KNOTS[3])
-        out[row] = np.where(
-            z[row] < Z_KNOTS[0],
-            values[0] + (z[row] - Z_KNOTS[0]) * low_slope,
-            np.where(z[row] > Z_KNOTS[4], values[4] + (z[row] - Z_KNOTS[4]) * high_slope, inner),
-        )
-    return out
 
 
 def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int, scale: float) -> np.ndarray:
@@ -159,17 +138,17 @@ def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity:
         rng = np.random.default_rng([seed, zlib.crc32(str(area).encode())])  # an area's draws do not depend on which others are run
         band_codes, band_index = np.unique(rows["band"].replace(SAME_PATH).to_numpy(), return_inverse=True)
         z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
-        demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]
-        demand_dev[(rows["basis"] == "observed").to_numpy()] = 0.0
+        demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]  # zero where the range is a point (observed)
         supply_dev = _supply_deviations(
             supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale
         )
         rows["gap"] = rows["demand"] - rows["supply"]
         gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
         supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
-        for name, q in QUANTILES.items():
-            rows[f"gap_{name}"] = np.quantile(gap_draws, q, axis=1)
-            rows[f"supply_{name}"] = np.quantile(supply_draws, q, axis=1)
+        bounds = np.quantile(np.vstack([gap_draws, supply_draws]), list(QUANTILES.values()), axis=1)  # one partition for all four
+        for index, name in enumerate(QUANTILES):
+            rows[f"gap_{name}"] = bounds[index, : len(rows)]
+            rows[f"supply_{name}"] = bounds[index, len(rows) :]
         for level in (80, 95):
             rows[f"gap_lo_{level}"] = np.minimum(rows[f"gap_lo_{level}"], rows["gap"])
             rows[f"gap_hi_{level}"] = np.maximum(rows[f"gap_hi_{level}"], rows["gap"])
@@ -220,6 +199,69 @@ class GapAnalysis:
     mix: pd.DataFrame  # occupation qualification mix (rqf shares)
     supply: supply_side.SupplyResult
     notes: tuple[str, ...]
+
+
+FORECAST_VALUES = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+def area_frames(inputs, forecast: DemandForecast, areas: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The demand history, forecasts and published rows (SI2035 incl. its projection and RQF x
+    occupation cells) of ``areas``.
+
+    Where the inputs carry areas' demand themselves (the demo), their own rows. On real data
+    an area the engine forecast (a unit, England) keeps its rows; one made of a single whole
+    unit (an LSIP's combined authority) takes that unit's; every other area is the sum of
+    its districts' shares of their units (``small_area.SmallAreaDemand.expand``).
+    """
+    model = inputs.small_area
+    published = inputs.demand_history
+    if model is None:
+        return tuple(
+            frame.loc[frame["area"].isin(areas)].reset_index(drop=True) for frame in (forecast.history, forecast.forecasts, published)
+        )
+    engine_areas = set(forecast.forecasts["area"])
+    direct, built = {}, []
+    for area in areas:
+        whole = model.whole_units(area)
+        if area in engine_areas:
+            direct[area] = area
+        elif len(whole) == 1:
+            direct[area] = whole[0]
+        else:
+            built.append(area)
+    mapping = pd.DataFrame({"source_area": list(direct.values()), "target": list(direct)})
+    needed = published.loc[
+        (published["classification"] == demand_side.CROSSED) & ~published["projection"].astype(bool)
+        | (published["classification"] == "rqf") & published["projection"].astype(bool)
+    ]
+
+    def take(frame: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+        own = (
+            frame.merge(mapping, left_on="area", right_on="source_area")
+            .drop(columns=["area", "source_area"])
+            .rename(columns={"target": "area"})
+        )
+        return pd.concat([own[frame.columns], model.expand(frame, built, values)], ignore_index=True)
+
+    return take(forecast.history, ["value"]), take(forecast.forecasts, FORECAST_VALUES), take(needed, ["value"])
+
+
+def with_share_error(demand: pd.DataFrame, inputs, forecast: DemandForecast, areas: list[str], settings: GapSettings) -> pd.DataFrame:
+    """Band demand whose intervals, for areas built from districts, carry the small-area share error too."""
+    model = inputs.small_area
+    if model is None:
+        return demand
+    engine_areas = set(forecast.forecasts["area"])
+    built = [area for area in areas if area not in engine_areas and len(model.whole_units(area)) != 1]
+    if not built:
+        return demand
+    units = demand_side.band_demand(forecast.forecasts, forecast.history)
+    simulated = small_area.band_intervals(model, units.loc[units["area"].isin(model.units)], built, settings.draws, settings.seed)
+    bounds = [f"demand_{bound}" for bound in demand_side.INTERVAL_COLUMNS]
+    merged = demand.merge(simulated.drop(columns="demand"), on=["area", "band", "year"], how="left", suffixes=("", "_simulated"))
+    for column in bounds:
+        merged[column] = merged[f"{column}_simulated"].fillna(merged[column])
+    return merged[demand.columns]
 
 
 def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
@@ -323,13 +365,13 @@ def analyse(
     ``population``: an optional projection of people by area, age band and year that the
     cohort model's band sizes follow (``supply.project_area``).
     """
-    history, forecasts = forecast.history, forecast.forecasts
+    history, forecasts, published = area_frames(inputs, forecast, areas)
     demand = demand_side.band_demand(forecasts, history)
-    demand = demand.loc[demand["area"].isin(areas)]
+    demand = with_share_error(demand, inputs, forecast, areas, settings)
     has_occupations = history["classification"].isin(demand_side.OCCUPATION_CLASSIFICATIONS).any()
     if has_occupations:
-        occupations = demand_side.occupation_series(forecasts.loc[forecasts["area"].isin(areas)], history.loc[history["area"].isin(areas)])
-        mix = demand_side.occupation_mix(inputs.demand_history.loc[inputs.demand_history["area"].isin(areas)], occupations)
+        occupations = demand_side.occupation_series(forecasts, history)
+        mix = demand_side.occupation_mix(published, occupations)
         occupations, demand = apply_demand_growth(occupations, demand, mix, scenario)
     elif scenario is not None and scenario.demand:
         raise ValueError("scenario [[demand]] levers need employment by occupation, which these data lack")
@@ -352,13 +394,14 @@ def analyse(
         population=population,
         moves=moves,
         national_parts=inputs.parents.get(inputs.national),
+        growth_groups=inputs.growth_groups,
     )
 
     rates = demand_side.replacement_rates(supply.age_mix, settings.exits)
     demand = demand_side.requirement(demand, rates)
     if has_occupations:
         demand = demand.merge(demand_side.demand_by_occupation(occupations, mix), on=["area", "band", "year"], how="left")
-    demand = demand.merge(demand_side.reference_demand(inputs.demand_history), on=["area", "band", "year"], how="left")
+    demand = demand.merge(demand_side.reference_demand(published), on=["area", "band", "year"], how="left")
 
     activity = None
     if settings.active:

@@ -137,9 +137,9 @@ def fill_suppressed_districts(panel: pd.DataFrame, geography) -> pd.DataFrame:
     # Spread what the published age cells miss over the suppressed ones, by England's age mix of the level.
     age_mix = cells.groupby(["nvq", "age_band"])["value"].sum()
     age_mix = age_mix / age_mix.groupby(level="nvq").transform("sum")
+    by_level = age_mix.unstack("age_band").reindex(columns=list(AGE_BANDS)).fillna(0.0)
     weights = pd.DataFrame(
-        {band: wide.index.get_level_values("nvq").map(lambda nvq, band=band: age_mix.get((nvq, band), 0.0)) for band in AGE_BANDS},
-        index=wide.index,
+        by_level.reindex(wide.index.get_level_values("nvq")).fillna(0.0).to_numpy(), index=wide.index, columns=list(AGE_BANDS)
     ).where(wide.isna(), 0.0)
     weight_sum = weights.sum(axis=1)
     missing = (total - published).clip(lower=0.0)
@@ -438,8 +438,13 @@ def project_supply(
     population: pd.DataFrame | None = None,
     moves: dict[str, Moves] | None = None,
     national_parts: list[str] | None = None,
+    growth_groups: dict[str, list[str]] | None = None,
 ) -> SupplyResult:
     """Project every leaf area with the cohort model; a parent is the sum of its leaves.
+
+    ``growth_groups``: leaf -> the areas whose summed 16-64 total sets its growth (a
+    district grows with its LSIP: a district's own APS totals are too noisy to extrapolate);
+    default each leaf's own.
 
     ``parents``: parent area -> the leaves that add up to it (e.g. England -> its LSIPs).
     ``national``: the area whose stock gives the gain rates: an area in ``stock``, or the
@@ -470,9 +475,9 @@ def project_supply(
         if not np.array_equal(years, national_years):
             raise DataError(f"supply: area {area} has years {years.tolist()}, expected the national {national_years.tolist()}")
         cubes[area] = (years, cube)
-        projections[area] = project_area(
-            area, years, cube, end_year, gains, area_growth(cube), samples, assumptions, population, moves.get(area)
-        )
+        group = (growth_groups or {}).get(area)
+        growth = area_growth(_summed_cube(all_cubes, area, group)[1] if group else cube)
+        projections[area] = project_area(area, years, cube, end_year, gains, growth, samples, assumptions, population, moves.get(area))
     for parent, children in parents.items():
         missing = [child for child in children if child not in projections]
         if missing:
