@@ -88,7 +88,7 @@ class SmallAreaSettings(BaseModel):
     advert_years: tuple[int, int] = Field(default=(2018, 2021), description="ONS/Adzuna advert index years averaged")
     pass_through: float = Field(default=0.5, ge=0, le=2, description="lam: residents' relative intensity passed to jobs (chosen LOGO)")
     overlap: float = Field(default=1.6, gt=0, description="APS year-on-year sample overlap: variance of a 4-year mean x this")
-    model_variance: float = Field(default=0.0126, ge=0, description="tau^2 of a district's log share (calibrated on held-out LSIPs)")
+    model_variance: float = Field(default=0.0128, ge=0, description="tau^2 of a district's log share (calibrated on held-out LSIPs)")
     tilt_bounds: tuple[float, float] = Field(default=(1 / 3, 3.0), description="adverts tilt of a two-tier district, clipped")
 
 
@@ -195,8 +195,8 @@ def lea_groups(ess: pd.DataFrame, geography: Geography) -> list[tuple[frozenset[
     counties = {geography.name(code).lower(): code for kind in ("county", "former_county") for code in geography.codes(kind)}
     groups: list[tuple[set[str], float]] = []
     for area, value in zip(rows["area"], rows["value"], strict=True):
-        if area == "E92000001" or pd.isna(value) or value <= 0:
-            continue
+        if area not in geography or geography.type_of(area) not in ("lad", "lea") or pd.isna(value) or value <= 0:
+            continue  # England, and the LEP tables (LEPs named like counties must not count as them)
         name = geography.name(area).lower() if area in geography else ""
         if name in counties:
             districts = set(geography.districts_of(counties[name]))
