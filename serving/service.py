@@ -96,7 +96,11 @@ class GapRow(BaseModel):
     gap_hi_80: float
     gap_lo_95: float
     gap_hi_95: float
-    basis: str
+    basis: str = Field(description="'observed' or 'forecast'")
+    gap_basis: str = Field(description="what supply counts: workplace, active or people (docs/gaps.md)")
+    imbalance: float | None = Field(default=None, description="the band's share of supply - its share of demand, points (Cedefop)")
+    imbalance_lo_80: float | None = None
+    imbalance_hi_80: float | None = None
 
 
 class GapsResponse(BaseModel):
@@ -105,6 +109,7 @@ class GapsResponse(BaseModel):
     model: str
     synthetic: bool
     model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
+    gap_basis: str | None = Field(default=None, description="what supply counts in every row: workplace, active or people")
     warnings: list[str] = Field(default_factory=list, description="read these before quoting the figures (e.g. a failed alignment check)")
     flagged: bool = Field(default=False, description="failed an alignment check: not comparable with other areas, in no ranking")
     rows: list[GapRow]
@@ -318,9 +323,10 @@ class SkillcastService:
             model=self.model_name,
             synthetic=self.synthetic,
             model_version=self.model_version,
+            gap_basis=rows[0]["gap_basis"] if rows else None,
             warnings=self.bundle.warnings(area),
             flagged=self.bundle.flagged(area),
-            rows=[GapRow(**row) for row in rows],
+            rows=[GapRow(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()}) for row in rows],
         )
 
     def _priorities(self, area: str, budget: float | None, top: int | None):
@@ -600,7 +606,7 @@ class SkillcastService:
             )
             generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")
-            about = about_rows(self.synthetic, codes, model, generated, [])
+            about = about_rows(self.synthetic, codes, model, generated, self.bundle.warning_lines(codes))
             filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"
             response = Response(
                 workbook_bytes(sheets, about),

@@ -33,7 +33,28 @@ SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> th
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
-GAP_FIELDS = ("band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis")
+GAP_FIELDS = (
+    "band",
+    "year",
+    "demand",
+    "supply",
+    "gap",
+    "gap_lo_80",
+    "gap_hi_80",
+    "gap_lo_95",
+    "gap_hi_95",
+    "basis",
+    "gap_basis",
+    "imbalance",
+    "imbalance_lo_80",
+    "imbalance_hi_80",
+)
+OPTIONAL_GAP_FIELDS = {
+    "gap_basis": "people",
+    "imbalance": float("nan"),
+    "imbalance_lo_80": float("nan"),
+    "imbalance_hi_80": float("nan"),
+}  # bundles before #15
 
 
 def training_metadata(panel: pd.DataFrame, model: str, end_year: int, cutoffs: list[int], horizon: int, metrics: pd.DataFrame) -> dict:
@@ -145,7 +166,7 @@ class ForecastBundle:
         """area -> band (None: all bands) -> gap rows in the table's order (band, then year)."""
         index: dict[str, dict[str | None, list[dict]]] = {}
         for record in self.gaps.to_dict(orient="records"):
-            row = {name: record[name] for name in GAP_FIELDS}
+            row = {name: record.get(name, OPTIONAL_GAP_FIELDS.get(name)) for name in GAP_FIELDS}
             row["year"] = int(row["year"])
             by_band = index.setdefault(str(record["area"]), {None: []})
             by_band[None].append(row)
@@ -201,6 +222,14 @@ class ForecastBundle:
     def warnings(self, area: str) -> list[str]:
         """What to know before quoting this area's figures (alignment checks, data gaps); empty when nothing."""
         return list(self._warnings.get(area, []))
+
+    def warning_lines(self, areas: list[str]) -> list[str]:
+        """The warnings of ``areas`` as caveat lines (a failed alignment check led by WARNING)."""
+        return [
+            f"{'WARNING' if self.flagged(area) and 'ALIGNMENT' in text else 'Data note'}: {text}"
+            for area in areas
+            for text in self.warnings(area)
+        ]
 
     def flagged(self, area: str) -> bool:
         """True when the area failed an alignment check: its gaps carry a warning and it is in no ranking."""

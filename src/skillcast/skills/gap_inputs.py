@@ -39,7 +39,7 @@ from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
 from skillcast.data.schema import SIGNED_MEASURES, DataError
-from skillcast.skills import small_area
+from skillcast.skills import alignment, small_area
 from skillcast.skills.demand import (
     CROSSED,
     DEMAND_CLASSIFICATIONS,
@@ -61,7 +61,6 @@ RETIRED: dict[str, str] = {
     "NT_MCA": "SI2035's NT_MCA is the North of Tyne CA, abolished in 2024; use NT_LSIP (the same districts) or E47000014 (the 2024 North East CA)",
 }
 AREA_TYPES: tuple[str, ...] = ("country", "region", "lsip", "mca", "lep", "county")  # what districts add up to
-PEOPLE_PER_JOB = (0.7, 1.8)  # people 16-64 per job outside this range suggests areas that do not line up
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,15 @@ class GapInputs:
         None  # districts' shares of the units' jobs (real data); None: areas carry demand themselves
     )
     growth_groups: dict[str, list[str]] = field(default_factory=dict)  # leaf -> areas whose 16-64 growth it follows (districts: their LSIP)
+    basis_factors: dict[str, dict[str, float]] = field(default_factory=dict)  # 'active' / 'workplace' -> leaf -> people x this
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # area -> read before quoting its figures (skills.alignment)
+    flagged: frozenset[str] = frozenset()  # areas failing the alignment check: warned, and in no ranking
+    alignment: pd.DataFrame = field(default_factory=pd.DataFrame)  # the check's figures per area
+
+    @property
+    def default_basis(self) -> str:
+        """What supply counts unless asked otherwise: 'workplace' where the data allow (docs/gaps.md), else 'people'."""
+        return "workplace" if self.basis_factors.get("workplace") else "people"
 
     @property
     def areas(self) -> list[str]:
@@ -315,10 +323,6 @@ def real_inputs(
         unit_names=units.names,
         band_weights=_band_weights(jobs, mixes),
     )
-    notes.extend(
-        f"{district} ({geography.name(district)}): no APS survey estimates; its jobs rest on ESS 2017 alone and its supply is not known"
-        for district in no_survey
-    )
 
     # -- supply: people by age and qualification per district --
     filled = fill_suppressed_districts(sources["aps-qualifications"], geography)
@@ -339,6 +343,26 @@ def real_inputs(
         panel.loc[panel["classification"].isin(["rqf", CROSSED]) & panel["area"].isin(unit_codes)], list(names), ["value"]
     )
     activity, fe = _activity_and_fe(sources["local-skills-time-series"], geography, membership, names)
+    observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
+    unit_jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
+    district_jobs = qualification["all"] * shares.unit.map(unit_jobs)
+    factors = basis_factors(sources["local-skills-time-series"], geography, district_jobs, lsip_links.set_index("district")["area"])
+    areas = list(names)
+    base = model.expand(observed.loc[observed["period"].between(*BASE_YEARS) & observed["area"].isin(unit_codes)], areas, ["value"])
+    area_jobs = base.groupby("area")["value"].sum() / (BASE_YEARS[1] - BASE_YEARS[0] + 1)
+    weighted = membership.assign(
+        workplace=membership["district"].map(shares.workplace), employed=membership["district"].map(shares.employed)
+    )
+    checked = alignment.check(
+        jobs=area_jobs.reindex(areas),
+        workplace=weighted.groupby("area")["workplace"].sum().reindex(areas),
+        employed=weighted.groupby("area")["employed"].sum().reindex(areas),
+        national=ENGLAND,
+        names={**names, **units.names},
+        members={**parents, **{district: [district] for district in districts}},
+        publisher=shares.unit.to_dict(),
+        no_survey=tuple(no_survey),
+    )
     signals, units_table, titles = _occupation_signals(sources, tables, demand)
     return GapInputs(
         demand_history=demand,
@@ -360,7 +384,38 @@ def real_inputs(
         geography=geography,
         small_area=model,
         growth_groups=growth_groups,
+        basis_factors=factors,
+        warnings=checked.warnings,
+        flagged=checked.flagged,
+        alignment=checked.table,
     )
+
+
+BASE_YEARS = (2018, 2020)  # jobs per employed resident: SI2035 jobs (calendar) and APS employed residents (Oct-Sep) of these years
+ACTIVITY_YEARS = 3  # the latest APS years pooled for a district's activity rate (one year of a small district is noisy)
+
+
+def basis_factors(series: pd.DataFrame, geography: Geography, jobs: pd.Series, lsip_of: pd.Series) -> dict[str, dict[str, float]]:
+    """Each district's factor from people 16-64 to supply on the 'active' and 'workplace' bases.
+
+    active = economically active / all people 16-64 (APS, the latest ``ACTIVITY_YEARS`` pooled);
+    workplace = active x the district's jobs (small-area estimate, ``BASE_YEARS`` mean) per APS
+    employed resident of the same years: the workers its jobs can draw on, wherever they
+    live. A district without APS figures (the Isles of Scilly) takes its LSIP's.
+    """
+    rows = series.loc[series["classification"] == "all"]
+    last = int(rows.loc[rows["measure"] == "economically_active", "period"].max())
+    years = (last - ACTIVITY_YEARS + 1, last)
+    active = small_area.district_measure(rows, "economically_active", geography, years)
+    people = small_area.district_measure(rows, "population", geography, years)
+    employed = small_area.district_measure(rows, "employment_residence", geography, BASE_YEARS)
+    lsip = lsip_of.reindex(active.index)
+    rate = (active / people).where(people > 0)
+    rate = rate.fillna(active.groupby(lsip).transform("sum") / people.groupby(lsip).transform("sum"))
+    ratio = (jobs.reindex(active.index) / employed).where(employed > 0)
+    pooled = jobs.reindex(active.index).groupby(lsip).transform("sum") / employed.groupby(lsip).transform("sum")
+    ratio = ratio.fillna(pooled)
+    return {"active": rate.dropna().to_dict(), "workplace": (rate * ratio).dropna().to_dict()}
 
 
 def _activity_and_fe(series: pd.DataFrame, geography: Geography, membership: pd.DataFrame, names: dict[str, str]):
@@ -420,22 +475,3 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
         if column not in signals.columns:
             signals[column] = np.nan
     return signals, units, titles
-
-
-def _alignment_notes(demand: pd.DataFrame, stock: pd.DataFrame, areas: list[str], geography: Geography) -> list[str]:
-    """Areas whose people per job look implausible: a sign the two sides' boundaries differ."""
-    jobs = demand.loc[(demand["classification"] == "all") & ~demand.get("projection", pd.Series(False, index=demand.index)).astype(bool)]
-    people = stock.groupby(["area", "period"])["value"].sum()
-    notes = []
-    for area in areas:
-        own = jobs.loc[jobs["area"] == area]
-        years = sorted(set(own["period"]) & set(people.loc[area].index)) if area in people.index.get_level_values(0) else []
-        if not years:
-            continue
-        year = years[-1]
-        ratio = people.loc[(area, year)] / own.loc[own["period"] == year, "value"].iloc[0]
-        if not PEOPLE_PER_JOB[0] <= ratio <= PEOPLE_PER_JOB[1]:
-            notes.append(
-                f"{area} ({geography.name(area)}): {ratio:.2f} people 16-64 per job in {year}, outside {PEOPLE_PER_JOB}; check that demand and supply cover the same districts"
-            )
-    return notes

@@ -30,13 +30,14 @@ population by band), e.g. when a panel has no age-by-qualification rows.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from skillcast.data.qualifications import ALL_BANDS, LEVELS
+from skillcast.data.qualifications import ALL_BANDS, BANDS, LEVELS
 from skillcast.data.schema import observations
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.reconcile import ReconciledForecaster
@@ -47,7 +48,29 @@ from skillcast.skills.gap_inputs import tree_inputs
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
 from skillcast.skills.quantiles import QUANTILES, quantile_paths
 
-GAP_COLUMNS: list[str] = ["area", "band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis"]
+GAP_COLUMNS: list[str] = [
+    "area",
+    "band",
+    "year",
+    "demand",
+    "supply",
+    "gap",
+    "gap_lo_80",
+    "gap_hi_80",
+    "gap_lo_95",
+    "gap_hi_95",
+    "basis",
+    "gap_basis",
+    "imbalance",
+    "imbalance_lo_80",
+    "imbalance_hi_80",
+]
+BASES: tuple[str, ...] = (
+    "people",
+    "active",
+    "workplace",
+)  # what supply counts (docs/gaps.md); 'workplace' is the default where the data allow
+BAND_GROUPS: tuple[tuple[str, ...], ...] = (BANDS, LEVELS)  # the imbalance compares a band with the others of its group
 DEMAND_MEASURE = "employment"
 SUPPLY_MEASURE = "population"
 BAND_CLASSIFICATIONS = ("qualification_band", "qualification_level")
@@ -85,7 +108,43 @@ def compute_gaps(forecasts: pd.DataFrame, history: pd.DataFrame | None = None) -
     order = {band: index for index, band in enumerate(ALL_BANDS)}
     merged = merged.sort_values(["area", "year"], kind="stable")
     merged = merged.assign(_order=merged["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    merged = add_imbalance(merged.assign(gap_basis="people"))
     return merged[GAP_COLUMNS].reset_index(drop=True)
+
+
+def add_imbalance(table: pd.DataFrame) -> pd.DataFrame:
+    """The normalised imbalance (Cedefop), per area, year and band: the band's share of supply
+    minus its share of demand within its group (the three bands; the five levels), in
+    percentage points. Negative: the band is scarcer among people than among jobs (the
+    shortage side). Where ``table`` has no bounds for it, they are the point."""
+    table = table.copy()
+    table["imbalance"] = np.nan
+    for group in BAND_GROUPS:
+        rows = table["band"].isin(group)
+        keys = [table.loc[rows, "area"], table.loc[rows, "year"]]
+        supply_share = table.loc[rows, "supply"] / table.loc[rows, "supply"].groupby(keys).transform("sum")
+        demand_share = table.loc[rows, "demand"] / table.loc[rows, "demand"].groupby(keys).transform("sum")
+        table.loc[rows, "imbalance"] = 100.0 * (supply_share - demand_share)
+    for column in ("imbalance_lo_80", "imbalance_hi_80"):
+        if column not in table:
+            table[column] = table["imbalance"]
+    return table
+
+
+def _imbalance_draws(rows: pd.DataFrame, demand_draws: np.ndarray, supply_draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """10% and 90% quantiles of the imbalance per row, from the draws of both sides (NaN where a group is incomplete)."""
+    low, high = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    bands, years = rows["band"].to_numpy(), rows["year"].to_numpy()
+    for group in BAND_GROUPS:
+        for year in np.unique(years):
+            index = np.flatnonzero(np.isin(bands, group) & (years == year))
+            if len(index) != len(group):
+                continue
+            supply, demand = supply_draws[index], demand_draws[index]
+            with np.errstate(invalid="ignore", divide="ignore"):  # an area with no people (the Isles of Scilly): NaN
+                share = 100.0 * (supply / supply.sum(axis=0) - demand / demand.sum(axis=0))
+            low[index], high[index] = np.quantile(share, [0.10, 0.90], axis=1)
+    return low, high
 
 
 # -- simulation intervals combining both sides ---------------------------------------------------
@@ -103,13 +162,13 @@ SIDE_COLUMNS: list[str] = [
 ]
 
 
-def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int, scale: float) -> np.ndarray:
+def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int) -> np.ndarray:
     """Supply draw - point per row (zero in observed years)."""
     deviations = np.zeros((len(bands), draws))
     projected = supply.projected_years.get(area)
     if projected is None or len(projected) == 0:
         return deviations
-    by_band = supply_side.levels_to_bands(supply.draws[area] * scale)  # band -> draws x projected years
+    by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
     position = {int(year): index for index, year in enumerate(projected)}
     for row, (band, year) in enumerate(zip(bands, years, strict=True)):
         index = position.get(int(year))
@@ -118,11 +177,11 @@ def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, 
     return deviations
 
 
-def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity: dict[str, float] | None = None) -> pd.DataFrame:
+def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, basis: str = "people") -> pd.DataFrame:
     """Gaps with simulated intervals per area, band and year (see the module docstring).
 
-    ``demand``: ``band_demand`` rows (with intervals); ``supply``: a ``supply.SupplyResult``;
-    ``activity``: area -> activity rate to turn people into economically active people.
+    ``demand``: ``band_demand`` rows (with intervals); ``supply``: a ``supply.SupplyResult``
+    already on ``basis`` (``supply.scale_supply``), which every row names in ``gap_basis``.
     Returns ``GAP_COLUMNS`` plus each side's own 80%/95% bounds (``SIDE_COLUMNS``).
     """
     supply_rows = supply.table.rename(columns={"basis": "supply_basis"})
@@ -132,16 +191,12 @@ def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity:
     frames = []
     for area, rows in merged.groupby("area", sort=True):
         rows = rows.sort_values(["band", "year"]).reset_index(drop=True)
-        scale = 1.0 if activity is None else float(activity[area])
-        rows["supply"] = rows["supply"] * scale
         knots = rows[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
         rng = np.random.default_rng([seed, zlib.crc32(str(area).encode())])  # an area's draws do not depend on which others are run
         band_codes, band_index = np.unique(rows["band"].replace(SAME_PATH).to_numpy(), return_inverse=True)
         z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
         demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]  # zero where the range is a point (observed)
-        supply_dev = _supply_deviations(
-            supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale
-        )
+        supply_dev = _supply_deviations(supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws)
         rows["gap"] = rows["demand"] - rows["supply"]
         gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
         supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
@@ -158,10 +213,16 @@ def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity:
         rows["gap_hi_95"] = np.maximum(rows["gap_hi_95"], rows["gap_hi_80"])
         both_observed = (rows["basis"] == "observed") & (rows["supply_basis"] == "observed")
         rows["basis"] = np.where(both_observed, "observed", "forecast")
+        rows["imbalance_lo_80"], rows["imbalance_hi_80"] = _imbalance_draws(
+            rows, rows["demand"].to_numpy()[:, None] + demand_dev, supply_draws
+        )
         frames.append(rows)
     table = pd.concat(frames, ignore_index=True)
     order = {band: index for index, band in enumerate(ALL_BANDS)}
     table = table.assign(_order=table["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    table = add_imbalance(table.assign(gap_basis=basis))
+    table["imbalance_lo_80"] = np.minimum(table["imbalance_lo_80"], table["imbalance"])
+    table["imbalance_hi_80"] = np.maximum(table["imbalance_hi_80"], table["imbalance"])
     return table[GAP_COLUMNS + SIDE_COLUMNS].reset_index(drop=True)
 
 
@@ -178,7 +239,9 @@ class GapSettings(BaseModel):
     calibration_windows: int = Field(default=5, ge=1, le=20)
     draws: int = Field(default=1000, ge=20, le=20000)
     seed: int = Field(default=20240601, ge=0)
-    active: bool = Field(default=False, description="supply x economic activity rate")
+    basis: Literal["people", "active", "workplace"] | None = Field(
+        default=None, description="what supply counts (docs/gaps.md); None: workplace where the data allow, else people"
+    )
     supply: supply_side.SupplyAssumptions = supply_side.SupplyAssumptions()
     exits: demand_side.ExitRates = demand_side.ExitRates()
 
@@ -199,6 +262,8 @@ class GapAnalysis:
     mix: pd.DataFrame  # occupation qualification mix (rqf shares)
     supply: supply_side.SupplyResult
     notes: tuple[str, ...]
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # analysed area -> read before quoting (skills.alignment)
+    flagged: frozenset[str] = frozenset()  # analysed areas failing the alignment check: in no ranking
 
 
 FORECAST_VALUES = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
@@ -403,16 +468,30 @@ def analyse(
         demand = demand.merge(demand_side.demand_by_occupation(occupations, mix), on=["area", "band", "year"], how="left")
     demand = demand.merge(demand_side.reference_demand(published), on=["area", "band", "year"], how="left")
 
-    activity = None
-    if settings.active:
-        missing = [area for area in areas if area not in inputs.activity]
-        if missing:
-            raise ValueError(f"--active: no economic activity rate for {missing[:3]} in the data (needs local-skills-time-series)")
-        activity = {area: inputs.activity[area] for area in areas}
-    gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, activity)
+    basis = settings.basis or inputs.default_basis
+    if basis != "people":
+        factors = inputs.basis_factors.get(basis)
+        if not factors:
+            raise ValueError(
+                f"--basis {basis}: these data have no economic activity{' or employed residents' if basis == 'workplace' else ''} "
+                "by area (needs local-skills-time-series); use --basis people"
+            )
+        supply = supply_side.scale_supply(supply, {leaf: factors[leaf] for leaf in leaves}, parents)
+    gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, basis)
     gaps = gaps.loc[gaps["area"].isin(areas)].reset_index(drop=True)
     notes = tuple(inputs.notes) + tuple(realism_notes(scenario, inputs, areas))
-    return GapAnalysis(gaps=gaps, demand=demand.reset_index(drop=True), occupations=occupations, mix=mix, supply=supply, notes=notes)
+    warnings = {area: texts for area, texts in getattr(inputs, "warnings", {}).items() if area in set(areas)}
+    flagged = frozenset(area for area in getattr(inputs, "flagged", frozenset()) if area in set(areas))
+    return GapAnalysis(
+        gaps=gaps,
+        demand=demand.reset_index(drop=True),
+        occupations=occupations,
+        mix=mix,
+        supply=supply,
+        notes=notes,
+        warnings=warnings,
+        flagged=flagged,
+    )
 
 
 def pipeline_gaps(

@@ -2,8 +2,9 @@
 
 **Definition.** Supply is the number of *people* aged 16-64 living in an area whose highest
 qualification is at a level (``skillcast.data.qualifications.LEVELS``: none, level1, level2,
-level3, level4plus) or band (low, intermediate, high), in work or not. Optionally (``--active``)
-it is multiplied by the area's economic activity rate. Demand (``skillcast.skills.demand``) is
+level3, level4plus) or band (low, intermediate, high), in work or not: the ``people`` basis.
+The gaps analysis can put it on another basis (``--basis active`` or ``workplace``:
+``scale_supply``, see docs/gaps.md). Demand (``skillcast.skills.demand``) is
 *jobs* by the qualification of the people holding them; the gap is demand - supply, so a
 positive gap is a shortage of people (``skillcast.skills.gaps``).
 
@@ -494,6 +495,24 @@ def project_supply(
         age_mix=_age_mix(cubes, projections),
         gains=gains,
         pairs=pairs,
+    )
+
+
+def scale_supply(result: SupplyResult, factors: dict[str, float], parents: dict[str, list[str]]) -> SupplyResult:
+    """Supply on another basis: each leaf's people x its factor (an activity rate, a workplace
+    ratio), and each parent the sum of its scaled leaves, so areas still add up. The age mix
+    (for replacement demand) stays that of the people."""
+    leaves = result.table.loc[result.table["area"].isin(list(factors))]
+    leaves = leaves.assign(supply=leaves["supply"] * leaves["area"].map(factors))
+    frames = [leaves]
+    draws = {area: result.draws[area] * factor for area, factor in factors.items() if area in result.draws}
+    for parent, children in parents.items():
+        own = leaves.loc[leaves["area"].isin(children)]
+        frames.append(own.groupby(["band", "year", "basis"], as_index=False, sort=False)["supply"].sum().assign(area=parent))
+        draws[parent] = sum(draws[child] for child in children)
+    table = pd.concat(frames, ignore_index=True)[list(result.table.columns)]
+    return SupplyResult(
+        table=table, draws=draws, projected_years=result.projected_years, age_mix=result.age_mix, gains=result.gains, pairs=result.pairs
     )
 
 
