@@ -88,6 +88,7 @@ class GapInputs:
     )
     growth_groups: dict[str, list[str]] = field(default_factory=dict)  # leaf -> areas whose 16-64 growth it follows (districts: their LSIP)
     basis_factors: dict[str, dict[str, float]] = field(default_factory=dict)  # 'active' / 'workplace' -> leaf -> people x this
+    inflow: dict[str, float] = field(default_factory=dict)  # leaf -> workers drawn in per person of its growth group (workplace basis)
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # area -> read before quoting its figures (skills.alignment)
     flagged: frozenset[str] = frozenset()  # areas failing the alignment check: warned, and in no ranking
     alignment: pd.DataFrame = field(default_factory=pd.DataFrame)  # the check's figures per area
@@ -118,11 +119,14 @@ class GapInputs:
             raise ValueError(f"{where}: {RETIRED[text.strip().upper()]}")
         return self.finder.resolve(text, where)
 
-    def leaves_for(self, areas: list[str]) -> list[str]:
-        """The leaves the cohort model must project to answer for ``areas``."""
+    def leaves_for(self, areas: list[str], basis: str = "people") -> list[str]:
+        """The leaves the cohort model must project to answer for ``areas`` (on the workplace basis, with
+        the pools their jobs draw workers in from)."""
         needed: list[str] = []
         for area in areas:
             needed.extend(self.parents.get(area, [area]))
+        if basis == "workplace":
+            needed.extend(member for leaf in list(needed) if self.inflow.get(leaf, 0.0) > 0 for member in self.growth_groups.get(leaf, []))
         return list(dict.fromkeys(needed))
 
 
@@ -346,7 +350,8 @@ def real_inputs(
     observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
     unit_jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
     district_jobs = qualification["all"] * shares.unit.map(unit_jobs)
-    factors = basis_factors(sources["local-skills-time-series"], geography, district_jobs, lsip_links.set_index("district")["area"])
+    base_people = stock.loc[stock["period"] == stock["period"].max()].groupby("area")["value"].sum()
+    factors, inflow = basis_factors(sources["local-skills-time-series"], geography, district_jobs, base_people, growth_groups)
     areas = list(names)
     base = model.expand(observed.loc[observed["period"].between(*BASE_YEARS) & observed["area"].isin(unit_codes)], areas, ["value"])
     area_jobs = base.groupby("area")["value"].sum() / (BASE_YEARS[1] - BASE_YEARS[0] + 1)
@@ -385,6 +390,7 @@ def real_inputs(
         small_area=model,
         growth_groups=growth_groups,
         basis_factors=factors,
+        inflow=inflow,
         warnings=checked.warnings,
         flagged=checked.flagged,
         alignment=checked.table,
@@ -395,27 +401,42 @@ BASE_YEARS = (2018, 2020)  # jobs per employed resident: SI2035 jobs (calendar) 
 ACTIVITY_YEARS = 3  # the latest APS years pooled for a district's activity rate (one year of a small district is noisy)
 
 
-def basis_factors(series: pd.DataFrame, geography: Geography, jobs: pd.Series, lsip_of: pd.Series) -> dict[str, dict[str, float]]:
-    """Each district's factor from people 16-64 to supply on the 'active' and 'workplace' bases.
+def basis_factors(
+    series: pd.DataFrame, geography: Geography, jobs: pd.Series, people: pd.Series, groups: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each district's factors from its people 16-64 (the supply model's ``people``, base year) to
+    supply on the 'active' and 'workplace' bases, and its inflow on the workplace basis.
 
-    active = economically active / all people 16-64 (APS, the latest ``ACTIVITY_YEARS`` pooled);
-    workplace = active x the district's jobs (small-area estimate, ``BASE_YEARS`` mean) per APS
-    employed resident of the same years: the workers its jobs can draw on, wherever they
-    live. A district without APS figures (the Isles of Scilly) takes its LSIP's.
+    active = economically active / all people 16-64 (APS, the latest ``ACTIVITY_YEARS`` pooled).
+    workplace = the workers the district's jobs draw on: its jobs (small-area estimate,
+    ``BASE_YEARS`` mean) x economically active per employed resident (APS, the same years). Up
+    to its own active residents they are its residents (``factors``, their own qualification
+    mix); any more are drawn in (``inflow``, per person of its LSIP, with the LSIP's mix): the
+    City of London's 81 jobs per employed resident are filled from London, not from its own
+    graduate-heavy residents. Stated through jobs, the total follows the jobs even where the
+    survey's counts of people by qualification and of workers disagree. A district without
+    APS figures (the Isles of Scilly) takes its LSIP's rates.
     """
     rows = series.loc[series["classification"] == "all"]
     last = int(rows.loc[rows["measure"] == "economically_active", "period"].max())
     years = (last - ACTIVITY_YEARS + 1, last)
     active = small_area.district_measure(rows, "economically_active", geography, years)
-    people = small_area.district_measure(rows, "population", geography, years)
-    employed = small_area.district_measure(rows, "employment_residence", geography, BASE_YEARS)
-    lsip = lsip_of.reindex(active.index)
-    rate = (active / people).where(people > 0)
-    rate = rate.fillna(active.groupby(lsip).transform("sum") / people.groupby(lsip).transform("sum"))
-    ratio = (jobs.reindex(active.index) / employed).where(employed > 0)
-    pooled = jobs.reindex(active.index).groupby(lsip).transform("sum") / employed.groupby(lsip).transform("sum")
-    ratio = ratio.fillna(pooled)
-    return {"active": rate.dropna().to_dict(), "workplace": (rate * ratio).dropna().to_dict()}
+    population = small_area.district_measure(rows, "population", geography, years)
+    lsip = pd.Series({district: min(members) for district, members in groups.items()}).reindex(active.index)
+    rate = (active / population).where(population > 0)
+    rate = rate.fillna(active.groupby(lsip).transform("sum") / population.groupby(lsip).transform("sum"))
+    base_active = small_area.district_measure(rows, "economically_active", geography, BASE_YEARS)
+    base_employed = small_area.district_measure(rows, "employment_residence", geography, BASE_YEARS)
+    per_employed = (base_active / base_employed).where(base_employed > 0)
+    per_employed = per_employed.fillna(base_active.groupby(lsip).transform("sum") / base_employed.groupby(lsip).transform("sum"))
+    own_people = people.reindex(active.index)
+    workers = jobs.reindex(active.index) * per_employed
+    residents = rate * own_people
+    local = np.minimum(workers, residents)
+    pool = pd.Series({district: people.reindex(members).sum() for district, members in groups.items()}).reindex(active.index)
+    drawn_in = ((workers - residents).clip(lower=0.0) / pool).where(pool > 0).fillna(0.0)
+    workplace = (local / own_people).where(own_people > 0).fillna(0.0)
+    return {"active": rate.dropna().to_dict(), "workplace": workplace.to_dict()}, drawn_in.to_dict()
 
 
 def _activity_and_fe(series: pd.DataFrame, geography: Geography, membership: pd.DataFrame, names: dict[str, str]):

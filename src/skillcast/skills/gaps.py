@@ -131,19 +131,26 @@ def add_imbalance(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _imbalance_draws(rows: pd.DataFrame, demand_draws: np.ndarray, supply_draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """10% and 90% quantiles of the imbalance per row, from the draws of both sides (NaN where a group is incomplete)."""
-    low, high = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
-    bands, years = rows["band"].to_numpy(), rows["year"].to_numpy()
+def _imbalance_draws(
+    bands: np.ndarray, years: np.ndarray, demand_draws: np.ndarray, supply_draws: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """10% and 90% quantiles of the imbalance per row of one area, from the draws of both sides
+    (NaN where a band of the group is missing that year)."""
+    low, high = np.full(len(bands), np.nan), np.full(len(bands), np.nan)
     for group in BAND_GROUPS:
-        for year in np.unique(years):
-            index = np.flatnonzero(np.isin(bands, group) & (years == year))
-            if len(index) != len(group):
-                continue
-            supply, demand = supply_draws[index], demand_draws[index]
-            with np.errstate(invalid="ignore", divide="ignore"):  # an area with no people (the Isles of Scilly): NaN
-                share = 100.0 * (supply / supply.sum(axis=0) - demand / demand.sum(axis=0))
-            low[index], high[index] = np.quantile(share, [0.10, 0.90], axis=1)
+        rows = [np.flatnonzero(bands == band) for band in group]
+        if any(len(found) == 0 for found in rows):
+            continue
+        common = rows[0] if all(np.array_equal(years[found], years[rows[0]]) for found in rows) else None
+        if common is None:  # bands with different years: keep the years all have
+            shared = sorted(set.intersection(*(set(years[found]) for found in rows)))
+            rows = [found[np.isin(years[found], shared)] for found in rows]
+        where = np.vstack(rows)  # bands x years (rows sorted by year within a band)
+        supply, demand = supply_draws[where], demand_draws[where]
+        with np.errstate(invalid="ignore", divide="ignore"):  # an area with no people (the Isles of Scilly): NaN
+            share = 100.0 * (supply / supply.sum(axis=0) - demand / demand.sum(axis=0))
+        bounds = np.quantile(share, [0.10, 0.90], axis=-1)
+        low[where.ravel()], high[where.ravel()] = bounds[0].ravel(), bounds[1].ravel()
     return low, high
 
 
@@ -169,6 +176,13 @@ def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, 
     if projected is None or len(projected) == 0:
         return deviations
     by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
+    position = pd.Series(np.arange(len(projected)), index=np.asarray(projected, dtype=int)).reindex(years.astype(int)).to_numpy()
+    for band in np.unique(bands):
+        rows = np.flatnonzero((bands == band) & ~np.isnan(position))
+        if len(rows):
+            deviations[rows] = by_band[band][:draws, position[rows].astype(int)].T - points[rows, None]
+    return deviations
+    by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
     position = {int(year): index for index, year in enumerate(projected)}
     for row, (band, year) in enumerate(zip(bands, years, strict=True)):
         index = position.get(int(year))
@@ -188,36 +202,45 @@ def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, basis: st
     merged = demand.merge(supply_rows, on=["area", "band", "year"], how="inner")
     if merged.empty:
         raise ValueError("no area, band and year has both demand and supply; check that the areas line up")
-    frames = []
-    for area, rows in merged.groupby("area", sort=True):
-        rows = rows.sort_values(["band", "year"]).reset_index(drop=True)
-        knots = rows[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
+    table = merged.sort_values(["area", "band", "year"], kind="stable").reset_index(drop=True)
+    areas = table["area"].to_numpy(dtype=object)
+    bands = table["band"].to_numpy(dtype=object)
+    years = table["year"].to_numpy(dtype=int)
+    point_demand, point_supply = table["demand"].to_numpy(dtype=float), table["supply"].to_numpy(dtype=float)
+    knots = table[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
+    paths = np.array([SAME_PATH.get(band, band) for band in bands], dtype=object)
+    gap = point_demand - point_supply
+    out = {name: np.empty(len(table)) for name in (*(f"gap_{q}" for q in QUANTILES), *(f"supply_{q}" for q in QUANTILES))}
+    out["imbalance_lo_80"], out["imbalance_hi_80"] = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    starts = np.flatnonzero(np.r_[True, areas[1:] != areas[:-1]])
+    for start, end in zip(starts, [*starts[1:], len(table)], strict=True):
+        area = areas[start]
+        rows = slice(start, end)
         rng = np.random.default_rng([seed, zlib.crc32(str(area).encode())])  # an area's draws do not depend on which others are run
-        band_codes, band_index = np.unique(rows["band"].replace(SAME_PATH).to_numpy(), return_inverse=True)
-        z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
-        demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]  # zero where the range is a point (observed)
-        supply_dev = _supply_deviations(supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws)
-        rows["gap"] = rows["demand"] - rows["supply"]
-        gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
-        supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
+        path_codes, path_index = np.unique(paths[rows], return_inverse=True)
+        z = rng.standard_normal((len(path_codes), draws))[path_index]  # one path per band, shared by its years
+        demand_dev = quantile_paths(knots[rows], z) - point_demand[rows, None]  # zero where the range is a point (observed)
+        supply_dev = _supply_deviations(supply, area, bands[rows], years[rows], point_supply[rows], draws)
+        gap_draws = gap[rows, None] + demand_dev - supply_dev
+        supply_draws = point_supply[rows, None] + supply_dev
         bounds = np.quantile(np.vstack([gap_draws, supply_draws]), list(QUANTILES.values()), axis=1)  # one partition for all four
+        count = end - start
         for index, name in enumerate(QUANTILES):
-            rows[f"gap_{name}"] = bounds[index, : len(rows)]
-            rows[f"supply_{name}"] = bounds[index, len(rows) :]
-        for level in (80, 95):
-            rows[f"gap_lo_{level}"] = np.minimum(rows[f"gap_lo_{level}"], rows["gap"])
-            rows[f"gap_hi_{level}"] = np.maximum(rows[f"gap_hi_{level}"], rows["gap"])
-            rows[f"supply_lo_{level}"] = np.minimum(rows[f"supply_lo_{level}"], rows["supply"])
-            rows[f"supply_hi_{level}"] = np.maximum(rows[f"supply_hi_{level}"], rows["supply"])
-        rows["gap_lo_95"] = np.minimum(rows["gap_lo_95"], rows["gap_lo_80"])
-        rows["gap_hi_95"] = np.maximum(rows["gap_hi_95"], rows["gap_hi_80"])
-        both_observed = (rows["basis"] == "observed") & (rows["supply_basis"] == "observed")
-        rows["basis"] = np.where(both_observed, "observed", "forecast")
-        rows["imbalance_lo_80"], rows["imbalance_hi_80"] = _imbalance_draws(
-            rows, rows["demand"].to_numpy()[:, None] + demand_dev, supply_draws
-        )
-        frames.append(rows)
-    table = pd.concat(frames, ignore_index=True)
+            out[f"gap_{name}"][rows], out[f"supply_{name}"][rows] = bounds[index, :count], bounds[index, count:]
+        low, high = _imbalance_draws(bands[rows], years[rows], point_demand[rows, None] + demand_dev, supply_draws)
+        out["imbalance_lo_80"][rows], out["imbalance_hi_80"][rows] = low, high
+    table["gap"] = gap
+    for name, values in out.items():
+        table[name] = values
+    for level in (80, 95):
+        table[f"gap_lo_{level}"] = np.minimum(table[f"gap_lo_{level}"], table["gap"])
+        table[f"gap_hi_{level}"] = np.maximum(table[f"gap_hi_{level}"], table["gap"])
+        table[f"supply_lo_{level}"] = np.minimum(table[f"supply_lo_{level}"], table["supply"])
+        table[f"supply_hi_{level}"] = np.maximum(table[f"supply_hi_{level}"], table["supply"])
+    table["gap_lo_95"] = np.minimum(table["gap_lo_95"], table["gap_lo_80"])
+    table["gap_hi_95"] = np.maximum(table["gap_hi_95"], table["gap_hi_80"])
+    both_observed = (table["basis"] == "observed") & (table["supply_basis"] == "observed")
+    table["basis"] = np.where(both_observed, "observed", "forecast")
     order = {band: index for index, band in enumerate(ALL_BANDS)}
     table = table.assign(_order=table["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
     table = add_imbalance(table.assign(gap_basis=basis))
@@ -444,7 +467,13 @@ def analyse(
         occupations = pd.DataFrame(columns=["area", "occupation", "year", "employment", "basis"])
         mix = pd.DataFrame(columns=["area", "occupation", "rqf", "share", "source"])
 
-    leaves = inputs.leaves_for(areas)
+    basis = settings.basis or inputs.default_basis
+    if basis != "people" and not inputs.basis_factors.get(basis):
+        raise ValueError(
+            f"--basis {basis}: these data have no economic activity{' or employed residents' if basis == 'workplace' else ''} "
+            "by area (needs local-skills-time-series); use --basis people"
+        )
+    leaves = inputs.leaves_for(areas, basis)
     parents = {parent: children for parent, children in inputs.parents.items() if parent in areas}
     first_projected = int(inputs.stock["period"].max()) + 1
     moves = supply_moves(scenario, inputs, areas, first_projected, settings.end_year)
@@ -468,15 +497,14 @@ def analyse(
         demand = demand.merge(demand_side.demand_by_occupation(occupations, mix), on=["area", "band", "year"], how="left")
     demand = demand.merge(demand_side.reference_demand(published), on=["area", "band", "year"], how="left")
 
-    basis = settings.basis or inputs.default_basis
     if basis != "people":
-        factors = inputs.basis_factors.get(basis)
-        if not factors:
-            raise ValueError(
-                f"--basis {basis}: these data have no economic activity{' or employed residents' if basis == 'workplace' else ''} "
-                "by area (needs local-skills-time-series); use --basis people"
-            )
-        supply = supply_side.scale_supply(supply, {leaf: factors[leaf] for leaf in leaves}, parents)
+        factors = inputs.basis_factors[basis]
+        inflow = (
+            {leaf: (inputs.growth_groups[leaf], share) for leaf, share in inputs.inflow.items() if share > 0}
+            if basis == "workplace"
+            else {}
+        )
+        supply = supply_side.scale_supply(supply, {leaf: factors[leaf] for leaf in leaves}, parents, inflow)
     gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, basis)
     gaps = gaps.loc[gaps["area"].isin(areas)].reset_index(drop=True)
     notes = tuple(inputs.notes) + tuple(realism_notes(scenario, inputs, areas))

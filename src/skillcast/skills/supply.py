@@ -498,21 +498,51 @@ def project_supply(
     )
 
 
-def scale_supply(result: SupplyResult, factors: dict[str, float], parents: dict[str, list[str]]) -> SupplyResult:
-    """Supply on another basis: each leaf's people x its factor (an activity rate, a workplace
-    ratio), and each parent the sum of its scaled leaves, so areas still add up. The age mix
-    (for replacement demand) stays that of the people."""
-    leaves = result.table.loc[result.table["area"].isin(list(factors))]
-    leaves = leaves.assign(supply=leaves["supply"] * leaves["area"].map(factors))
-    frames = [leaves]
-    draws = {area: result.draws[area] * factor for area, factor in factors.items() if area in result.draws}
+def scale_supply(
+    result: SupplyResult, factors: dict[str, float], parents: dict[str, list[str]], inflow: dict[str, tuple[list[str], float]] | None = None
+) -> SupplyResult:
+    """Supply on another basis: each leaf's people x its factor (an activity rate), plus, where
+    ``inflow`` gives one, ``share`` x the people of a pool of leaves (its LSIP: the workers its
+    jobs draw in, with the pool's mix), projected and simulated like its own; each parent is
+    the sum of its scaled leaves, so areas still add up. The age mix (for replacement demand)
+    stays that of the people."""
+    inflow = inflow or {}
+    leaves = [leaf for leaf in factors if leaf in result.draws]
+    wide = result.table.pivot_table(index=["band", "year", "basis"], columns="area", values="supply", aggfunc="sum")
+    people = wide.to_numpy()
+    column = {area: index for index, area in enumerate(wide.columns)}
+    pools: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}  # each pool's people and draws, summed once
+
+    def pool_of(members: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        key = tuple(members)
+        if key not in pools:
+            pools[key] = (people[:, [column[member] for member in members]].sum(axis=1), sum(result.draws[member] for member in members))
+        return pools[key]
+
+    scaled = np.empty((len(wide), len(leaves)))
+    draws: dict[str, np.ndarray] = {}
+    for index, leaf in enumerate(leaves):
+        scaled[:, index] = people[:, column[leaf]] * factors[leaf]
+        draws[leaf] = result.draws[leaf] * factors[leaf]
+        members, share = inflow.get(leaf, ([], 0.0))
+        if share > 0:
+            pool_people, pool_draws = pool_of(members)
+            scaled[:, index] += pool_people * share
+            draws[leaf] = draws[leaf] + pool_draws * share
+    position = {leaf: index for index, leaf in enumerate(leaves)}
+    columns = [scaled]
     for parent, children in parents.items():
-        own = leaves.loc[leaves["area"].isin(children)]
-        frames.append(own.groupby(["band", "year", "basis"], as_index=False, sort=False)["supply"].sum().assign(area=parent))
+        columns.append(scaled[:, [position[child] for child in children]].sum(axis=1, keepdims=True))
         draws[parent] = sum(draws[child] for child in children)
-    table = pd.concat(frames, ignore_index=True)[list(result.table.columns)]
+    table = pd.DataFrame(np.hstack(columns), index=wide.index, columns=[*leaves, *parents]).rename_axis(columns="area")
+    table = table.stack().rename("supply").reset_index().dropna(subset=["supply"])
     return SupplyResult(
-        table=table, draws=draws, projected_years=result.projected_years, age_mix=result.age_mix, gains=result.gains, pairs=result.pairs
+        table=table[list(result.table.columns)],
+        draws=draws,
+        projected_years=result.projected_years,
+        age_mix=result.age_mix,
+        gains=result.gains,
+        pairs=result.pairs,
     )
 
 
