@@ -12,7 +12,9 @@ KEY = "test-key-for-real-areas"
 def client(real_bundle_dir, tmp_path_factory):
     saved = {name: os.environ.get(name) for name in ("SKILLCAST_BUNDLE", "SKILLCAST_API_KEYS", "SKILLCAST_API_KEYS_FILE")}
     os.environ.update(
-        SKILLCAST_BUNDLE=str(real_bundle_dir), SKILLCAST_API_KEYS=KEY, SKILLCAST_API_KEYS_FILE=str(tmp_path_factory.mktemp("k") / "none.json")
+        SKILLCAST_BUNDLE=str(real_bundle_dir),
+        SKILLCAST_API_KEYS=KEY,
+        SKILLCAST_API_KEYS_FILE=str(tmp_path_factory.mktemp("k") / "none.json"),
     )
     try:
         from serving.service import SkillcastService

@@ -260,7 +260,9 @@ class ForecastBundle:
             except (UnknownArea, AmbiguousArea):
                 raise UnknownArea(area, *self._why_unknown(area)) from None
             if kind == "priorities" and self.flagged(other):
-                raise InvalidQuery("area", f"{area!r} ({self.finder.label(other)}) failed the alignment check: no priorities (see its warnings)") from None
+                raise InvalidQuery(
+                    "area", f"{area!r} ({self.finder.label(other)}) failed the alignment check: no priorities (see its warnings)"
+                ) from None
             raise InvalidQuery("area", f"{area!r} ({self.finder.label(other)}) has no figures of this kind here; see /areas") from None
 
     def _why_unknown(self, area: str) -> tuple[list[str], str]:

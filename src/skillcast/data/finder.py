@@ -172,6 +172,7 @@ class AreaFinder:
         self.geography = geography
         self.answerable = set(answerable) if answerable is not None else None
         self.aliases = {alias.lower(): code for alias, code in (aliases or {}).items()}
+        self._resolved: dict[str, str] = {}  # text -> code once found: a name asked again is a dictionary lookup
 
     # -- the name index, built once --------------------------------------------------------
     @cached_property
@@ -307,6 +308,8 @@ class AreaFinder:
     # -- resolve ---------------------------------------------------------------------------
     def resolve(self, text: str, where: str = "") -> str:
         """The one answerable area ``text`` means; ``AmbiguousArea`` or ``UnknownArea`` (messages led by ``where``) otherwise."""
+        if text in self._resolved:
+            return self._resolved[text]
         found = self.search(text, limit=50)
         usable = [match for match in found if self.answerable is None or match.code in self.answerable]
         if not usable:
@@ -315,6 +318,8 @@ class AreaFinder:
         best = [match for match in usable if match.score == usable[0].score]
         places = {self._district_set(match.code) for match in best}
         if len(best) == 1 or len(places) == 1:
+            if len(self._resolved) < 10_000:
+                self._resolved[text] = best[0].code
             return best[0].code  # one place (several types sharing its districts: the first of TYPE_ORDER)
         raise AmbiguousArea(text, [(match.code, self.describe(match.code)) for match in best], where)
 
