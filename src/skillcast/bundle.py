@@ -24,6 +24,7 @@ from skillcast.data.finder import AmbiguousArea, AreaFinder, UnknownArea
 from skillcast.data.geography import Geography
 from skillcast.data.qualifications import ALL_BANDS
 from skillcast.data.schema import series_count
+from skillcast.skills.gap_table import GAP_COLUMNS
 
 FORECASTS_FILE = "forecasts.parquet"
 GAPS_FILE = "gaps.parquet"
@@ -33,22 +34,7 @@ SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> th
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
-GAP_FIELDS = (
-    "band",
-    "year",
-    "demand",
-    "supply",
-    "gap",
-    "gap_lo_80",
-    "gap_hi_80",
-    "gap_lo_95",
-    "gap_hi_95",
-    "basis",
-    "gap_basis",
-    "imbalance",
-    "imbalance_lo_80",
-    "imbalance_hi_80",
-)
+GAP_FIELDS = tuple(column for column in GAP_COLUMNS if column != "area")  # a served gap row: the columns after the area
 OPTIONAL_GAP_FIELDS = {
     "gap_basis": "people",
     "imbalance": float("nan"),

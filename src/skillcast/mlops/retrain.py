@@ -63,29 +63,14 @@ from skillcast.engine.engines import engine_or_open
 from skillcast.engine.factory import is_model_name, make_forecaster
 from skillcast.engine.fanout import Engine, LocalEngine
 from skillcast.mlops.registry import CHALLENGER, TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_MASE, TAG_MODEL, TAG_SYNTHETIC, Registry
+from skillcast.skills.gap_table import GAP_DTYPES
 
 EXIT_OK, EXIT_FAILED = 0, 1  # the CLI adds 2 (bad input) and 3 (lock held)
 LOCK_FILE = "retrain.lock"
 RETRAIN_STAGES: tuple[str, ...] = ("ingest", "validate", "backtest", "fit", "register", "compare", "decide")
 TRAIN_STAGES: tuple[str, ...] = ("read store", "backtest", "fit", "register")
 CHAMPION_MODEL = "champion"  # the champion's rows in this run's backtest
-GAP_COLUMNS = {
-    "area": "str",
-    "band": "str",
-    "year": "int64",
-    "demand": "float64",
-    "supply": "float64",
-    "gap": "float64",
-    "gap_lo_80": "float64",
-    "gap_hi_80": "float64",
-    "gap_lo_95": "float64",
-    "gap_hi_95": "float64",
-    "basis": "str",
-    "gap_basis": "str",
-    "imbalance": "float64",
-    "imbalance_lo_80": "float64",
-    "imbalance_hi_80": "float64",
-}
+GAP_COLUMNS = GAP_DTYPES  # the gaps table's columns and dtypes (skills.gap_table)
 
 # [model] keys of the job file: the Config fields a job may set
 MODEL_KEYS = ("production_model", "models", "backtest_cutoffs", "backtest_horizon", "end_year", "calibration_windows", "seed")

@@ -45,26 +45,10 @@ from skillcast.skills import demand as demand_side
 from skillcast.skills import small_area
 from skillcast.skills import supply as supply_side
 from skillcast.skills.gap_inputs import tree_inputs
+from skillcast.skills.gap_table import GAP_COLUMNS
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
 from skillcast.skills.quantiles import QUANTILES, quantile_paths
 
-GAP_COLUMNS: list[str] = [
-    "area",
-    "band",
-    "year",
-    "demand",
-    "supply",
-    "gap",
-    "gap_lo_80",
-    "gap_hi_80",
-    "gap_lo_95",
-    "gap_hi_95",
-    "basis",
-    "gap_basis",
-    "imbalance",
-    "imbalance_lo_80",
-    "imbalance_hi_80",
-]
 BASES: tuple[str, ...] = (
     "people",
     "active",

@@ -267,8 +267,11 @@ def allocate(ranking: pd.DataFrame, budget: float) -> pd.DataFrame:
     return out
 
 
-def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityWeights | None = None) -> tuple[pd.DataFrame, int]:
-    """One area's ranking from a finished ``gaps.analyse`` run, and the window's first year.
+def rank_from_analysis(
+    area: str | list[str], analysis, inputs, settings, weights: PriorityWeights | None = None
+) -> tuple[pd.DataFrame, int]:
+    """One area's ranking (or several areas', each its own) from a finished ``gaps.analyse``
+    run, and the window's first year.
 
     The window starts at the last observed year of employment by occupation; replacement
     uses the exit rates of the people holding each band (the run's cohort supply), and
@@ -297,27 +300,13 @@ def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityW
 
 def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWeights | None = None) -> pd.DataFrame:
     """Rankings of every area in ``areas`` that has employment by occupation, stacked
-    (``PRIORITY_COLUMNS``); areas without occupations, and areas failing the alignment check
-    (``analysis.flagged``), are left out, not an error, so a bundle can carry priorities
-    wherever the data allow them."""
+    (``PRIORITY_COLUMNS``; all at once, each the ranking it would get alone); areas without
+    occupations, and areas failing the alignment check (``analysis.flagged``), are left out,
+    not an error, so a bundle can carry priorities wherever the data allow them."""
     if analysis.occupations.empty:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)
     with_occupations = set(analysis.occupations["area"]) - set(getattr(analysis, "flagged", ()))  # a flagged area is in no ranking
     chosen = [area for area in areas if area in with_occupations]
     if not chosen:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)
-    start = int(analysis.occupations.loc[analysis.occupations["basis"] == "observed", "year"].max())  # as rank_from_analysis
-    return rank_occupations(  # all at once: the same ranking each would get alone
-        chosen,
-        analysis.occupations,
-        analysis.mix,
-        analysis.gaps,
-        replacement_rates(analysis.supply.age_mix, settings.exits),
-        start,
-        settings.end_year,
-        weights or PriorityWeights(),
-        published_rates=inputs.occupation_replacement,
-        signals=inputs.signals,
-        titles=inputs.titles,
-        unit_groups=inputs.unit_groups,
-    )
+    return rank_from_analysis(chosen, analysis, inputs, settings, weights)[0]
