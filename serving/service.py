@@ -16,9 +16,12 @@ priorities and the CSV downloads use pandas and run in BentoML's thread pool.
 Every request passes ``skillcast.api.guard.ApiGuard`` first: API key (``Authorization:
 Bearer KEY``; 401/403), request id, body limit (413), metrics and the access log.
 Requests and responses are pydantic models, so malformed input is answered 400 by BentoML
-before it reaches the code; an unknown area is 404 with the closest codes; a year, band,
-code or type the bundle does not have is 400 naming the field; a batch over the limit is
-413. Spreadsheet users get the same answers as CSV under ``GET /download/...``.
+before it reaches the code. An area may be given by code, SI2035 id or name (any case,
+"greater manchester", "Leeds"; ``skillcast.data.finder``): an unknown one is 404 with
+suggestions from names, an ambiguous one ("West Midlands": the CA or the region) 400
+listing the candidates; a year, band, code or type the bundle does not have is 400 naming
+the field; a batch over the limit is 413. ``GET /areas?q=NAME`` finds areas by name.
+Spreadsheet users get the same answers as CSV under ``GET /download/...``.
 """
 
 from __future__ import annotations
@@ -41,12 +44,14 @@ from starlette.staticfiles import StaticFiles
 
 from skillcast.api.guard import ApiGuard
 from skillcast.api.keys import KeySource
-from skillcast.bundle import GAP_FIELDS, ForecastBundle, InvalidQuery, UnknownArea
+from skillcast.bundle import GAP_FIELDS, AmbiguousArea, ForecastBundle, InvalidQuery, UnknownArea
 from skillcast.config import Config
 
 UI_FOLDER = Path(__file__).resolve().parent / "ui"  # the /ui page: static files that call this API with a key
 Year = Annotated[int, Field(ge=1990, le=2100, description="calendar year")]
-AreaCode = Annotated[str, Field(min_length=1, max_length=64, examples=["DM_EN"], description="area code (see /areas)")]
+AreaCode = Annotated[
+    str, Field(min_length=1, max_length=100, examples=["DM_EN"], description="area code, SI2035 id or name, any case (see /areas?q=)")
+]
 VERSION_HEADER = "x-skillcast-model-version"
 
 
@@ -94,6 +99,10 @@ class GapRow(BaseModel):
     gap_lo_95: float
     gap_hi_95: float
     basis: str = Field(description="'observed' (both sides observed), 'nowcast' (a model year up to nowcast_until) or 'forecast'")
+    gap_basis: str = Field(description="what supply counts: workplace, active or people (docs/gaps.md)")
+    imbalance: float | None = Field(default=None, description="the band's share of supply - its share of demand, points (Cedefop)")
+    imbalance_lo_80: float | None = None
+    imbalance_hi_80: float | None = None
 
 
 class GapsResponse(BaseModel):
@@ -102,6 +111,9 @@ class GapsResponse(BaseModel):
     model: str
     synthetic: bool
     model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
+    gap_basis: str | None = Field(default=None, description="what supply counts in every row: workplace, active or people")
+    warnings: list[str] = Field(default_factory=list, description="read these before quoting the figures (e.g. a failed alignment check)")
+    flagged: bool = Field(default=False, description="failed an alignment check: not comparable with other areas, in no ranking")
     rows: list[GapRow]
 
 
@@ -140,10 +152,15 @@ class AreaRow(BaseModel):
     forecasts: bool
     gaps: bool
     priorities: bool
+    description: str | None = Field(default=None, description="type and where it sits, e.g. 'Leeds (district) - in West Yorkshire CA, ...'")
+    warnings: list[str] = Field(default_factory=list, description="what to know before quoting its figures (alignment checks)")
+    flagged: bool = Field(default=False, description="failed an alignment check: figures carry a warning and it is in no ranking")
 
 
 class AreasResponse(BaseModel):
     areas: list[AreaRow]
+    query: str | None = Field(default=None, description="the q searched for")
+    resolved: str | None = Field(default=None, description="the one area q means as an area field (null when ambiguous)")
 
 
 class ClassificationRow(BaseModel):
@@ -220,8 +237,10 @@ def _finite(value: object) -> float | None:
 # -- the CSV download app (GET, for spreadsheets) --------------------------------------------
 
 downloads = FastAPI(title="skillcast downloads", openapi_url=None, docs_url=None, redoc_url=None)
+lookups = FastAPI(title="skillcast lookups", openapi_url=None, docs_url=None, redoc_url=None)  # GET /areas?q= beside POST /areas
 
 
+@lookups.exception_handler(RequestValidationError)
 @downloads.exception_handler(RequestValidationError)
 async def _bad_query(_: Request, error: RequestValidationError) -> JSONResponse:
     first = error.errors()[0]
@@ -254,6 +273,7 @@ def _years(text: str | None) -> list[int] | None:
 
 @bentoml.asgi_app(StaticFiles(directory=UI_FOLDER, html=True), path="/ui")
 @bentoml.asgi_app(downloads, path="/download")
+@bentoml.asgi_app(lookups)  # at the root, matched only by its own GET routes
 @bentoml.service(name="skillcast", traffic={"timeout": 30}, workers=1)
 class SkillcastService:
     def __init__(self) -> None:
@@ -286,6 +306,7 @@ class SkillcastService:
 
     def _forecast(self, area: str, measure: str, classification: str, code: str, years: list[int] | None) -> ForecastResponse:
         rows = self.bundle.forecast_records(area, measure, classification, code, years)
+        area = self.bundle.area_code(area, "forecasts")  # a name or alias is answered under its code
         return ForecastResponse(
             area=area,
             area_name=self.bundle.area_name(area),
@@ -300,14 +321,17 @@ class SkillcastService:
 
     def _gaps(self, area: str, band: str | None, years: list[int] | None) -> GapsResponse:
         rows = self.bundle.gap_records(area, band, years)
-        area = self.bundle.area_code(area, "gaps")  # an SI2035 id is answered under its ONS code
+        area = self.bundle.area_code(area, "gaps")  # an SI2035 id or a name is answered under its ONS code
         return GapsResponse(
             area=area,
             area_name=self.bundle.area_name(area),
             model=self.model_name,
             synthetic=self.synthetic,
             model_version=self.model_version,
-            rows=[GapRow(**row) for row in rows],
+            gap_basis=rows[0]["gap_basis"] if rows else None,
+            warnings=self.bundle.warnings(area),
+            flagged=self.bundle.flagged(area),
+            rows=[GapRow(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()}) for row in rows],
         )
 
     def _priorities(self, area: str, budget: float | None, top: int | None):
@@ -420,17 +444,8 @@ class SkillcastService:
             rows=rows,
         )
 
-    @bentoml.api
-    async def areas(
-        self,
-        type: Annotated[str | None, Field(description="only areas of this type (e.g. lsip, combined_authority, region)")] = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> AreasResponse:
-        """Areas this model has figures for: code, name, type, parent, and which endpoints answer for each."""
-        self._say_version(ctx)
-        with answering():
-            table = self.bundle.area_table(type)
+    def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:
+        table = self.bundle.area_table(area_type, query)
         return AreasResponse(
             areas=[
                 AreaRow(
@@ -441,10 +456,43 @@ class SkillcastService:
                     forecasts=row.forecasts,
                     gaps=row.gaps,
                     priorities=row.priorities,
+                    description=row.description,
+                    warnings=row.warnings,
+                    flagged=row.flagged,
                 )
                 for row in table.itertuples()
-            ]
+            ],
+            query=query,
+            resolved=self.bundle.resolved(query) if query else None,
         )
+
+    @bentoml.api
+    async def areas(
+        self,
+        type: Annotated[str | None, Field(description="only areas of this type (e.g. lad, county, mca, lsip, lep, region)")] = None,
+        q: Annotated[str | None, Field(max_length=100, description="a name or code to look for, any case (e.g. 'leeds')")] = None,
+        *,
+        ctx: bentoml.Context,
+    ) -> AreasResponse:
+        """Areas this model has figures for: code, name, type, parent, where it sits, warnings and which endpoints
+        answer for each; with ``q``, the areas a name may mean, best first (also ``GET /areas?q=``)."""
+        self._say_version(ctx)
+        with answering():
+            return self._areas(type, q)
+
+    @lookups.get("/areas")
+    def areas_get(
+        self,
+        q: Annotated[str | None, Query(max_length=100, description="a name or code, any case")] = None,
+        type: Annotated[str | None, Query(description="only areas of this type")] = None,
+    ) -> Response:
+        """``GET /areas?q=leeds``: the same answer as ``POST /areas``, for a browser or a spreadsheet link."""
+        with answering_plainly():
+            answer = self._areas(type, q)
+        response = JSONResponse(answer.model_dump())
+        if self.model_version is not None:
+            response.headers[VERSION_HEADER] = self.model_version
+        return response
 
     @bentoml.api
     async def classifications(self, *, ctx: bentoml.Context) -> ClassificationsResponse:
@@ -503,7 +551,11 @@ class SkillcastService:
             chosen = _years(years)
             frames = [
                 pd.DataFrame(self.bundle.forecast_records(code_, measure, classification, code, chosen)).assign(
-                    area=code_, area_name=self.bundle.area_name(code_), measure=measure, classification=classification, code=code
+                    area=self.bundle.area_code(code_, "forecasts"),
+                    area_name=self.bundle.area_name(self.bundle.area_code(code_, "forecasts")),
+                    measure=measure,
+                    classification=classification,
+                    code=code,
                 )
                 for code_ in area
             ]
@@ -521,7 +573,9 @@ class SkillcastService:
             chosen = _years(years)
             table = pd.concat(
                 [
-                    pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(area=code_, area_name=self.bundle.area_name(code_))
+                    pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(
+                        area=self.bundle.area_code(code_, "gaps"), area_name=self.bundle.area_name(self.bundle.area_code(code_, "gaps"))
+                    )
                     for code_ in area
                 ],
                 ignore_index=True,
@@ -533,7 +587,7 @@ class SkillcastService:
         """An area's apprenticeship priorities as CSV (with the allocation when a budget is given)."""
         with answering_plainly():
             ranking, _ = self._priorities(area, budget, None)
-            return self._csv_response(ranking, f"priorities-{area}.csv")
+            return self._csv_response(ranking, f"priorities-{self.bundle.area_code(area, 'priorities')}.csv")
 
     @downloads.get("/export.xlsx")
     def export_xlsx(self, area: Annotated[list[str], Query(min_length=1)]) -> Response:
@@ -558,7 +612,7 @@ class SkillcastService:
             )
             generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")
-            about = about_rows(self.synthetic, codes, model, generated, [])
+            about = about_rows(self.synthetic, codes, model, generated, self.bundle.warning_lines(codes))
             filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"
             response = Response(
                 workbook_bytes(sheets, about),
@@ -595,7 +649,7 @@ def answering():
         yield
     except UnknownArea as error:
         raise NotFound(str(error)) from None
-    except InvalidQuery as error:
+    except (InvalidQuery, AmbiguousArea) as error:
         raise InvalidArgument(str(error)) from None
 
 
@@ -606,10 +660,11 @@ def answering_plainly():
         yield
     except UnknownArea as error:
         raise _Refusal(404, str(error)) from None
-    except InvalidQuery as error:
+    except (InvalidQuery, AmbiguousArea) as error:
         raise _Refusal(400, str(error)) from None
 
 
+@lookups.exception_handler(_Refusal)
 @downloads.exception_handler(_Refusal)
 async def _refused(_: Request, error: _Refusal) -> JSONResponse:
     return JSONResponse({"error": error.message}, status_code=error.status)

@@ -46,3 +46,32 @@ def demo_result(demo, demo_config) -> PipelineResult:
 @pytest.fixture(scope="session")
 def bundle_dir(demo_result, demo_config) -> Path:
     return demo_result.bundle.save(demo_config.bundle)
+
+
+@pytest.fixture(scope="session")
+def real_bundle_dir(data_dir, tmp_path_factory) -> Path:
+    """A bundle holding the real gaps and priorities of every area (#15), as the retrain builds them, and no
+    forecasts: what the service, the report and /ui answer from. About a minute and a half."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from skillcast.bundle import ForecastBundle
+    from skillcast.cli.main import app
+    from skillcast.data.store import Store
+    from skillcast.mlops.retrain import bundle_gaps
+
+    store = tmp_path_factory.mktemp("real-bundle-store") / "data"
+    result = CliRunner().invoke(app, ["ingest", "all", str(data_dir), "--out", str(store)])
+    assert result.exit_code == 0, result.output
+    config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
+    gaps, priorities, info = bundle_gaps(Store(store), config)
+    assert gaps is not None, info
+    columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
+    bundle = ForecastBundle(
+        forecasts=pd.DataFrame(columns=columns),
+        gaps=gaps,
+        geography=Store(store).geography(),
+        metadata={"model": config.production_model, "synthetic": False, "gaps": info},
+        priorities=priorities,
+    )
+    return bundle.save(tmp_path_factory.mktemp("real-bundle") / "bundle")

@@ -25,10 +25,14 @@ def test_a_failed_save_leaves_the_previous_bundle_in_place(demo_result, tmp_path
     assert {path.name: path.read_bytes() for path in target.iterdir()} == before
 
 
-def test_unknown_area_suggests_the_closest_codes(demo_result):
+def test_unknown_area_suggests_areas_by_name_never_by_code(demo_result):
     with pytest.raises(UnknownArea) as raised:
-        demo_result.bundle.gap_rows("DM_R1_1")
-    assert "DM_R1_01" in raised.value.suggestions
+        demo_result.bundle.gap_rows("Ashvale Town")
+    assert any(line.startswith("DM_R1_01 = Ashvale") for line in raised.value.suggestions)
+    with pytest.raises(UnknownArea) as raised:
+        demo_result.bundle.gap_rows("DM_R1_1")  # looks like DM_R1_01's code: not a reason to suggest it
+    assert raised.value.suggestions == []
+    assert demo_result.bundle.area_code("ashvale", "gaps") == "DM_R1_01"  # a name answers like its code
 
 
 @pytest.mark.parametrize("query, field", [({"band": "medium"}, "band"), ({"years": [2050]}, "years")])

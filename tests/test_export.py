@@ -109,7 +109,7 @@ def test_the_workbook_says_nowcast_for_years_after_the_data_up_to_today(demo_exp
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["export", "--demo", "--area", "DM_R1_1", "--out", "x.xlsx"], "closest: DM_R1_01"),
+        (["export", "--demo", "--area", "Ashvale Town", "--out", "x.xlsx"], "did you mean: DM_R1_01"),
         (["export", "--demo", "--area", "all", "--out", "x.csv"], "should end in .xlsx"),
         (["export", "--demo", "--data", "store", "--out", "x.xlsx"], "--demo and --data"),
     ],

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from skillcast.skills.gaps import GAP_COLUMNS, compute_gaps
 
@@ -47,7 +48,8 @@ def test_demo_gaps_hold_in_every_row(demo_result):
 
 # -- simulated intervals (issue #5) ----------------------------------------------------------------
 
-from skillcast.skills.gaps import quantile_paths, simulate_gaps  # noqa: E402
+from skillcast.skills.gaps import simulate_gaps  # noqa: E402
+from skillcast.skills.quantiles import quantile_paths  # noqa: E402
 from skillcast.skills.supply import SupplyResult  # noqa: E402
 
 
@@ -125,3 +127,49 @@ def test_demo_nation_gap_is_the_sum_of_its_areas(demo_result):
     summed = sum(gaps.loc[code, ["demand", "supply", "gap"]] for code in areas)
     nation = gaps.loc["DM_EN", ["demand", "supply", "gap"]]
     assert np.allclose(nation.to_numpy(), summed.to_numpy(), rtol=1e-9)
+
+
+# -- the gap basis and the normalised imbalance (#15) ------------------------------------------------
+
+
+def test_imbalance_is_share_of_supply_minus_share_of_demand_in_points():
+    from skillcast.skills.gaps import add_imbalance
+
+    table = pd.DataFrame(
+        {
+            "area": "A",
+            "year": 2030,
+            "band": ["low", "intermediate", "high"],
+            "demand": [20.0, 30.0, 50.0],  # shares 20 / 30 / 50%
+            "supply": [60.0, 90.0, 50.0],  # shares 30 / 45 / 25%
+        }
+    )
+    out = add_imbalance(table).set_index("band")["imbalance"]
+    assert out.to_dict() == pytest.approx({"low": 10.0, "intermediate": 15.0, "high": -25.0})
+    doubled = add_imbalance(table.assign(supply=table["supply"] * 2.5)).set_index("band")["imbalance"]
+    assert np.allclose(doubled, out)  # any common scale of supply (how many are inactive) leaves it unchanged
+
+
+def test_supply_on_another_basis_scales_each_district_and_parents_still_add_up():
+    from skillcast.skills.supply import scale_supply
+
+    rows = [
+        {"area": area, "band": "high", "year": year, "supply": value, "basis": basis}
+        for area, value in (("d1", 100.0), ("d2", 300.0), ("P", 400.0))
+        for year, basis in ((2021, "observed"), (2030, "projected"))
+    ]
+    draws = {area: np.full((10, 1, 5), value / 5) for area, value in (("d1", 100.0), ("d2", 300.0), ("P", 400.0))}
+    people = SupplyResult(
+        pd.DataFrame(rows), draws, {a: np.array([2030]) for a in draws}, pd.DataFrame(), np.zeros((1, 6, 4)), [(2020, 2021)]
+    )
+    workplace = scale_supply(people, {"d1": 0.8, "d2": 1.5}, {"P": ["d1", "d2"]})
+    table = workplace.table.set_index(["area", "year"])["supply"]
+    assert table[("d1", 2030)] == pytest.approx(80.0) and table[("d2", 2030)] == pytest.approx(450.0)
+    assert table[("P", 2030)] == pytest.approx(530.0) and table[("P", 2021)] == pytest.approx(530.0)
+    assert np.allclose(workplace.draws["P"].sum(axis=2), 530.0)
+
+
+def test_the_demo_says_its_basis_and_every_gap_row_names_it(demo_result):
+    assert set(demo_result.gaps["gap_basis"]) == {"people"}  # the demo has no activity or employed residents
+    main = demo_result.gaps.loc[demo_result.gaps["band"].isin(["low", "intermediate", "high"])]
+    assert np.allclose(main.groupby(["area", "year"])["imbalance"].sum(), 0.0)  # shares of the same whole

@@ -68,10 +68,13 @@ def test_demo_priorities_allocate_the_whole_budget(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["gaps", "--demo", "--area", "DM_R1_1"], "closest: DM_R1_01"),
+        (["gaps", "--demo", "--area", "Ashvale Town"], "did you mean: DM_R1_01"),
         (["gaps", "--demo", "--year", "twenty"], "--year: 'twenty' is not a year"),
         (["gaps", "--demo", "--year", "2040"], "after the last projected year"),
-        (["gaps", "--demo", "--active"], "--active: no economic activity rate"),
+        (["gaps", "--demo", "--active"], "--basis active: these data have no economic activity"),
+        (["gaps", "--demo", "--basis", "workplace"], "--basis workplace: these data have no economic activity or employed residents"),
+        (["gaps", "--demo", "--basis", "jobs"], "--basis: 'jobs' is not a basis"),
+        (["gaps", "--demo", "--active", "--basis", "people"], "--active means --basis active"),
         (["gaps", "--demo", "--data", "somewhere"], "--demo and --data"),
         (["gaps", "--data", "no-such-store"], "no skillcast data store here"),
         (["priorities", "--demo", "--area", "all"], "one area at a time"),
@@ -104,19 +107,51 @@ def store(data_dir, tmp_path_factory):
     return out
 
 
-def test_real_gaps_for_every_lsip_and_combined_authority_add_up_to_england(store, tmp_path):
+def test_real_gaps_for_every_area_add_up_from_districts_on_both_sides(store, tmp_path):
+    from skillcast.data.store import Store
+
     out = tmp_path / "all.parquet"
-    result = runner.invoke(app, ["gaps", "--data", str(store), "--area", "all", "--year", "2030", "--out", str(out), "--draws", "300"])
+    result = runner.invoke(app, ["gaps", "--data", str(store), "--area", "all", "--year", "all", "--out", str(out), "--draws", "100"])
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
-    lsips = sorted(code for code in table["area"].unique() if code.startswith("E69"))
-    cas = sorted(code for code in table["area"].unique() if code.startswith("E47"))
-    assert len(lsips) == 38 and len(cas) == 9 and "E92000001" in set(table["area"])
+    links = Store(store).geography().district_membership
+    counts = {
+        kind: table["area"].isin(links.loc[links["type"] == kind, "area"]).groupby(table["area"]).first().sum()
+        for kind in ("lsip", "mca", "county", "lep", "region")
+    }
+    assert counts == {"lsip": 38, "mca": 15, "county": 21, "lep": 38, "region": 9}
+    districts = sorted(set(links["district"]))
+    assert set(districts) <= set(table["area"]) and len(districts) == 296 and "E92000001" in set(table["area"])
     assert np.allclose(table["gap"], table["demand"] - table["supply"])
-    england = table.loc[table["area"] == "E92000001"].set_index("band")[["demand", "supply", "gap"]]
-    summed = table.loc[table["area"].isin(lsips)].groupby("band")[["demand", "supply", "gap"]].sum()
-    assert np.allclose(england.sort_index(), summed.sort_index(), rtol=1e-9)
-    assert table["reference_demand"].notna().all()  # SI2035's own projection alongside
+    keyed = table.set_index(["area", "band", "year"])[["demand", "supply"]]
+    district_rows = keyed.loc[keyed.index.get_level_values("area").isin(districts)].reset_index()
+    for kind in ("lsip", "mca", "county", "region", "lep", "country"):  # every area, every band and year, both sides
+        members = links.loc[links["type"] == kind, ["district", "area"]]
+        summed = (
+            district_rows.rename(columns={"area": "district"})
+            .merge(members, on="district")
+            .groupby(["area", "band", "year"])[["demand", "supply"]]
+            .sum()
+        )
+        assert np.allclose(keyed.loc[summed.index], summed, rtol=1e-9), kind
+    england = keyed.loc["E92000001"].sort_index()
+    lsips = keyed.loc[keyed.index.get_level_values("area").str.startswith("E69")].groupby(level=["band", "year"]).sum().sort_index()
+    assert np.allclose(england, lsips, rtol=1e-9)
+    assert table.loc[table["year"] > 2020, "reference_demand"].notna().all()  # SI2035's own projection alongside
+    # done when: these areas answer with demand, supply, gap, intervals and basis
+    cas = sorted(links.loc[links["type"] == "mca", "area"].unique())
+    wanted = ["E08000035", "E47000001", "E07000148", "E06000065", "E12000009", "E37000050", *cas]  # Leeds ... a LEP, the 15 CAs
+    later = table.loc[table["area"].isin(wanted) & (table["year"] == 2030) & table["band"].isin(["low", "intermediate", "high"])]
+    assert later["area"].nunique() == len(set(wanted)) == 20  # Greater Manchester CA is one of the 15
+    assert (later["demand"] > 0).all() and (later["supply"] > 0).all() and (later["gap_hi_80"] > later["gap_lo_80"]).all()
+    assert set(table["gap_basis"]) == {"workplace"}
+    assert np.allclose(later.groupby("area")["imbalance"].sum(), 0.0)  # shares of one whole, per area and year
+    # the alignment check: Enterprise M3 and Dorset are caught, and no other LSIP
+    flagged = set(table.loc[table["flagged"], "area"])
+    lsips = {code for code in flagged if code.startswith("E69")}
+    assert lsips == {"E69000009", "E69000008"}
+    assert table.loc[table["area"] == "E69000009", "warning"].str.contains("ALIGNMENT CHECK FAILED").all()
+    assert not table.loc[table["area"] == "E08000035", "flagged"].any()
 
 
 def test_real_area_by_si2035_id_or_ons_code_gives_the_same_answer(store, tmp_path):
@@ -171,3 +206,18 @@ def test_a_bad_population_file_is_one_line_naming_row_and_column(tmp_path):
     projection = tmp_path / "population.csv"
     projection.write_text("area,age_band,year,value\nDM_R1_01,16-19,2030,1000\nDM_R1_01,15-19,2030,1000\n")
     one_line_error(runner.invoke(app, ["gaps", "--demo", "--population", str(projection)]), "row 3, column 'age_band', value '15-19'")
+
+
+def test_real_areas_by_name_and_ambiguity(store, tmp_path):
+    out = tmp_path / "gm.csv"
+    result = runner.invoke(
+        app, ["gaps", "--data", str(store), "--area", "greater manchester", "--year", "2030", "--draws", "50", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["area"]) == {"E47000001"}  # the CA (its LSIP and LEP are the same ten districts)
+    ambiguous = runner.invoke(app, ["gaps", "--data", str(store), "--area", "West Midlands", "--draws", "50"])
+    one_line_error(ambiguous, "is ambiguous")
+    assert "E47000007" in ambiguous.output and "E12000005" in ambiguous.output
+    one_line_error(
+        runner.invoke(app, ["priorities", "--data", str(store), "--area", "Enterprise M3 LSIP", "--draws", "50"]), "ALIGNMENT CHECK FAILED"
+    )

@@ -143,3 +143,19 @@ def test_a_good_scenario_reads_back_every_lever(tmp_path):
     assert scenario.growth_for("53") == pytest.approx(-0.01)  # a major-group lever covers its sub-majors
     assert scenario.growth_for("41") == 0.0
     assert parse_scenario({}).is_empty()
+
+
+def test_ranking_many_areas_at_once_gives_each_the_ranking_it_gets_alone(demo_result):
+    from skillcast.cli.gaps import gap_settings, load_inputs
+    from skillcast.skills.gaps import analyse, fit_demand
+    from skillcast.skills.priorities import rank_areas, rank_from_analysis
+
+    inputs = load_inputs(None, demo=True)
+    settings = gap_settings(2035, 100, 7)
+    areas = ["DM_R1_01", "DM_R2_03", "DM_EN"]
+    run = analyse(inputs, settings, fit_demand(inputs, settings), areas)
+    together = rank_areas(areas, run, inputs, settings)
+    assert list(dict.fromkeys(together["area"])) == areas
+    for area in areas:
+        alone, _ = rank_from_analysis(area, run, inputs, settings)
+        pd.testing.assert_frame_equal(together.loc[together["area"] == area].reset_index(drop=True), alone)

@@ -126,7 +126,7 @@ def test_the_headline_agrees_with_the_gaps_table(demo_files):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["report", "--demo", "--area", "DM_R1_1"], "closest: DM_R1_01"),
+        (["report", "--demo", "--area", "Ashvale Town"], "did you mean: DM_R1_01"),
         (["report", "--demo", "--area", "all"], "one area at a time"),
         (["report", "--demo", "--area", AREA, "--out", "report.txt"], "should end in .html or .pdf"),
         (["report", "--demo", "--area", AREA, "--out", "report.html", "--format", "pdf"], "does not match --format pdf"),
@@ -176,8 +176,8 @@ def test_report_from_a_bundle_shows_the_bundles_gaps(bundle_dir, tmp_path):
     assert len(re.findall(r'<svg class="chart"', html)) >= 4 and "SYNTHETIC" in html
     check_self_contained(html)
     one_line_error(
-        runner.invoke(app, ["report", "--bundle", str(bundle_dir), "--area", "DM_R1_1", "--out", str(tmp_path / "x.html")]),
-        "closest: DM_R1_01",
+        runner.invoke(app, ["report", "--bundle", str(bundle_dir), "--area", "Ashvale Town", "--out", str(tmp_path / "x.html")]),
+        "did you mean: DM_R1_01",
     )
 
 

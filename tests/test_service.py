@@ -72,6 +72,35 @@ def test_gaps_for_an_area_band_and_years(client, demo_result):
     assert row["gap_lo_95"] <= row["gap_lo_80"] <= row["gap"] <= row["gap_hi_80"] <= row["gap_hi_95"]
 
 
+def test_an_area_may_be_given_by_name_in_any_case(client):
+    by_code = client.post("/gaps", json={"area": "DM_R1_01", "band": "high"}).json()
+    by_name = client.post("/gaps", json={"area": "  ashvale ", "band": "high"}).json()
+    assert by_name["area"] == "DM_R1_01" and by_name["rows"] == by_code["rows"]
+    forecast = client.post("/forecast", json={"area": "Demoland"}).json()
+    assert forecast["area"] == "DM_EN"
+    csv = client.get("/download/gaps.csv", params={"area": "Ashvale", "band": "high"})
+    assert csv.status_code == 200 and set(pd.read_csv(io.StringIO(csv.text))["area"]) == {"DM_R1_01"}
+
+
+def test_areas_are_found_by_name_with_get_and_post(client):
+    found = client.get("/areas", params={"q": "ashvale"})
+    assert found.status_code == 200
+    body = found.json()
+    assert body["resolved"] == "DM_R1_01" and body["areas"][0]["code"] == "DM_R1_01"
+    assert body["areas"][0]["description"].startswith("Ashvale (synthetic) (area) - in Northern Uplands")
+    assert client.post("/areas", json={"q": "ashvale"}).json() == body
+    listed = client.get("/areas").json()["areas"]
+    assert {row["code"] for row in listed} >= {"DM_EN", "DM_R1", "DM_R1_01"} and len(listed) == len(
+        client.post("/areas", json={}).json()["areas"]
+    )
+    missing = client.get("/areas", params={"q": "Ashvale Town"})
+    assert missing.status_code == 404 and "did you mean: DM_R1_01" in missing.text
+
+
+def test_get_areas_needs_a_key_like_every_data_endpoint(anonymous):
+    assert anonymous.get("/areas", params={"q": "ashvale"}).status_code == 401
+
+
 def test_gaps_band_and_years_are_optional(client):
     body = client.post("/gaps", json={"area": "DM_R2_03"}).json()
     assert len(body["rows"]) == 8 * len(range(2010, 2036))
@@ -182,13 +211,13 @@ def test_csv_downloads_match_the_json_answers(client):
 @pytest.mark.parametrize(
     "path, payload, status, text",
     [
-        ("/gaps", {"area": "DM_R1_1"}, 404, "DM_R1_01"),
+        ("/gaps", {"area": "Ashvale Town"}, 404, "did you mean: DM_R1_01"),
         ("/gaps", {"area": "DM_EN", "band": "medium"}, 400, "band"),
         ("/gaps", {"area": "DM_EN", "years": [2050]}, 400, "years"),
         ("/gaps", {"area": "DM_EN", "years": [1066]}, 400, "years"),
         ("/gaps", {"band": "high"}, 400, "area"),
         ("/forecast", {"area": "DM_EN", "code": "nope"}, 400, "code"),
-        ("/forecast", {"area": "Atlantis"}, 404, "not in this model"),
+        ("/forecast", {"area": "Atlantis"}, 404, "not a known area name or code"),
         ("/gaps/batch", {"areas": ["DM_EN", "Atlantis"]}, 404, "Atlantis"),
         ("/gaps/batch", {"areas": []}, 400, "areas"),
         ("/gaps/batch", {"areas": ["DM_EN"] * 101}, 413, "most is 100"),
@@ -206,7 +235,7 @@ def test_bad_requests_get_a_4xx_naming_the_problem(client, path, payload, status
 @pytest.mark.parametrize(
     "params, status, text",
     [
-        ({"area": "DM_XX"}, 404, "closest"),
+        ({"area": "Ashvale Town"}, 404, "did you mean"),
         ({}, 400, "area"),
         ({"area": "DM_EN", "years": "twenty"}, 400, "years"),
         ({"area": "DM_EN", "band": "medium"}, 400, "band"),

@@ -101,3 +101,59 @@ def test_the_page_says_when_the_key_is_refused(browser, served):
     page.wait_for_function("document.querySelector('#status').textContent.includes('refused')", timeout=20_000)
     assert "401" in page.text_content("#status")
     assert page.is_hidden("#results")
+
+
+@pytest.mark.slow
+def test_typing_an_area_name_finds_it(browser, served):
+    base, key = served
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{base}/ui/")
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("#find", state="visible", timeout=30_000)
+    page.fill("#find", "ashvale")  # the name, any case, not the code
+    page.press("#find", "Enter")
+    page.wait_for_function("document.querySelector('#area-title').textContent.includes('DM_R1_01')", timeout=30_000)
+    assert "Ashvale" in page.text_content("#area-title") and "Supply basis: people" in page.text_content("#basis-line")
+    page.fill("#find", "Ashvale Town")
+    page.press("#find", "Enter")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('404')", timeout=30_000)
+    assert "did you mean" in page.text_content("#status")
+
+
+@pytest.fixture(scope="module")
+def served_real(real_bundle_dir, tmp_path_factory):
+    from skillcast.api.keys import create_key
+
+    keys_file = tmp_path_factory.mktemp("ui-real-keys") / "keys.json"
+    key = create_key(keys_file, "browser-test")
+    port = free_port()
+    command = serve_command(port, "--bundle", str(real_bundle_dir), "--api-keys-file", str(keys_file))
+    base = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{base}/readyz", cwd=REPO):
+        yield base, key
+
+
+@pytest.mark.slow
+def test_a_council_types_its_district_and_sees_its_gaps_basis_and_warnings(browser, served_real):
+    base, key = served_real
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{base}/ui/")
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("#find", state="visible", timeout=60_000)
+    page.fill("#find", "leeds")
+    page.press("#find", "Enter")
+    page.wait_for_function("document.querySelector('#area-title').textContent.includes('E08000035')", timeout=60_000)
+    assert "Leeds" in page.text_content("#area-title") and "West Yorkshire CA" in page.text_content("#area-description")
+    assert "Supply basis: workplace" in page.text_content("#basis-line") and page.locator("#gap-chart svg").count() == 3
+    page.fill("#find", "Enterprise M3 LSIP")
+    page.press("#find", "Enter")
+    page.wait_for_function("document.querySelector('#area-title').textContent.includes('FLAGGED')", timeout=60_000)
+    assert "ALIGNMENT CHECK FAILED" in page.text_content("#area-warnings")
+    page.fill("#find", "West Midlands")  # the CA or the region: both offered
+    page.press("#find", "Enter")
+    page.wait_for_selector("#matches li", timeout=60_000)
+    assert page.locator("#matches li").count() == 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "ui-find-area.png"), full_page=True)

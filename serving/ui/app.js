@@ -5,7 +5,7 @@
 const BANDS = ["low", "intermediate", "high"];
 const BAND_TITLES = { low: "Low (below level 2)", intermediate: "Intermediate (levels 2-3)", high: "High (level 4 and above)" };
 const COLOURS = { demand: "#1d4e89", supply: "#c0392b", gap: "#6c3483" };
-const state = { key: sessionStorage.getItem("skillcast-key") || "", area: null, synthetic: false };
+const state = { key: sessionStorage.getItem("skillcast-key") || "", area: null, synthetic: false, descriptions: {} };
 
 function $(id) { return document.getElementById(id); }
 
@@ -13,6 +13,15 @@ function say(message, isError) {
   const status = $("status");
   status.textContent = message;
   status.className = isError ? "error" : "";
+}
+
+async function get(path) {
+  const response = await fetch(path, { headers: { "Authorization": "Bearer " + state.key } });
+  const text = await response.text();
+  let payload;
+  try { payload = JSON.parse(text); } catch (error) { payload = { error: text }; }
+  if (!response.ok) throw new Error(response.status + ": " + (payload.error || response.statusText));
+  return payload;
 }
 
 async function call(path, body) {
@@ -193,11 +202,21 @@ async function showArea(code) {
     try { priorities = await call("/priorities", { area: code, top: 10 }); } catch (error) { if (!error.message.startsWith("400")) throw error; }
     const observedYears = gaps.rows.filter((r) => r.basis === "observed").map((r) => r.year);
     const lastObserved = observedYears.length ? Math.max(...observedYears) : undefined;
-    $("area-title").textContent = `${gaps.area_name} (${gaps.area})`;
+    $("area-title").textContent = `${gaps.area_name} (${gaps.area})` + (gaps.flagged ? " - FLAGGED" : "");
+    $("area-description").textContent = state.descriptions[gaps.area] || "";
     $("synthetic-note").hidden = !gaps.synthetic;
+    const warnings = $("area-warnings");
+    warnings.replaceChildren(...(gaps.warnings || []).map((text) => { const p = document.createElement("p"); p.textContent = text; return p; }));
+    warnings.hidden = !(gaps.warnings || []).length;
+    const bases = { workplace: "the workers its jobs draw on", active: "economically active people", people: "everyone aged 16-64" };
+    $("basis-line").textContent = gaps.gap_basis ? `Supply basis: ${gaps.gap_basis} (${bases[gaps.gap_basis] || gaps.gap_basis}).` : "";
+    if ($("area").querySelector(`option[value="${gaps.area}"]`)) $("area").value = gaps.area;
     drawSupplyDemand(gaps.rows, lastObserved);
     drawGaps(gaps.rows, lastObserved);
     drawPriorities(priorities.rows);
+    $("no-priorities").textContent = gaps.flagged
+      ? "No occupation ranking: this area failed the alignment check (see the warning above), so it is left out of rankings."
+      : "No occupation ranking for this area (the data have no employment by occupation here).";
     $("results").hidden = false;
     say(`Showing ${gaps.area_name}.`);
   } catch (error) {
@@ -218,6 +237,7 @@ async function connect(event) {
       option.value = area.code;
       option.textContent = `${area.name} (${area.code}, ${area.type})`;
       select.appendChild(option);
+      state.descriptions[area.code] = area.description || "";
     }
     $("model-line").textContent = `model ${model.model}` + (model.model_version ? ` version ${model.model_version}` : "") +
       `, trained ${(model.trained_at || "?").slice(0, 10)}, data to ${model.last_observed_year}`;
@@ -229,7 +249,38 @@ async function connect(event) {
   }
 }
 
+// Typing a name: GET /areas?q= finds it (any case, '&' or 'and', shortened or retired names, a typo);
+// one answer is shown at once, several are listed to choose from.
+async function find(event) {
+  if (event) event.preventDefault();
+  const text = $("find").value.trim();
+  const list = $("matches");
+  list.replaceChildren();
+  list.hidden = true;
+  if (!text) return;
+  try {
+    const found = await get(`/areas?q=${encodeURIComponent(text)}`);
+    const usable = found.areas.filter((area) => area.gaps);
+    if (found.resolved && usable.some((area) => area.code === found.resolved)) { await showArea(found.resolved); return; }
+    for (const area of usable) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "match";
+      button.textContent = area.description || `${area.name} (${area.code})`;
+      button.addEventListener("click", () => { list.hidden = true; showArea(area.code); });
+      item.appendChild(button);
+      list.appendChild(item);
+    }
+    list.hidden = usable.length === 0;
+    say(usable.length ? `${usable.length} areas match '${text}': choose one` : `no area with gaps matches '${text}'`, !usable.length);
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
 $("key-form").addEventListener("submit", connect);
+$("find-form").addEventListener("submit", find);
 $("area").addEventListener("change", (event) => showArea(event.target.value));
 $("download-xlsx").addEventListener("click", () => download(`/download/export.xlsx?area=${encodeURIComponent(state.area)}`, `skillcast-${state.area}.xlsx`));
 $("download-csv").addEventListener("click", () => download(`/download/gaps.csv?area=${encodeURIComponent(state.area)}`, `skillcast-gaps-${state.area}.csv`));

@@ -22,18 +22,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from skillcast.data.finder import AmbiguousArea, AreaFinder, UnknownArea
 from skillcast.data.geography import Geography
 from skillcast.data.qualifications import ALL_BANDS
 from skillcast.data.schema import series_count
+from skillcast.skills.gap_table import GAP_COLUMNS
 
 FORECASTS_FILE = "forecasts.parquet"
 GAPS_FILE = "gaps.parquet"
 GEOGRAPHY_FILE = "geography.parquet"
+MEMBERSHIPS_FILE = "memberships.parquet"  # optional: which districts make up each area (bundles before #15 lack it)
+SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> the code replacing them
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
 BASES = ("observed", "nowcast", "forecast")  # what a row rests on, in time order
-GAP_FIELDS = ("band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis")
+GAP_FIELDS = tuple(column for column in GAP_COLUMNS if column != "area")  # a served gap row: the columns after the area
+OPTIONAL_GAP_FIELDS = {
+    "gap_basis": "people",
+    "imbalance": float("nan"),
+    "imbalance_lo_80": float("nan"),
+    "imbalance_hi_80": float("nan"),
+}  # bundles before #15
 
 
 def label_nowcast(frame: pd.DataFrame, nowcast_until: int | None, year: str) -> pd.DataFrame:
@@ -83,11 +93,7 @@ def training_metadata(
     }
 
 
-class UnknownArea(LookupError):
-    def __init__(self, area: str, suggestions: list[str]):
-        self.area, self.suggestions = area, suggestions
-        hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
-        super().__init__(f"area {area!r} is not in this model{hint}")
+__all__ = ["AmbiguousArea", "ForecastBundle", "InvalidQuery", "UnknownArea"]  # the area errors come from skillcast.data.finder
 
 
 class InvalidQuery(ValueError):
@@ -125,6 +131,10 @@ class ForecastBundle:
         self.gaps.to_parquet(staging / GAPS_FILE, index=False)
         self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
         self.geography.areas.reset_index(drop=True).to_parquet(staging / GEOGRAPHY_FILE, index=False)
+        self.geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
+        pd.DataFrame(sorted(self.geography.successor.items()), columns=["area", "successor"]).to_parquet(
+            staging / SUCCESSORS_FILE, index=False
+        )
         (staging / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str))
         previous = directory.with_name(f".{directory.name}.previous-{os.getpid()}")
         if directory.exists():
@@ -141,10 +151,13 @@ class ForecastBundle:
         if missing:
             raise FileNotFoundError(f"{directory}: not a forecast bundle (missing {', '.join(missing)}); run `skillcast demo` first")
         priorities = directory / PRIORITIES_FILE
+        memberships = pd.read_parquet(directory / MEMBERSHIPS_FILE) if (directory / MEMBERSHIPS_FILE).is_file() else None
+        successors = directory / SUCCESSORS_FILE
+        successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
         return cls(
             forecasts=pd.read_parquet(directory / FORECASTS_FILE),
             gaps=pd.read_parquet(directory / GAPS_FILE),
-            geography=Geography.from_frame(pd.read_parquet(directory / GEOGRAPHY_FILE)),
+            geography=Geography.from_frame(pd.read_parquet(directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor),
             metadata=json.loads((directory / METADATA_FILE).read_text()),
             priorities=pd.read_parquet(priorities) if priorities.is_file() else pd.DataFrame(),
         )
@@ -175,7 +188,7 @@ class ForecastBundle:
         """area -> band (None: all bands) -> gap rows in the table's order (band, then year)."""
         index: dict[str, dict[str | None, list[dict]]] = {}
         for record in self.gaps.to_dict(orient="records"):
-            row = {name: record[name] for name in GAP_FIELDS}
+            row = {name: record.get(name, OPTIONAL_GAP_FIELDS.get(name)) for name in GAP_FIELDS}
             row["year"] = int(row["year"])
             by_band = index.setdefault(str(record["area"]), {None: []})
             by_band[None].append(row)
@@ -204,16 +217,46 @@ class ForecastBundle:
         return {str(area): rows.sort_values("rank").reset_index(drop=True) for area, rows in self.priorities.groupby("area", sort=False)}
 
     @cached_property
-    def _answered_geography(self) -> Geography:
-        """The geography cut to areas with figures: 'closest' suggestions must be answerable."""
-        codes = [code for code in self.geography.codes() if self.has_area(code)]
-        return Geography.from_frame(self.geography.areas.loc[codes].reset_index(drop=True)) if codes else self.geography
+    def finder(self) -> AreaFinder:
+        """Names and codes -> areas with any figures here (see ``skillcast.data.finder``)."""
+        answered = {code for code in self.geography.codes() if self.has_area(code)}
+        return AreaFinder(self.geography, answerable=answered, aliases=self._aliases)
+
+    @cached_property
+    def _finders(self) -> dict[str, AreaFinder]:
+        """One finder per kind of figures, each answering only areas that have them."""
+        indexes = {"forecasts": self._forecast_index, "gaps": self._gap_index, "priorities": self._priority_index}
+        return {kind: AreaFinder(self.geography, answerable=set(index), aliases=self._aliases) for kind, index in indexes.items()}
 
     def warm(self) -> ForecastBundle:
         """Build every index now (at service start) rather than on the first request."""
-        for name in ("_forecast_index", "_gap_index", "_priority_index", "_answered_geography", "_names", "_aliases"):
+        for name in ("_forecast_index", "_gap_index", "_priority_index", "_names", "_aliases", "finder", "_finders", "_warnings"):
             getattr(self, name)
+        self.finder.search("warm")  # the finder's name index
         return self
+
+    @cached_property
+    def _warnings(self) -> dict[str, list[str]]:
+        gaps = self.metadata.get("gaps")
+        warnings = gaps.get("warnings", {}) if isinstance(gaps, dict) else {}
+        return {str(area): [str(text) for text in texts] for area, texts in warnings.items()}
+
+    def warnings(self, area: str) -> list[str]:
+        """What to know before quoting this area's figures (alignment checks, data gaps); empty when nothing."""
+        return list(self._warnings.get(area, []))
+
+    def warning_lines(self, areas: list[str]) -> list[str]:
+        """The warnings of ``areas`` as caveat lines (a failed alignment check led by WARNING)."""
+        return [
+            f"{'WARNING' if self.flagged(area) and 'ALIGNMENT' in text else 'Data note'}: {text}"
+            for area in areas
+            for text in self.warnings(area)
+        ]
+
+    def flagged(self, area: str) -> bool:
+        """True when the area failed an alignment check: its gaps carry a warning and it is in no ranking."""
+        gaps = self.metadata.get("gaps")
+        return isinstance(gaps, dict) and area in set(gaps.get("flagged", []))
 
     # -- queries (what the service answers) --------------------------------------------
     @cached_property
@@ -222,27 +265,39 @@ class ForecastBundle:
         gaps = self.metadata.get("gaps")
         return dict(gaps.get("aliases", {})) if isinstance(gaps, dict) else {}
 
-    def resolve(self, area: str, index: dict) -> str:
-        """The code ``index`` knows ``area`` by (itself, its alias, either in any case), or a 404/400 saying why not."""
+    def resolve(self, area: str, index: dict, kind: str | None = None) -> str:
+        """The code ``index`` knows ``area`` by: a code or alias (a dictionary lookup), else a name through the
+        finder; ``UnknownArea`` (404) or ``AmbiguousArea`` / ``InvalidQuery`` (400) saying why not."""
         if area in index:
             return area
         alias = self._aliases.get(area)
         if alias is not None and alias in index:
             return alias
-        folded = {code.lower(): code for code in (*index, *self._aliases)}  # only on a miss: 'gm_lsip' means GM_LSIP
-        if area.lower() in folded and folded[area.lower()] != area:
-            return self.resolve(folded[area.lower()], index)
-        if area in self.geography and self.has_area(area):
-            raise InvalidQuery("area", f"{area!r} ({self.area_name(area)}) has no figures of this kind here; see /areas")
-        raise UnknownArea(area, self._answered_geography.closest(area))
+        finder = self._finders[kind] if kind else AreaFinder(self.geography, answerable=set(index), aliases=self._aliases)
+        try:
+            return finder.resolve(area)
+        except UnknownArea:
+            try:
+                other = self.finder.resolve(area)
+            except (UnknownArea, AmbiguousArea):
+                raise UnknownArea(area, *self._why_unknown(area)) from None
+            if kind == "priorities" and self.flagged(other):
+                raise InvalidQuery(
+                    "area", f"{area!r} ({self.finder.label(other)}) failed the alignment check: no priorities (see its warnings)"
+                ) from None
+            raise InvalidQuery("area", f"{area!r} ({self.finder.label(other)}) has no figures of this kind here; see /areas") from None
 
-    def _check_area(self, area: str, index: dict) -> None:
-        self.resolve(area, index)
+    def _why_unknown(self, area: str) -> tuple[list[str], str]:
+        try:
+            self.finder.resolve(area)
+        except UnknownArea as error:
+            return error.suggestions, error.reason
+        return [], ""
 
     def area_code(self, area: str, kind: str) -> str:
-        """The code the figures of ``kind`` (forecasts, gaps, priorities) for ``area`` are under."""
+        """The code the figures of ``kind`` (forecasts, gaps, priorities) for ``area`` (a code, alias or name) are under."""
         index = {"forecasts": self._forecast_index, "gaps": self._gap_index, "priorities": self._priority_index}[kind]
-        return self.resolve(area, index)
+        return self.resolve(area, index, kind)
 
     def has_area(self, area: str) -> bool:
         return area in self._forecast_index or area in self._gap_index or area in self._priority_index
@@ -258,8 +313,7 @@ class ForecastBundle:
 
     def forecast_records(self, area: str, measure: str, classification: str, code: str, years: list[int] | None = None) -> list[dict]:
         """Observed and forecast rows of one series, oldest first (``FORECAST_FIELDS``)."""
-        self._check_area(area, self._forecast_index)
-        series = self._forecast_index[area]
+        series = self._forecast_index[self.resolve(area, self._forecast_index, "forecasts")]
         wanted = (measure, classification, code)
         for position, name in enumerate(("measure", "classification", "code")):
             if not any(key[: position + 1] == wanted[: position + 1] for key in series):
@@ -276,7 +330,7 @@ class ForecastBundle:
         """Gap rows of one area (``GAP_FIELDS``), optionally one band and some years."""
         if band is not None and band not in ALL_BANDS:
             raise InvalidQuery("band", f"{band!r} is not a band; expected one of {list(ALL_BANDS)}")
-        rows = self._gap_index[self.resolve(area, self._gap_index)].get(band, [])
+        rows = self._gap_index[self.resolve(area, self._gap_index, "gaps")].get(band, [])
         if years:
             chosen = set(years)
             picked = [row for row in rows if row["year"] in chosen]
@@ -294,22 +348,38 @@ class ForecastBundle:
 
     def priority_rows(self, area: str) -> pd.DataFrame:
         """The area's occupations ranked for apprenticeships (``priorities.PRIORITY_COLUMNS``)."""
-        return self._priority_index[self.resolve(area, self._priority_index)]
+        return self._priority_index[self.resolve(area, self._priority_index, "priorities")]
 
-    def area_table(self, area_type: str | None = None) -> pd.DataFrame:
-        """Areas this bundle has figures for: code, name, type, parent, and what is answered."""
+    def area_table(self, area_type: str | None = None, query: str | None = None) -> pd.DataFrame:
+        """Areas this bundle has figures for: code, name, type, parent, what is answered, a description and
+        warnings; with ``query``, the areas a name or code may mean, best first (``UnknownArea`` when none)."""
         codes = sorted(set(self._forecast_index) | set(self._gap_index) | set(self._priority_index))
         known = [code for code in codes if code in self.geography]
+        if query is not None:
+            matches = [match.code for match in self.finder.search(query, limit=50) if match.code in set(known)]
+            if not matches:
+                self.finder.resolve(query)  # raises UnknownArea with suggestions (or names where the place sits)
+            known = list(dict.fromkeys(matches))
         table = self.geography.areas.loc[known, ["area", "name", "type", "parent"]].reset_index(drop=True)
         table["forecasts"] = table["area"].isin(self._forecast_index)
         table["gaps"] = table["area"].isin(self._gap_index)
         table["priorities"] = table["area"].isin(self._priority_index)
+        table["description"] = [self.finder.describe(code) for code in table["area"]]
+        table["warnings"] = [self.warnings(code) for code in table["area"]]
+        table["flagged"] = [self.flagged(code) for code in table["area"]]
         if area_type is not None:
-            types = sorted(table["type"].unique())
+            types = sorted(set(self.geography.areas.loc[[c for c in codes if c in self.geography], "type"]))
             if area_type not in types:
                 raise InvalidQuery("type", f"{area_type!r} is not an area type here; expected one of {types}")
             table = table.loc[table["type"] == area_type].reset_index(drop=True)
         return table
+
+    def resolved(self, query: str) -> str | None:
+        """The one area ``query`` means among those with figures, or None when it is ambiguous."""
+        try:
+            return self.finder.resolve(query)
+        except AmbiguousArea:
+            return None
 
     def classification_table(self) -> pd.DataFrame:
         """(measure, classification, code) combinations with forecasts, and how many areas have each."""

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from skillcast.bundle import InvalidQuery, UnknownArea
+from skillcast.bundle import AmbiguousArea, InvalidQuery, UnknownArea
 from skillcast.data.schema import DataError
 
 console = Console()
@@ -34,7 +34,7 @@ def clear_errors() -> Iterator[None]:
         where = ".".join(str(part) for part in first["loc"]) or "input"
         errors.print(f"[bold red]error:[/] setting {where}: {first['msg']} (got {first.get('input')!r})", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (DataError, InvalidQuery, UnknownArea, FileNotFoundError, ValueError) as error:
+    except (DataError, InvalidQuery, UnknownArea, AmbiguousArea, FileNotFoundError, ValueError) as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 

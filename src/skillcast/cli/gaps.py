@@ -54,7 +54,30 @@ def load_inputs(data: Path | None, demo: bool):
 _load_inputs = load_inputs  # the earlier private name (tests, benchmarks)
 
 
-def gap_settings(end_year: int, draws: int, seed: int, active: bool):
+BASIS_WORDS = {
+    "people": "people 16-64 by highest qualification, living in the area",
+    "active": "economically active people 16-64 living in the area",
+    "workplace": "economically active people 16-64 x the area's jobs per employed resident (the workers its jobs draw on)",
+}
+BasisOption = Annotated[
+    str | None,
+    typer.Option(
+        help="what supply counts: workplace (default where the data allow: active people x jobs per employed resident), active or people"
+    ),
+]
+ActiveOption = Annotated[bool, typer.Option("--active", help="the same as --basis active (kept for earlier scripts)")]
+
+
+def choose_basis(basis: str | None, active: bool) -> str | None:
+    """``--basis`` (or ``--active``, its earlier spelling); None leaves the data's default (workplace where possible)."""
+    if basis is not None and basis.strip().lower() not in BASIS_WORDS:
+        raise ValueError(f"--basis: {basis!r} is not a basis; expected one of {list(BASIS_WORDS)}")
+    if active and basis is not None and basis.strip().lower() != "active":
+        raise ValueError(f"--active and --basis {basis}: --active means --basis active; give one")
+    return "active" if active else (basis.strip().lower() if basis else None)
+
+
+def gap_settings(end_year: int, draws: int, seed: int, basis: str | None = None):
     from skillcast.config import Config
     from skillcast.skills.gaps import GapSettings
 
@@ -65,7 +88,7 @@ def gap_settings(end_year: int, draws: int, seed: int, active: bool):
         calibration_windows=config.calibration_windows,
         draws=draws,
         seed=seed,
-        active=active,
+        basis=basis,
     )
 
 
@@ -136,6 +159,11 @@ def _interval(low: float, high: float) -> str:
     return f"{_millions(low)} to {_millions(high)}"
 
 
+def _range(low: float, high: float) -> str:
+    """The interval, or 'observed' where both sides are published figures (no range)."""
+    return _interval(low, high) if high - low > 0.5 else "observed"
+
+
 # -- gaps -----------------------------------------------------------------------------------------
 
 
@@ -146,7 +174,8 @@ def gaps(
     year: Annotated[str, typer.Option(help="a year up to 2035, or 'all'")] = "all",
     out: Annotated[Path | None, typer.Option(help="write the table to this CSV (or .parquet) file")] = None,
     scenario: ScenarioOption = None,
-    active: Annotated[bool, typer.Option("--active", help="supply = economically active people (x the area's activity rate)")] = False,
+    basis: BasisOption = None,
+    active: ActiveOption = False,
     population: Annotated[Path | None, typer.Option(help="population projection CSV: area, age_band, year, value")] = None,
     end_year: Annotated[int, typer.Option(help="last year projected")] = 2035,
     draws: DrawsOption = 1000,
@@ -173,7 +202,7 @@ def gaps(
             areas = _areas(inputs, area)
             plan = _scenario_areas(plan, inputs, scenario)
             projection = _read_population(population, inputs) if population else None
-            settings = _settings(end_year, draws, seed, active)
+            settings = _settings(end_year, draws, seed, choose_basis(basis, active))
             stage("forecast demand")
             forecast = fit_demand(inputs, settings)
             stage("baseline gaps")
@@ -190,14 +219,29 @@ def gaps(
         console.print(_print_gaps(table, inputs, chosen_year, plan.name if plan else None))
         for note in _relevant(runs, inputs, areas):
             console.print(f"note: {note}", highlight=False)
-        supply_word = "economically active people 16-64" if active else "people 16-64"
+        print_warnings(runs["baseline"], areas)
+        used = str(table["gap_basis"].iloc[0])
         console.print(
-            f"gap = demand (jobs) - supply ({supply_word}); a positive gap is a shortage of people. "
+            f"basis: {used} - supply = {BASIS_WORDS[used]}. gap = demand (jobs) - supply; a positive gap is a shortage of people. "
+            "imbalance = the band's share of supply - its share of demand, in points (negative: scarcer among people than among jobs). "
             f"Intervals: 80% and 95%, {draws} simulations of both sides.",
             highlight=False,
         )
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
+
+
+def print_warnings(run, areas: list[str], limit: int = 12) -> None:
+    """Warnings about the areas shown (a failed alignment check first); the rest are in the output file's 'warning' column."""
+    ordered = [area for area in areas if area in run.flagged] + [area for area in areas if area not in run.flagged]
+    lines = [text for area in ordered for text in run.warnings.get(area, ())]
+    for text in lines[:limit]:
+        console.print(f"[bold red]WARNING[/] {text}" if "ALIGNMENT CHECK FAILED" in text else f"[yellow]warning[/] {text}", highlight=False)
+    if len(lines) > limit:
+        flagged = len([area for area in areas if area in run.flagged])
+        console.print(
+            f"... {len(lines) - limit} more warnings ({flagged} areas flagged in all): see the 'warning' column of --out", highlight=False
+        )
 
 
 def relevant_notes(runs: dict, inputs, areas: list[str]) -> list[str]:
@@ -231,6 +275,9 @@ def gap_table(runs: dict, inputs, year: int | None):
         table = run.gaps.merge(extra, on=["area", "band", "year"], how="left")
         table.insert(len(GAP_COLUMNS), "name", table["area"].map(inputs.names).fillna(""))
         table.insert(len(GAP_COLUMNS) + 1, "scenario", name)
+        table.insert(len(GAP_COLUMNS) + 2, "flagged", table["area"].isin(run.flagged))
+        joined = {area: " | ".join(texts) for area, texts in run.warnings.items()}
+        table.insert(len(GAP_COLUMNS) + 3, "warning", [joined.get(area, "") for area in table["area"]])
         frames.append(table)
     table = pd.concat(frames, ignore_index=True)
     if year is not None:
@@ -258,9 +305,10 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
         national = [code for code in areas if code in inputs.parents]
         areas = national + [code for code in areas if code not in national][: 10 - len(national)]
     years = [year] if year is not None else _key_years(shown)
-    title = "Skills gap: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
+    basis = str(table["gap_basis"].iloc[0]) if len(table) else ""
+    title = f"Skills gap, {basis} basis: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
     result = Table(title=title + (f"; first {len(areas)} areas, all in the output file" if len(set(shown["area"])) > len(areas) else ""))
-    columns = ["area", "band", "year", "demand", "supply", "gap", "80% interval"]
+    columns = ["area", "band", "year", "demand", "supply", "gap", "80% interval", "imbalance (pt)"]
     if scenario:
         columns += [f"gap: {scenario}", "scenario 80%"]
     for column in columns:
@@ -275,6 +323,8 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
                     continue
                 row = base.loc[key]
                 label = code if len(areas) > 1 else f"{code} {inputs.names.get(code, '')}"[:30]
+                if bool(row.flagged):
+                    label = f"{label} FLAGGED"  # never a plain number: see the warning printed below
                 cells = [
                     label,
                     band,
@@ -282,11 +332,12 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
                     _count(row.demand),
                     _count(row.supply),
                     _millions(row.gap),
-                    _interval(row.gap_lo_80, row.gap_hi_80) if row.basis == "forecast" else "observed",
+                    _range(row.gap_lo_80, row.gap_hi_80),
+                    f"{row.imbalance:+.1f}" if pd.notna(row.imbalance) else "",
                 ]
                 if other is not None and key in other.index:
                     alt = other.loc[key]
-                    cells += [_millions(alt.gap), _interval(alt.gap_lo_80, alt.gap_hi_80) if alt.basis == "forecast" else "observed"]
+                    cells += [_millions(alt.gap), _range(alt.gap_lo_80, alt.gap_hi_80)]
                 result.add_row(*cells)
     return result
 
@@ -329,8 +380,10 @@ def priorities(
             stage("read data")
             inputs = _load_inputs(data, demo)
             code = inputs.resolve(area)
+            if code in inputs.flagged:
+                raise ValueError(f"--area: {' '.join(inputs.warnings.get(code, (f'{code} failed the alignment check',)))} No priorities.")
             plan = _scenario_areas(plan, inputs, scenario)
-            settings = _settings(year, draws, seed, active=False)
+            settings = _settings(year, draws, seed)
             stage("forecast demand")
             forecast = fit_demand(inputs, settings)
             stage("baseline ranking")

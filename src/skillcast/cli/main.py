@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from skillcast.cli.areas import areas
 from skillcast.cli.console import clear_errors, console, stages
 from skillcast.cli.engine import EngineOption, SchedulerOption
 from skillcast.cli.fetch import fetch_app
@@ -357,6 +358,7 @@ def _ingest_table(results) -> Table:
 data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store.")
 app.add_typer(data_app, name="data")
 app.add_typer(fetch_app, name="fetch", help="Pull data from publishers' APIs (NOMIS).")
+app.command("areas")(areas)
 app.command("gaps")(gaps)
 app.command("priorities")(priorities)
 app.command("report")(report)

@@ -83,7 +83,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         areas = list(inputs.areas)
     else:
         areas = [inputs.resolve(area)]
-    settings = gap_settings(config.end_year, draws, seed, active=False)
+    settings = gap_settings(config.end_year, draws, seed)
     stage("forecast demand")
     forecast = fit_demand(inputs, settings)
     stage("gaps")
@@ -154,7 +154,7 @@ def area_report(analysis: Analysis, code: str):
         accuracy=accuracy,
         accuracy_basis=analysis.accuracy_basis.get(code, ""),
         sources=analysis.sources,
-        notes=relevant_notes({"baseline": analysis.run}, inputs, [code]),
+        notes=[*relevant_notes({"baseline": analysis.run}, inputs, [code]), *analysis.run.warnings.get(code, ())],
         synthetic=inputs.synthetic,
         model=analysis.settings.model,
         gaps=analysis.gaps,
@@ -279,7 +279,9 @@ def export(
                 synthetic = bool(loaded.metadata.get("synthetic"))
                 shown = areas or sorted(names)
                 stage("write")
-                about = about_rows(synthetic, shown, str(loaded.metadata.get("model", "")), time.strftime("%Y-%m-%d %H:%M"), [])
+                about = about_rows(
+                    synthetic, shown, str(loaded.metadata.get("model", "")), time.strftime("%Y-%m-%d %H:%M"), loaded.warning_lines(shown)
+                )
                 write_workbook(path, sheets, about)
         else:
             with stages(["read data", "forecast demand", "gaps", "priorities", "backtest", "write"]) as stage:
@@ -296,7 +298,7 @@ def export(
                 )
                 stage("write")
                 synthetic = inputs.synthetic
-                notes = [f"Data note: {note}" for note in _notes(analysis)]
+                notes = [f"{'WARNING' if 'ALIGNMENT CHECK FAILED' in note else 'Data note'}: {note}" for note in _notes(analysis)]
                 about = about_rows(synthetic, analysis.areas, analysis.settings.model, time.strftime("%Y-%m-%d %H:%M"), notes)
                 write_workbook(path, sheets, about)
     if synthetic:
@@ -308,7 +310,8 @@ def export(
 def _notes(analysis: Analysis) -> list[str]:
     from skillcast.cli.gaps import relevant_notes
 
-    return relevant_notes({"baseline": analysis.run}, analysis.inputs, analysis.areas)
+    warnings = [text for area in analysis.areas for text in analysis.run.warnings.get(area, ())]
+    return relevant_notes({"baseline": analysis.run}, analysis.inputs, analysis.areas) + warnings
 
 
 # -- the demo's report ---------------------------------------------------------------------------
@@ -334,7 +337,7 @@ def _with_demo_priorities(report_, code: str):
     from skillcast.skills.priorities import rank_from_analysis
 
     inputs = load_inputs(None, demo=True)
-    settings = gap_settings(Config.from_env().end_year, 1000, 20240601, active=False)
+    settings = gap_settings(Config.from_env().end_year, 1000, 20240601)
     run = analyse(inputs, settings, fit_demand(inputs, settings), [code])
     ranking, start = rank_from_analysis(code, run, inputs, settings)
     return replace(report_, priorities=ranking, priority_window=(start, settings.end_year))

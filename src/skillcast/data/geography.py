@@ -4,17 +4,24 @@ The panel carries only area codes; everything a person reads (names) and everyth
 adds areas up (parents) comes from here, so a code means the same thing everywhere.
 
 Each area has one primary ``parent`` (a district's region, a region's country). Areas that
-belong to several overlapping geographies (a district in an LSIP, a combined authority and
-one or two LEPs) list them in ``memberships``. Retired district codes (boundary changes
+belong to several overlapping geographies (a district in an LSIP, a county, a combined
+authority and one or two LEPs) list them in ``memberships``, each link with a ``weight``
+(the share of the district counted in the area: 1 everywhere today) and a ``primary`` flag
+(for LEPs, where seven districts sit in two: the primary links make a partition of
+England, all links the published LEP totals). Retired district codes (boundary changes
 2019-2023) point to the district that replaced them in ``successor``.
+
+England's districts are the members of the ``country`` membership (the 296 of the 2023
+LSIP lookup); ``district_membership`` states every other membership on those codes, so
+any area is a sum of districts whatever year its own lookup was made in.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -22,6 +29,8 @@ from skillcast.data.schema import DataError
 
 GEOGRAPHY_COLUMNS: tuple[str, ...] = ("area", "name", "type", "parent")
 MEMBERSHIP_COLUMNS: tuple[str, ...] = ("area", "member_of", "type")
+MEMBERSHIP_DEFAULTS: dict[str, object] = {"weight": 1.0, "primary": True}  # optional columns (stores written before them lack them)
+UPPER_TIER_DISTRICTS: tuple[str, ...] = ("E06", "E08", "E09", "W06")  # unitary, metropolitan and London districts: their own upper tier
 # Publishers shorten "Stockton-on-Tees" to "Stockton" and "Barrow-in-Furness" to "Barrow":
 # a short name may stand for a longer one only when what it drops starts with one of these
 # words. "Surrey" must never become "Surrey Heath", nor "Derbyshire" "Derbyshire Dales".
@@ -73,9 +82,15 @@ class Geography:
             row = int(orphan.to_numpy().nonzero()[0][0])
             raise DataError(f"geography: row {row}, column 'parent', value {areas.at[row, 'parent']!r}: expected a known area code")
         links = memberships if memberships is not None else pd.DataFrame(columns=list(MEMBERSHIP_COLUMNS))
+        links = links.assign(
+            **{column: links[column].fillna(default) if column in links else default for column, default in MEMBERSHIP_DEFAULTS.items()}
+        )
+        links = links[[*MEMBERSHIP_COLUMNS, *MEMBERSHIP_DEFAULTS]].astype(
+            {**dict.fromkeys(MEMBERSHIP_COLUMNS, str), "weight": float, "primary": bool}
+        )
         return cls(
             areas=areas.set_index("area", drop=False),
-            memberships=links[list(MEMBERSHIP_COLUMNS)].astype(str).drop_duplicates().reset_index(drop=True),
+            memberships=links.drop_duplicates(list(MEMBERSHIP_COLUMNS)).reset_index(drop=True),
             successor=dict(successor or {}),
             aliases=dict(aliases or {}),
         )
@@ -104,6 +119,53 @@ class Geography:
     def members(self, area: str) -> list[str]:
         """Areas that belong to ``area`` through a membership (e.g. the districts of an LSIP)."""
         return list(self.memberships.loc[self.memberships["member_of"] == area, "area"])
+
+    def is_upper_tier(self, area: str) -> bool:
+        """A council with education and social care: a county, or a unitary / metropolitan / London district."""
+        kind = self.type_of(area)
+        return kind == "county" or (kind == "lad" and area.startswith(UPPER_TIER_DISTRICTS))
+
+    def districts(self) -> list[str]:
+        """England's districts (the ``country`` membership: the 296 of the 2023 LSIP lookup), sorted."""
+        return sorted(self.memberships.loc[self.memberships["type"] == "country", "area"])
+
+    @cached_property
+    def district_code(self) -> dict[str, str]:
+        """Any district code of any year (2011, 2021, 2023, 2025) -> the England district it is or became part of."""
+        districts = set(self.districts())
+        mapping: dict[str, str] = {}
+        for code in self.codes("lad"):
+            found = next((step for step in self.lineage(code) if step in districts), None)
+            if found is not None:
+                mapping[code] = found
+        for code in districts:  # newer codes (Barnsley 2024 E08000038) belong to the district they renamed
+            for newer in self.lineage(code)[1:]:
+                mapping.setdefault(newer, code)
+        return mapping
+
+    @cached_property
+    def district_membership(self) -> pd.DataFrame:
+        """Every membership stated on England's districts: ``district, area, type, weight, primary``.
+
+        Each lookup's district codes (LSIPs 2023, combined authorities 2025, LEPs 2020)
+        are translated to the district they are now part of, so every area type is a sum
+        of the same districts. Sorted by area type, area and district.
+        """
+        links = self.memberships.assign(district=self.memberships["area"].map(self.district_code)).dropna(subset=["district"])
+        links = links.rename(columns={"area": "lookup_code", "member_of": "area"})
+        links = links.drop_duplicates(["district", "area"])
+        columns = ["district", "area", "type", *MEMBERSHIP_DEFAULTS]
+        return links[columns].sort_values(["type", "area", "district"]).reset_index(drop=True)
+
+    @cached_property
+    def _districts_by_area(self) -> dict[str, list[str]]:
+        return self.district_membership.groupby("area", sort=False)["district"].agg(list).to_dict()
+
+    def districts_of(self, area: str) -> list[str]:
+        """The England districts that make up ``area`` (itself, for a district; none for an area of no district)."""
+        if area in self.district_code:
+            return [self.district_code[area]]
+        return list(self._districts_by_area.get(area, []))
 
     def current(self, area: str) -> str:
         """The newest code for a possibly retired district code."""
@@ -170,14 +232,6 @@ class Geography:
             else:
                 unmatched.append(name)
         return NameMatch(codes=codes, unmatched=sorted(unmatched))
-
-    def closest(self, text: str, limit: int = 3) -> list[str]:
-        """Codes whose code or name looks most like ``text``: for 'did you mean' messages."""
-        candidates = {code.lower(): code for code in self.codes()}
-        candidates.update({str(name).lower(): code for code, name in zip(self.areas["area"], self.areas["name"], strict=True)})
-        matches = difflib.get_close_matches(text.lower(), list(candidates), n=limit * 2, cutoff=0.3)
-        ordered = list(dict.fromkeys(candidates[match] for match in matches))
-        return ordered[:limit]
 
     def to_records(self) -> list[dict[str, str]]:
         return self.areas[list(GEOGRAPHY_COLUMNS)].to_dict(orient="records")

@@ -62,9 +62,10 @@ def _mapping_frame(classification: str) -> pd.DataFrame:
     )
 
 
-def _sum_if_complete(values: pd.Series) -> float:
-    """A total is only known when every part is known: never under-count silently."""
-    return float(values.sum()) if values.notna().all() else float("nan")
+def _sum_if_complete(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``value`` summed per ``keys``; a total is only known when every part is known: never under-count silently."""
+    summed = frame.groupby(keys, sort=False, dropna=False)["value"].agg(["sum", "count", "size"])
+    return summed["sum"].where(summed["count"] == summed["size"]).rename("value").reset_index()
 
 
 def add_qualification_bands(panel: pd.DataFrame) -> pd.DataFrame:
@@ -82,19 +83,9 @@ def add_qualification_bands(panel: pd.DataFrame) -> pd.DataFrame:
             continue
         mapped = rows.merge(_mapping_frame(classification), on="code", how="inner")
         mapped["value"] = mapped["value"] * mapped["weight"]
-        levels = (
-            mapped.groupby(group + ["level"], sort=False, dropna=False)["value"]
-            .agg(_sum_if_complete)
-            .reset_index()
-            .rename(columns={"level": "code"})
-            .assign(classification="qualification_level")
-        )
-        bands = (
-            levels.assign(code=levels["code"].map(BAND_OF_LEVEL))
-            .groupby(group + ["code"], sort=False, dropna=False)["value"]
-            .agg(_sum_if_complete)
-            .reset_index()
-            .assign(classification="qualification_band")
+        levels = _sum_if_complete(mapped, group + ["level"]).rename(columns={"level": "code"}).assign(classification="qualification_level")
+        bands = _sum_if_complete(levels.assign(code=levels["code"].map(BAND_OF_LEVEL)), group + ["code"]).assign(
+            classification="qualification_band"
         )
         derived.extend([levels, bands])
     if not derived:

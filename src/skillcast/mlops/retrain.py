@@ -25,8 +25,10 @@ rejected delivery can never become the reference for the next one.
 Today the job trains on what ``skillcast backtest`` measures: SI2035 employment (all,
 SOC 2020 major and sub-major groups, RQF), observations only. Its bundle holds those
 series with forecasts to ``end_year`` and the skills gaps (demand - supply with 80%/95%
-intervals) of every area ``gaps.analyse`` supports (the LSIPs, the combined authorities
-with SI2035 demand, England), computed from the same store (``bundle_gaps``). If the gaps
+intervals) of every area ``gaps.analyse`` supports (the 296 districts and every area made
+of them: counties, combined authorities, LSIPs, LEPs, regions, England), with each area's
+warnings (the alignment check) and the apprenticeship priorities of every area not flagged,
+computed from the same store (``bundle_gaps``). If the gaps
 cannot be computed from a delivery (no APS, say), the job still runs: the bundle's gaps
 stay empty, its metadata says why, and the report carries a warning line.
 """
@@ -64,25 +66,14 @@ from skillcast.engine.national_mix import MixSignal
 from skillcast.engine.nowcast import APS_SOURCE, with_mix_signal
 from skillcast.mlops.registry import CHALLENGER, TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_MASE, TAG_MODEL, TAG_SYNTHETIC, Registry
 from skillcast.pipeline import nowcast_signal
+from skillcast.skills.gap_table import GAP_DTYPES
 
 EXIT_OK, EXIT_FAILED = 0, 1  # the CLI adds 2 (bad input) and 3 (lock held)
 LOCK_FILE = "retrain.lock"
 RETRAIN_STAGES: tuple[str, ...] = ("ingest", "validate", "backtest", "fit", "register", "compare", "decide")
 TRAIN_STAGES: tuple[str, ...] = ("read store", "backtest", "fit", "register")
 CHAMPION_MODEL = "champion"  # the champion's rows in this run's backtest
-GAP_COLUMNS = {
-    "area": "str",
-    "band": "str",
-    "year": "int64",
-    "demand": "float64",
-    "supply": "float64",
-    "gap": "float64",
-    "gap_lo_80": "float64",
-    "gap_hi_80": "float64",
-    "gap_lo_95": "float64",
-    "gap_hi_95": "float64",
-    "basis": "str",
-}
+GAP_COLUMNS = GAP_DTYPES  # the gaps table's columns and dtypes (skills.gap_table)
 
 # [model] keys of the job file: the Config fields a job may set
 MODEL_KEYS = ("production_model", "models", "backtest_cutoffs", "backtest_horizon", "end_year", "calibration_windows", "seed")
@@ -422,8 +413,11 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
         "draws": settings.draws,
         "seed": settings.seed,
         "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
-        "demand": f"gaps.fit_demand ({settings.model}) on SI2035 employment by band, ONS area codes",
+        "demand": f"gaps.fit_demand ({settings.model}) on SI2035's units; districts by small-area estimation, areas their sums",
+        "basis": str(gaps["gap_basis"].iloc[0]) if len(gaps) else None,
         "notes": list(analysis.notes),
+        "warnings": {area: list(texts) for area, texts in analysis.warnings.items()},
+        "flagged": sorted(analysis.flagged),
     }
     try:
         priorities = rank_areas(list(inputs.areas), analysis, inputs, settings)
@@ -515,7 +509,7 @@ def fit_bundle(
     metadata["gaps"] = gap_info
     metadata["note"] = (
         "forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
-        "for the LSIPs, combined authorities and England (ONS codes), from gaps.analyse on the same store"
+        "for every district and every area of districts (ONS codes), from gaps.analyse on the same store"
         if gaps is not None
         else f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})"
     )

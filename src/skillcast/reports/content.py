@@ -42,6 +42,20 @@ BAND_LABELS: dict[str, str] = {
     "level4plus": "Level 4 and above",
 }
 BOUNDS: tuple[str, ...] = ("lo_80", "hi_80", "lo_95", "hi_95")
+SUPPLY_LABELS: dict[str, str] = {  # what supply counts on each basis (docs/gaps.md), as the report says it
+    "people": "people aged 16-64",
+    "active": "economically active people aged 16-64",
+    "workplace": "workers the area's jobs draw on (economically active people aged 16-64 x the area's jobs per employed resident)",
+}
+BASIS_EXPLAINED: dict[str, str] = {
+    "people": "Supply counts everyone aged 16-64 who lives in the area, in work or not, so in every band people outnumber jobs "
+    "somewhat: compare one band's gap with the others' rather than reading it as an exact number of vacancies.",
+    "active": "Supply counts economically active people aged 16-64 who live in the area (in work or looking). Jobs are counted "
+    "where they are and people where they live, so an area many people commute into shows shortages everywhere.",
+    "workplace": "Supply counts the workers the area's jobs draw on: its economically active people aged 16-64 scaled by its "
+    "jobs per employed resident (the commuting balance), so the gaps show which qualifications are short, not who commutes. "
+    "Across all bands the gap is then about minus the unemployed.",
+}
 DEMAND_COLUMNS: list[str] = ["area", "band", "year", "demand", *(f"demand_{b}" for b in BOUNDS), "basis", "reference_demand"]
 SUPPLY_COLUMNS: list[str] = ["area", "band", "year", "supply", *(f"supply_{b}" for b in BOUNDS), "basis"]
 ACCURACY_COLUMNS: list[str] = [
@@ -123,9 +137,19 @@ class AreaReport:
     notes: tuple[str, ...] = ()  # data notes about this area
     synthetic: bool = False
     model: str = ""
-    supply_label: str = "people aged 16-64"
     priority_window: tuple[int, int] | None = None
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+    @property
+    def gap_basis(self) -> str:
+        """What supply counts in this report's gaps: workplace, active or people (docs/gaps.md)."""
+        if "gap_basis" in self.gaps and len(self.gaps):
+            return str(self.gaps["gap_basis"].iloc[0])
+        return "people"
+
+    @property
+    def supply_label(self) -> str:
+        return SUPPLY_LABELS.get(self.gap_basis, SUPPLY_LABELS["people"])
 
     @property
     def bands(self) -> list[str]:
@@ -159,11 +183,11 @@ class AreaReport:
 
 
 def plain_note(note: str) -> str:
-    """A data note with a plain-English lead where the note is one we know (the alignment guard of ``gap_inputs``)."""
-    if "people 16-64 per job" in note:
+    """A data note with a plain-English lead where the note is one we know (the alignment check, ``skills.alignment``)."""
+    if "ALIGNMENT CHECK FAILED" in note:
         return (
-            "WARNING: jobs (demand) and people (supply) for this area do not look as if they cover the same places, so its "
-            f"gaps are probably not meaningful. Detail: {note}"
+            "WARNING: jobs (demand) and people (supply) for this area do not cover the same places, so its gaps are not "
+            f"meaningful and it is left out of rankings. Detail: {note}"
         )
     return note
 
@@ -330,7 +354,11 @@ def from_bundle(
         accuracy=accuracy,
         accuracy_basis=basis,
         sources=sources,
-        notes=tuple(metadata.get("gaps", {}).get("notes", []) if isinstance(metadata.get("gaps"), dict) else ()),
+        notes=tuple(
+            [*metadata["gaps"].get("notes", []), *metadata["gaps"].get("warnings", {}).get(area, [])]
+            if isinstance(metadata.get("gaps"), dict)
+            else ()
+        ),
         synthetic=bool(metadata.get("synthetic", False)),
         model=str(metadata.get("model", "")),
         priority_window=window,
@@ -534,7 +562,13 @@ def headline(report: AreaReport, year: int | None = None) -> list[str]:
                 f"no clear shortage or surplus: the central estimate is {signed_people(gap)} but the 80% range runs from "
                 f"{signed_people(low)} to {signed_people(high)}"
             )
-        sentences.append(f"{where.capitalize()}, {year}: {verdict}.")
+        imbalance = row.get("imbalance") if hasattr(row, "get") else None
+        share = (
+            f" Imbalance {float(imbalance):+.1f} points (its share of supply less its share of jobs)."
+            if imbalance is not None and pd.notna(imbalance)
+            else ""
+        )
+        sentences.append(f"{where.capitalize()}, {year}: {verdict}.{share}")
     return sentences
 
 
@@ -548,9 +582,11 @@ def caveats(report: AreaReport) -> list[str]:
     items += [
         "The gap is demand minus supply. A positive gap means more jobs than people with that level of qualification "
         "(a shortage); a negative gap means more people than jobs (a surplus).",
-        f"Demand counts jobs (including self-employment) held by people at each qualification level. Supply counts "
-        f"{report.supply_label} who live in the area, whether in work or not. So in every band people outnumber jobs "
-        "somewhat: compare one band's gap with the others' rather than reading it as an exact number of vacancies.",
+        "Demand counts jobs (including self-employment) held by people at each qualification level. "
+        + BASIS_EXPLAINED.get(report.gap_basis, BASIS_EXPLAINED["people"]),
+        "The imbalance is each band's share of supply minus its share of demand, in percentage points (as Cedefop reports it): "
+        "negative means the band is scarcer among people than among jobs. It does not depend on how many people are "
+        "inactive, so it is the figure to compare between areas.",
         "The shaded ranges show uncertainty: the 80% range should contain the outcome four times in five, the 95% range "
         "nineteen times in twenty, if the future behaves like the recent past. They leave out survey sampling error, "
         "sudden migration and policy changes, and recessions worse than those in the data.",
@@ -650,7 +686,16 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
         (
             "units",
             "Counts are people or jobs (not thousands). Demand = jobs held by people with that highest qualification; "
-            "supply = people aged 16-64 living in the area with that highest qualification.",
+            "supply = people aged 16-64 living in the area with that highest qualification, on the basis in column gap_basis.",
+        ),
+        (
+            "gap basis",
+            "workplace (the default): economically active people 16-64 x the area's jobs per employed resident, the workers its "
+            "jobs draw on; active: economically active people 16-64; people: everyone 16-64. See docs/gaps.md.",
+        ),
+        (
+            "imbalance",
+            "Each band's share of supply minus its share of demand, in percentage points (Cedefop); negative = scarcer among people.",
         ),
         ("sign", "gap = demand - supply; a positive gap is a shortage of people, a negative gap a surplus."),
         ("intervals", "lo_80/hi_80 and lo_95/hi_95: 80% and 95% ranges. Observed years have no forecast range (bounds = value)."),
@@ -737,9 +782,16 @@ def bundle_frames(
 
     accuracy, _ = accuracy_from_metadata("", metadata)
     report = from_bundle(str(gaps["area"].iloc[0]), forecasts, gaps, metadata=metadata) if len(gaps) else None
+    info = metadata.get("gaps") if isinstance(metadata.get("gaps"), dict) else {}
+    kept = keep(gaps)
+    if len(kept):
+        kept = kept.assign(
+            flagged=kept["area"].isin(info.get("flagged", [])),
+            warning=[" | ".join(info.get("warnings", {}).get(area, [])) for area in kept["area"]],
+        )
     return {
         "forecasts": _with_name(keep(forecasts).rename(columns={"period": "year"}), names),
-        "gaps": _with_name(keep(gaps), names),
+        "gaps": _with_name(kept, names),
         "priorities": _with_name(keep(priorities), names),
         "backtest": accuracy,
         "sources": report.sources if report is not None else _empty(SOURCE_COLUMNS),

@@ -51,7 +51,12 @@ HEADERS: dict[str, tuple[str, str | None]] = {
     "code": ("code", None),
     "forecast": ("forecast (people or jobs, see measure)", COUNT),
     "demand": ("demand (jobs)", COUNT),
-    "supply": ("supply (people 16-64)", COUNT),
+    "supply": ("supply (people 16-64, on the gap basis)", COUNT),
+    "gap_basis": ("gap basis (what supply counts: workplace, active or people)", None),
+    "imbalance": ("imbalance (points: share of supply - share of demand)", "+0.0;-0.0;0.0"),
+    "imbalance_lo_80": ("imbalance 80% range: low (points)", "+0.0;-0.0;0.0"),
+    "imbalance_hi_80": ("imbalance 80% range: high (points)", "+0.0;-0.0;0.0"),
+    "warning": ("WARNING about this area's figures", None),
     "gap": ("gap (people; + = shortage)", COUNT),
     **{
         f"gap_{bound}_{level}": (f"gap {level}% range: {'low' if bound == 'lo' else 'high'} (people)", COUNT)

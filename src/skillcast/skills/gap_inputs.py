@@ -1,26 +1,26 @@
 """What the gaps and priorities analyses need, assembled from the store's frames or the demo.
 
 Pure: frames in, a ``GapInputs`` out (the CLI reads the store). This is where the areas
-of the two sides are lined up:
+of the two sides are lined up, on real data for every area a council may ask about: the
+296 districts of 2023 and every area made of them (counties, combined authorities, LSIPs,
+LEPs, regions, England; ``Geography.district_membership``).
 
-* **Demand** (SI2035) is published under its own ids (``GM_LSIP``, ``GM_MCA``, ``EN``);
-  the store's ``si2035_area_codes`` table maps them to ONS codes (LSIP ``E69...``, combined
-  authority ``E47...``, England ``E92000001``). Everything downstream uses the ONS code;
-  the command line accepts either (``aliases``).
-* **Supply** (APS) is built from districts, suppressed cells filled
-  (``supply.fill_suppressed_districts``), and added up with each geography's own lookup
-  (``aggregate.aggregate_districts``): LSIPs on 2023 districts, combined authorities on
-  2025 ones. England is the sum of the 38 LSIPs on both sides.
-* An area is analysed when it has both: the 38 LSIPs, England and the combined
-  authorities. SI2035 (workbooks of February 2024) predates the May 2024 North East
-  Combined Authority: its ``NE_MCA`` is the *old* North East CA (Durham, Gateshead, South
-  Tyneside, Sunderland; the same districts as ``NO_LSIP``) and ``NT_MCA`` the North of Tyne
-  CA (``NT_LSIP``'s districts). The store's name match maps ``NE_MCA`` to the 2024 CA
-  ``E47000014`` (seven districts), which would set four districts' jobs against seven
-  districts' people; so ``E47000014``'s demand is built here as ``NE_MCA + NT_MCA``
-  (``MERGED``), exactly its seven districts, and neither old id is used on its own.
-  As a guard, an area whose people 16-64 per job lies outside ``PEOPLE_PER_JOB`` is
-  reported in the notes.
+* **Demand.** SI2035 publishes the 38 LSIPs (and ten combined authorities, each either
+  the same districts as an LSIP or inside one) under its own ids (``GM_LSIP``); the
+  store's ``si2035_area_codes`` table maps them to ONS codes. The engine forecasts the
+  publisher's finest partition of England, the **units** (``publisher_units``): the LSIPs,
+  with West Midlands and West of England split out of the LSIPs they sit in (their
+  remainders as units of their own), and England as their sum. Districts get fixed shares
+  of their unit's jobs by small-area estimation (``skillcast.skills.small_area``); every
+  other area is the sum of its districts. SI2035 (February 2024) predates the May 2024
+  North East CA and the six CAs formed since: they are built from their districts like
+  any other area, and the abolished ids ``NE_MCA`` / ``NT_MCA`` point elsewhere
+  (``RETIRED``).
+* **Supply** (APS) is built per district, suppressed cells filled
+  (``supply.fill_suppressed_districts``), older districts added up to 2023 ones
+  (``aggregate.to_districts``); every other area is the sum of its districts.
+
+So districts add up to every area, on both sides, in every year.
 
 Signals for priorities (national, by occupation): ESS 2017 skill-shortage vacancies per
 job by SOC major group, and ONS/Textkernel new online job adverts per job by SOC 2020
@@ -30,27 +30,37 @@ sub-major group (sums of unit groups) in the latest full year.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from skillcast.data.aggregate import aggregate_districts
+from skillcast.data.aggregate import sum_districts, to_districts
+from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
-from skillcast.data.schema import DataError
-from skillcast.skills.demand import ENGLAND, SI2035_ENGLAND, demand_panel, occupation_replacement_rates, published_requirement, si2035_codes
+from skillcast.data.schema import SIGNED_MEASURES, DataError
+from skillcast.skills import alignment, small_area
+from skillcast.skills.demand import (
+    CROSSED,
+    DEMAND_CLASSIFICATIONS,
+    DEMAND_MEASURE,
+    ENGLAND,
+    SI2035_ENGLAND,
+    occupation_replacement_rates,
+    published_requirement,
+    si2035_codes,
+)
 from skillcast.skills.supply import activity_rates, fill_suppressed_districts, stock_from_panel
 
 # What a gaps analysis reads from a store (``Store.available``): the CLI and the retrain job alike.
-SOURCES: tuple[str, ...] = ("si2035", "aps-qualifications", "local-skills-time-series", "ess", "job-adverts")
+SOURCES: tuple[str, ...] = ("si2035", "aps-qualifications", "aps-occupations", "local-skills-time-series", "ess", "job-adverts")
 TABLES: tuple[str, ...] = ("si2035_area_codes", "soc2020_structure")
 
-# ONS code of an area -> the SI2035 ids whose sum it is (areas re-formed after SI2035).
-MERGED: dict[str, tuple[str, ...]] = {"E47000014": ("NE_MCA", "NT_MCA")}
 RETIRED: dict[str, str] = {
     "NE_MCA": "SI2035's NE_MCA is the pre-2024 North East CA; use NO_LSIP (the same districts) or E47000014 (the 2024 CA, NE_MCA + NT_MCA)",
     "NT_MCA": "SI2035's NT_MCA is the North of Tyne CA, abolished in 2024; use NT_LSIP (the same districts) or E47000014 (the 2024 North East CA)",
 }
-PEOPLE_PER_JOB = (0.7, 1.8)  # people 16-64 per job outside this range suggests areas that do not line up
+AREA_TYPES: tuple[str, ...] = ("country", "region", "lsip", "mca", "lep", "county")  # what districts add up to
 
 
 @dataclass(frozen=True)
@@ -72,35 +82,51 @@ class GapInputs:
     published: pd.DataFrame = field(default_factory=pd.DataFrame)  # SI2035 2020-35 requirement by band
     notes: tuple[str, ...] = ()
     synthetic: bool = False
+    geography: Geography | None = None  # names, types and parents of the areas (for finding them by name)
+    small_area: small_area.SmallAreaDemand | None = (
+        None  # districts' shares of the units' jobs (real data); None: areas carry demand themselves
+    )
+    growth_groups: dict[str, list[str]] = field(default_factory=dict)  # leaf -> areas whose 16-64 growth it follows (districts: their LSIP)
+    basis_factors: dict[str, dict[str, float]] = field(default_factory=dict)  # 'active' / 'workplace' -> leaf -> people x this
+    inflow: dict[str, float] = field(default_factory=dict)  # leaf -> workers drawn in per person of its growth group (workplace basis)
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # area -> read before quoting its figures (skills.alignment)
+    flagged: frozenset[str] = frozenset()  # areas failing the alignment check: warned, and in no ranking
+    alignment: pd.DataFrame = field(default_factory=pd.DataFrame)  # the check's figures per area
+
+    @property
+    def default_basis(self) -> str:
+        """What supply counts unless asked otherwise: 'workplace' where the data allow (docs/gaps.md), else 'people'."""
+        return "workplace" if self.basis_factors.get("workplace") else "people"
 
     @property
     def areas(self) -> list[str]:
         return [*self.parents, *self.leaves]
 
+    @cached_property
+    def finder(self) -> AreaFinder:
+        """Names and codes -> the areas analysed here (``skillcast.data.finder``); built once."""
+        geography = self.geography or Geography.from_frame(
+            pd.DataFrame({"area": list(self.names), "name": list(self.names.values()), "type": "area", "parent": ""})
+        )
+        return AreaFinder(geography, answerable=set(self.areas), aliases=self.aliases)
+
     def resolve(self, text: str, where: str = "--area") -> str:
-        """An area code from a code or alias (case-insensitive); ValueError naming ``where`` and the closest."""
+        """An area code from a code, alias or name (any case, see ``skillcast.data.finder``);
+        ``UnknownArea`` / ``AmbiguousArea`` naming ``where``, with suggestions or candidates."""
         if text in self.areas:
             return text
-        if text.upper() in RETIRED and text.upper() not in self.aliases:
-            raise ValueError(f"{where}: {RETIRED[text.upper()]}")
-        lowered = {area.lower(): area for area in self.areas}
-        lowered.update({alias.lower(): code for alias, code in self.aliases.items()})
-        if text.lower() in lowered:
-            return lowered[text.lower()]
-        import difflib
+        if text.strip().upper() in RETIRED and text.strip().upper() not in self.aliases:
+            raise ValueError(f"{where}: {RETIRED[text.strip().upper()]}")
+        return self.finder.resolve(text, where)
 
-        choices = list(lowered)
-        close = difflib.get_close_matches(text.lower(), choices, n=3, cutoff=0.4)
-        hint = (
-            f"; closest: {', '.join(lowered[c] + (f' ({c.upper()})' if c.upper() in self.aliases else '') for c in close)}" if close else ""
-        )
-        raise ValueError(f"{where}: {text!r} is not an area with both demand and supply{hint}")
-
-    def leaves_for(self, areas: list[str]) -> list[str]:
-        """The leaves the cohort model must project to answer for ``areas``."""
+    def leaves_for(self, areas: list[str], basis: str = "people") -> list[str]:
+        """The leaves the cohort model must project to answer for ``areas`` (on the workplace basis, with
+        the pools their jobs draw workers in from)."""
         needed: list[str] = []
         for area in areas:
             needed.extend(self.parents.get(area, [area]))
+        if basis == "workplace":
+            needed.extend(member for leaf in list(needed) if self.inflow.get(leaf, 0.0) > 0 for member in self.growth_groups.get(leaf, []))
         return list(dict.fromkeys(needed))
 
 
@@ -121,6 +147,7 @@ def tree_inputs(panel: pd.DataFrame, geography: Geography, synthetic: bool = Tru
         names={area: geography.name(area) for area in geography.codes()},
         notes=("SYNTHETIC demo data: not official statistics; no vacancy or advert signals",) if synthetic else (),
         synthetic=synthetic,
+        geography=geography,
     )
 
 
@@ -137,78 +164,290 @@ def _tree(geography: Geography, with_stock: set[str]) -> tuple[list[str], dict[s
     return leaves, parents
 
 
-def real_inputs(sources: dict[str, pd.DataFrame], geography: Geography, tables: dict[str, pd.DataFrame]) -> GapInputs:
-    """Inputs from a store made by ``skillcast ingest all`` (source name -> its panel)."""
-    for needed in ("si2035", "aps-qualifications"):
+@dataclass(frozen=True)
+class PublisherUnits:
+    """The publisher's finest partition of England (see the module docstring)."""
+
+    unit_of: pd.Series  # district -> unit code
+    names: dict[str, str]  # unit code -> name
+    parts: dict[str, tuple[tuple[str, float], ...]]  # unit code -> (SI2035 id, +1 / -1) whose sum it is
+
+
+def publisher_units(geography: Geography, id_to_code: dict[str, str]) -> PublisherUnits:
+    """LSIPs, each split by a published combined authority strictly inside it (and its remainder)."""
+    districts = set(geography.districts())
+    lsips = {area_id: code for area_id, code in id_to_code.items() if code in geography and geography.type_of(code) == "lsip"}
+    missing = sorted(districts - {d for code in lsips.values() for d in geography.districts_of(code)})
+    if missing:
+        raise DataError(f"SI2035 covers no LSIP holding district(s) {missing[:5]}; expected all 38 LSIPs in si2035_area_codes")
+    unit_of: dict[str, str] = {}
+    names: dict[str, str] = {}
+    parts: dict[str, tuple[tuple[str, float], ...]] = {}
+    inside: dict[str, list[tuple[str, str]]] = {}
+    for area_id, code in id_to_code.items():
+        if code in geography and geography.type_of(code) == "mca":
+            members = set(geography.districts_of(code))
+            for lsip_id, lsip in lsips.items():
+                whole = set(geography.districts_of(lsip))
+                if members < whole:
+                    inside.setdefault(lsip_id, []).append((area_id, code))
+    for lsip_id, lsip in sorted(lsips.items()):
+        remaining = set(geography.districts_of(lsip))
+        rest_parts: list[tuple[str, float]] = [(lsip_id, 1.0)]
+        for area_id, code in inside.get(lsip_id, []):
+            members = set(geography.districts_of(code)) & remaining
+            if not members:
+                continue
+            unit_of.update(dict.fromkeys(members, code))
+            names[code], parts[code] = geography.name(code), ((area_id, 1.0),)
+            remaining -= members
+            rest_parts.append((area_id, -1.0))
+        unit = lsip if len(rest_parts) == 1 else f"{lsip}-" + "-".join(code for _, code in inside[lsip_id])
+        unit_of.update(dict.fromkeys(remaining, unit))
+        names[unit] = (
+            geography.name(lsip)
+            if len(rest_parts) == 1
+            else f"{geography.name(lsip)} outside " + ", ".join(geography.name(code) for _, code in inside[lsip_id])
+        )
+        parts[unit] = tuple(rest_parts)
+    return PublisherUnits(unit_of=pd.Series(unit_of).sort_index(), names=names, parts=parts)
+
+
+def unit_panel(si2035: pd.DataFrame, units: PublisherUnits) -> tuple[pd.DataFrame, int]:
+    """SI2035 rows on unit codes (a remainder = its LSIP minus the CA inside it), and how many cells were clipped at 0."""
+    rows = si2035.loc[si2035["classification"] != "industry"]
+    key = ["measure", "classification", "code", "period", *[column for column in ("projection",) if column in rows.columns]]
+    by_id = {area_id: frame.set_index(key)["value"] for area_id, frame in rows.groupby("area", sort=False)}
+    frames, clipped = [], 0
+    for unit, parts in units.parts.items():
+        values = sum(by_id[area_id] * sign for area_id, sign in parts)
+        if len(parts) > 1:
+            counts = ~values.index.get_level_values("measure").isin(list(SIGNED_MEASURES))
+            negative = counts & (values < 0)
+            clipped += int(negative.sum())
+            values = values.where(~negative, 0.0)
+        frames.append(values.rename("value").reset_index().assign(area=unit))
+    panel = pd.concat(frames, ignore_index=True)
+    panel["source"], panel["vintage"] = "SI2035 on the publisher's units", ", ".join(sorted(si2035["vintage"].astype(str).unique()))
+    return panel[["area", *key, "value", "source", "vintage"]], clipped
+
+
+def _england(panel: pd.DataFrame) -> pd.DataFrame:
+    key = ["measure", "classification", "code", "period", *[column for column in ("projection",) if column in panel.columns]]
+    england = panel.groupby(key, as_index=False)["value"].sum(min_count=1).assign(area=ENGLAND)
+    england["source"], england["vintage"] = "sum of the publisher's units", panel["vintage"].iloc[0]
+    return england[panel.columns]
+
+
+def _unit_tables(panel: pd.DataFrame, units: list[str]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """Base-year (2020) jobs per unit: by occupation (unit x SOC), the RQF mix within each occupation, by RQF (unit x RQF)."""
+    observed = panel.loc[~panel["projection"].astype(bool) & (panel["measure"] == DEMAND_MEASURE)] if "projection" in panel else panel
+    base = int(observed.loc[observed["classification"] == CROSSED, "period"].max())
+    year = observed.loc[observed["period"] == base]
+    jobs = year.loc[year["classification"] == "soc2020_submajor"].pivot_table(index="area", columns="code", values="value", aggfunc="sum")
+    jobs = jobs.reindex(index=units, columns=list(small_area.SOC2020_SUBMAJOR)).fillna(0.0)
+    rqf = year.loc[year["classification"] == "rqf"].pivot_table(index="area", columns="code", values="value", aggfunc="sum")
+    rqf = rqf.reindex(index=units, columns=list(small_area.RQF)).fillna(0.0)
+    crossed = year.loc[year["classification"] == CROSSED]
+    parts = crossed["code"].str.split("|", n=1, expand=True)
+    cells = pd.DataFrame(
+        {"area": crossed["area"].to_numpy(), "rqf": parts[0].to_numpy(), "soc": parts[1].to_numpy(), "value": crossed["value"].to_numpy()}
+    )
+    mixes = {}
+    for unit, rows in cells.groupby("area"):
+        table = rows.pivot_table(index="soc", columns="rqf", values="value", aggfunc="sum").reindex(
+            index=list(small_area.SOC2020_SUBMAJOR), columns=list(small_area.RQF)
+        )
+        table = table.fillna(0.0).clip(lower=0.0)
+        mixes[unit] = table.div(table.sum(axis=1).where(lambda total: total > 0), axis=0).fillna(0.0)
+    return jobs, mixes, rqf
+
+
+def _band_weights(jobs: pd.DataFrame, mixes: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Unit -> SOC x band code: base-year jobs in each band within each occupation."""
+    matrix = small_area.rqf_to_band_codes().to_numpy()
+    return {unit: mixes[unit].mul(jobs.loc[unit], axis=0).to_numpy() @ matrix for unit in jobs.index}
+
+
+def real_inputs(
+    sources: dict[str, pd.DataFrame],
+    geography: Geography,
+    tables: dict[str, pd.DataFrame],
+    settings: small_area.SmallAreaSettings | None = None,
+) -> GapInputs:
+    """Inputs from a store made by ``skillcast ingest all`` (source name -> its panel): every district and every area of them."""
+    settings = settings or small_area.SmallAreaSettings()
+    for needed, why in (
+        ("si2035", "demand"),
+        ("aps-qualifications", "supply"),
+        ("aps-occupations", "districts' demand (small-area estimation)"),
+        ("local-skills-time-series", "districts' employed residents and economic activity"),
+    ):
         if needed not in sources:
-            raise DataError(
-                f"the store has no {needed!r} source; run `skillcast ingest all DATA_FOLDER` (gaps need SI2035 and APS qualifications)"
-            )
+            raise DataError(f"the store has no {needed!r} source ({why}); run `skillcast ingest all DATA_FOLDER`")
     if "si2035_area_codes" not in tables:
         raise DataError("the store has no 'si2035_area_codes' table; re-ingest si2035 with its si2035_areas.csv")
+    if not geography.districts():
+        raise DataError("the store's geography has no England districts (written before #15); re-run `skillcast ingest all`")
     notes: list[str] = []
     id_to_code = si2035_codes(tables["si2035_area_codes"])
     id_to_code[SI2035_ENGLAND] = ENGLAND
-    published_ids = set(tables["si2035_area_codes"]["area_id"])
-    merged = {code: parts for code, parts in MERGED.items() if code in geography and set(parts) <= published_ids}
-    for code, parts in merged.items():
-        for part in parts:
-            id_to_code.pop(part, None)
-        notes.append(
-            f"{code} ({geography.name(code)} CA since 2024): demand = SI2035 {' + '.join(parts)}, the combined authorities it replaced"
-        )
-    dropped = sorted(published_ids - set(id_to_code) - {part for parts in merged.values() for part in parts})
-    notes.extend(f"SI2035 area {area_id} has no current ONS code and is left out" for area_id in dropped)
-    lsips = sorted(code for code in id_to_code.values() if code in geography and geography.type_of(code) == "lsip")
-    mcas = sorted({*(code for code in id_to_code.values() if code in geography and geography.type_of(code) == "mca"), *merged})
+    units = publisher_units(geography, id_to_code)
+    panel, clipped = unit_panel(sources["si2035"], units)
+    if clipped:
+        notes.append(f"{clipped} cells of an LSIP less the CA inside it were below zero and set to zero")
+    panel = pd.concat([panel, _england(panel)], ignore_index=True)
+    demand = panel.loc[(panel["measure"] == DEMAND_MEASURE) & panel["classification"].isin((*DEMAND_CLASSIFICATIONS, CROSSED))]
+    demand = demand.reset_index(drop=True)
 
+    # -- districts' shares of their unit's jobs (small-area estimation) --
+    survey = small_area.district_survey(sources["aps-occupations"], geography, settings)
+    groups = small_area.lea_groups(sources["ess"], geography) if "ess" in sources else []
+    employed, no_survey = small_area.employed_residents(sources["local-skills-time-series"], geography, groups, settings)
+    if employed.isna().any():
+        raise DataError(f"small-area demand: no employed residents for district(s) {sorted(employed.index[employed.isna()])[:5]}")
+    workplace = employed * (small_area.workplace_factor(groups, employed) if groups else 1.0)
+    if not groups:
+        notes.append("no ESS 2017 employment by upper-tier authority: districts' jobs follow their employed residents (no commuting)")
+    if "job-adverts" in sources:
+        workplace = workplace * small_area.advert_tilt(sources["job-adverts"], geography, employed, settings)
+    shares = small_area.estimate_shares(survey, employed, workplace, units.unit_of, settings, no_survey)
+    unit_codes = sorted(units.names)
+    jobs, mixes, rqf = _unit_tables(panel.loc[panel["area"].isin(unit_codes)], unit_codes)
+    rqf_shares, qualification = small_area.qualification_shares(shares, jobs, mixes, rqf)
+    links = geography.district_membership
+    links = links.loc[links["type"].isin(AREA_TYPES), ["district", "area", "weight"]]
+    districts = geography.districts()
+    membership = pd.concat([links, pd.DataFrame({"district": districts, "area": districts, "weight": 1.0})], ignore_index=True)
+    model = small_area.SmallAreaDemand(
+        shares=shares,
+        rqf=rqf_shares,
+        qualification=qualification,
+        membership=membership,
+        unit_names=units.names,
+        band_weights=_band_weights(jobs, mixes),
+    )
+
+    # -- supply: people by age and qualification per district --
     filled = fill_suppressed_districts(sources["aps-qualifications"], geography)
-    aggregated = [aggregate_districts(filled, geography, area_type) for area_type in ("lsip", "mca")]
-    for area_type, result in zip(("LSIP", "combined authority"), aggregated, strict=True):
-        if result.incomplete:
-            notes.append(f"{result.incomplete} {area_type} cells left out: a district was missing")
-    stock = stock_from_panel(pd.concat([result.panel for result in aggregated], ignore_index=True))
-    with_stock = set(stock["area"])
-    missing = [code for code in lsips if code not in with_stock]
+    on_districts = to_districts(filled, geography)
+    if on_districts.incomplete:
+        notes.append(f"{on_districts.incomplete} district cells of people by age and qualification left out: a district was missing")
+    stock = stock_from_panel(on_districts.panel)
+    missing = sorted(set(districts) - set(stock["area"]))
     if missing:
-        raise DataError(
-            f"supply: LSIP(s) {missing[:5]} have no complete APS age-by-qualification data, so England cannot be their sum "
-            "(a store written before district successors were kept? re-run `skillcast ingest all`)"
-        )
-    mcas_kept = [code for code in mcas if code in with_stock]
-    notes.extend(f"combined authority {code} has no complete APS data and is left out" for code in sorted(set(mcas) - set(mcas_kept)))
+        raise DataError(f"supply: district(s) {missing[:5]} have no complete APS age-by-qualification data")
 
-    demand = demand_panel(sources["si2035"], id_to_code, lsips, merged)
-    notes.extend(_alignment_notes(demand, stock, [*lsips, *mcas_kept, ENGLAND], geography))
-    names = {code: geography.name(code) for code in [*lsips, *mcas_kept, ENGLAND]}
-    code_to_id = {code: area_id for area_id, code in id_to_code.items()}
-    aliases = {code_to_id[code]: code for code in names if code in code_to_id}
-    activity, fe = {}, {}
-    if "local-skills-time-series" in sources:
-        series = sources["local-skills-time-series"]
-        activity = {area: float(rate) for area, rate in activity_rates(series).items() if area in names}
-        achieved = series.loc[(series["measure"] == "fe_achievements") & series["area"].isin(list(names))].dropna(subset=["value"])
-        latest = achieved.sort_values("period").groupby("area").last()
-        fe = {area: (int(row.period), float(row.value)) for area, row in latest.iterrows()}
-    signals, units, titles = _occupation_signals(sources, tables, demand)
+    parents = {area: list(group) for area, group in links.groupby("area")["district"]}
+    lsip_links = geography.district_membership.loc[geography.district_membership["type"] == "lsip"]
+    growth_groups = {district: parents[lsip] for district, lsip in zip(lsip_links["district"], lsip_links["area"], strict=True)}
+    names = {code: geography.name(code) for code in [*parents, *districts]}
+    aliases = {area_id: code for area_id, code in id_to_code.items() if code in names and area_id not in RETIRED}
+    expanded = model.expand(
+        panel.loc[panel["classification"].isin(["rqf", CROSSED]) & panel["area"].isin(unit_codes)], list(names), ["value"]
+    )
+    activity, fe = _activity_and_fe(sources["local-skills-time-series"], geography, membership, names)
+    observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
+    unit_jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
+    district_jobs = qualification["all"] * shares.unit.map(unit_jobs)
+    base_people = stock.loc[stock["period"] == stock["period"].max()].groupby("area")["value"].sum()
+    factors, inflow = basis_factors(sources["local-skills-time-series"], geography, district_jobs, base_people, growth_groups)
+    areas = list(names)
+    base = model.expand(observed.loc[observed["period"].between(*BASE_YEARS) & observed["area"].isin(unit_codes)], areas, ["value"])
+    area_jobs = base.groupby("area")["value"].sum() / (BASE_YEARS[1] - BASE_YEARS[0] + 1)
+    weighted = membership.assign(
+        workplace=membership["district"].map(shares.workplace), employed=membership["district"].map(shares.employed)
+    )
+    checked = alignment.check(
+        jobs=area_jobs.reindex(areas),
+        workplace=weighted.groupby("area")["workplace"].sum().reindex(areas),
+        employed=weighted.groupby("area")["employed"].sum().reindex(areas),
+        national=ENGLAND,
+        names={**names, **units.names},
+        members={**parents, **{district: [district] for district in districts}},
+        publisher=shares.unit.to_dict(),
+        no_survey=tuple(no_survey),
+    )
+    signals, units_table, titles = _occupation_signals(sources, tables, demand)
     return GapInputs(
         demand_history=demand,
         stock=stock,
-        leaves=[*lsips, *mcas_kept],
-        parents={ENGLAND: lsips},
-        area_parents=tuple((code, ENGLAND) for code in lsips),
+        leaves=districts,
+        parents=parents,
+        area_parents=tuple((unit, ENGLAND) for unit in unit_codes),
         national=ENGLAND,
         names=names,
         aliases=aliases,
         activity=activity,
         fe_achievements=fe,
         signals=signals,
-        unit_groups=units,
+        unit_groups=units_table,
         titles=titles,
-        occupation_replacement=occupation_replacement_rates(sources["si2035"], id_to_code),
-        published=published_requirement(sources["si2035"], id_to_code),
+        occupation_replacement=occupation_replacement_rates(expanded, {code: code for code in names}),
+        published=published_requirement(expanded, {code: code for code in names}),
         notes=tuple(notes),
+        geography=geography,
+        small_area=model,
+        growth_groups=growth_groups,
+        basis_factors=factors,
+        inflow=inflow,
+        warnings=checked.warnings,
+        flagged=checked.flagged,
+        alignment=checked.table,
     )
+
+
+BASE_YEARS = (2018, 2020)  # jobs per employed resident: SI2035 jobs (calendar) and APS employed residents (Oct-Sep) of these years
+ACTIVITY_YEARS = 3  # the latest APS years pooled for a district's activity rate (one year of a small district is noisy)
+
+
+def basis_factors(
+    series: pd.DataFrame, geography: Geography, jobs: pd.Series, people: pd.Series, groups: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each district's factors from its people 16-64 (the supply model's ``people``, base year) to
+    supply on the 'active' and 'workplace' bases, and its inflow on the workplace basis.
+
+    active = economically active / all people 16-64 (APS, the latest ``ACTIVITY_YEARS`` pooled).
+    workplace = the workers the district's jobs draw on: its jobs (small-area estimate,
+    ``BASE_YEARS`` mean) x economically active per employed resident (APS, the same years). Up
+    to its own active residents they are its residents (``factors``, their own qualification
+    mix); any more are drawn in (``inflow``, per person of its LSIP, with the LSIP's mix): the
+    City of London's 81 jobs per employed resident are filled from London, not from its own
+    graduate-heavy residents. Stated through jobs, the total follows the jobs even where the
+    survey's counts of people by qualification and of workers disagree. A district without
+    APS figures (the Isles of Scilly) takes its LSIP's rates.
+    """
+    rows = series.loc[series["classification"] == "all"]
+    last = int(rows.loc[rows["measure"] == "economically_active", "period"].max())
+    years = (last - ACTIVITY_YEARS + 1, last)
+    active = small_area.district_measure(rows, "economically_active", geography, years)
+    population = small_area.district_measure(rows, "population", geography, years)
+    lsip = pd.Series({district: min(members) for district, members in groups.items()}).reindex(active.index)
+    rate = (active / population).where(population > 0)
+    rate = rate.fillna(active.groupby(lsip).transform("sum") / population.groupby(lsip).transform("sum"))
+    base_active = small_area.district_measure(rows, "economically_active", geography, BASE_YEARS)
+    base_employed = small_area.district_measure(rows, "employment_residence", geography, BASE_YEARS)
+    per_employed = (base_active / base_employed).where(base_employed > 0)
+    per_employed = per_employed.fillna(base_active.groupby(lsip).transform("sum") / base_employed.groupby(lsip).transform("sum"))
+    own_people = people.reindex(active.index)
+    workers = jobs.reindex(active.index) * per_employed
+    residents = rate * own_people
+    local = np.minimum(workers, residents)
+    pool = pd.Series({district: people.reindex(members).sum() for district, members in groups.items()}).reindex(active.index)
+    drawn_in = ((workers - residents).clip(lower=0.0) / pool).where(pool > 0).fillna(0.0)
+    workplace = (local / own_people).where(own_people > 0).fillna(0.0)
+    return {"active": rate.dropna().to_dict(), "workplace": workplace.to_dict()}, drawn_in.to_dict()
+
+
+def _activity_and_fe(series: pd.DataFrame, geography: Geography, membership: pd.DataFrame, names: dict[str, str]):
+    """Every area's economic activity rate (latest year; active / all 16-64 of its districts) and FE achievements."""
+    rows = series.loc[series["classification"] == "all"]
+    on_districts = to_districts(rows.loc[rows["area"].isin(list(geography.district_code))], geography).panel.dropna(subset=["value"])
+    summed = sum_districts(on_districts, membership, keys=["measure", "classification", "code", "period"], values=["value"])
+    activity = {area: float(rate) for area, rate in activity_rates(summed).items() if area in names}
+    achieved = summed.loc[summed["measure"] == "fe_achievements"].sort_values("period").groupby("area").last()
+    fe = {area: (int(row.period), float(row.value)) for area, row in achieved.iterrows() if area in names}
+    return activity, fe
 
 
 def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
@@ -257,22 +496,3 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
         if column not in signals.columns:
             signals[column] = np.nan
     return signals, units, titles
-
-
-def _alignment_notes(demand: pd.DataFrame, stock: pd.DataFrame, areas: list[str], geography: Geography) -> list[str]:
-    """Areas whose people per job look implausible: a sign the two sides' boundaries differ."""
-    jobs = demand.loc[(demand["classification"] == "all") & ~demand.get("projection", pd.Series(False, index=demand.index)).astype(bool)]
-    people = stock.groupby(["area", "period"])["value"].sum()
-    notes = []
-    for area in areas:
-        own = jobs.loc[jobs["area"] == area]
-        years = sorted(set(own["period"]) & set(people.loc[area].index)) if area in people.index.get_level_values(0) else []
-        if not years:
-            continue
-        year = years[-1]
-        ratio = people.loc[(area, year)] / own.loc[own["period"] == year, "value"].iloc[0]
-        if not PEOPLE_PER_JOB[0] <= ratio <= PEOPLE_PER_JOB[1]:
-            notes.append(
-                f"{area} ({geography.name(area)}): {ratio:.2f} people 16-64 per job in {year}, outside {PEOPLE_PER_JOB}; check that demand and supply cover the same districts"
-            )
-    return notes

@@ -30,22 +30,31 @@ population by band), e.g. when a panel has no age-by-qualification rows.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from skillcast.data.qualifications import ALL_BANDS, LEVELS
+from skillcast.data.qualifications import ALL_BANDS, BANDS, LEVELS
 from skillcast.data.schema import observations
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.reconcile import ReconciledForecaster
 from skillcast.skills import demand as demand_side
+from skillcast.skills import small_area
 from skillcast.skills import supply as supply_side
 from skillcast.skills.gap_inputs import tree_inputs
+from skillcast.skills.gap_table import GAP_COLUMNS
 from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
+from skillcast.skills.quantiles import QUANTILES, quantile_paths
 
-GAP_COLUMNS: list[str] = ["area", "band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis"]
+BASES: tuple[str, ...] = (
+    "people",
+    "active",
+    "workplace",
+)  # what supply counts (docs/gaps.md); 'workplace' is the default where the data allow
+BAND_GROUPS: tuple[tuple[str, ...], ...] = (BANDS, LEVELS)  # the imbalance compares a band with the others of its group
 DEMAND_MEASURE = "employment"
 SUPPLY_MEASURE = "population"
 BAND_CLASSIFICATIONS = ("qualification_band", "qualification_level")
@@ -83,13 +92,54 @@ def compute_gaps(forecasts: pd.DataFrame, history: pd.DataFrame | None = None) -
     order = {band: index for index, band in enumerate(ALL_BANDS)}
     merged = merged.sort_values(["area", "year"], kind="stable")
     merged = merged.assign(_order=merged["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    merged = add_imbalance(merged.assign(gap_basis="people"))
     return merged[GAP_COLUMNS].reset_index(drop=True)
+
+
+def add_imbalance(table: pd.DataFrame) -> pd.DataFrame:
+    """The normalised imbalance (Cedefop), per area, year and band: the band's share of supply
+    minus its share of demand within its group (the three bands; the five levels), in
+    percentage points. Negative: the band is scarcer among people than among jobs (the
+    shortage side). Where ``table`` has no bounds for it, they are the point."""
+    table = table.copy()
+    table["imbalance"] = np.nan
+    for group in BAND_GROUPS:
+        rows = table["band"].isin(group)
+        keys = [table.loc[rows, "area"], table.loc[rows, "year"]]
+        supply_share = table.loc[rows, "supply"] / table.loc[rows, "supply"].groupby(keys).transform("sum")
+        demand_share = table.loc[rows, "demand"] / table.loc[rows, "demand"].groupby(keys).transform("sum")
+        table.loc[rows, "imbalance"] = 100.0 * (supply_share - demand_share)
+    for column in ("imbalance_lo_80", "imbalance_hi_80"):
+        if column not in table:
+            table[column] = table["imbalance"]
+    return table
+
+
+def _imbalance_draws(
+    bands: np.ndarray, years: np.ndarray, demand_draws: np.ndarray, supply_draws: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """10% and 90% quantiles of the imbalance per row of one area, from the draws of both sides
+    (NaN where a band of the group is missing that year)."""
+    low, high = np.full(len(bands), np.nan), np.full(len(bands), np.nan)
+    for group in BAND_GROUPS:
+        rows = [np.flatnonzero(bands == band) for band in group]
+        if any(len(found) == 0 for found in rows):
+            continue
+        common = rows[0] if all(np.array_equal(years[found], years[rows[0]]) for found in rows) else None
+        if common is None:  # bands with different years: keep the years all have
+            shared = sorted(set.intersection(*(set(years[found]) for found in rows)))
+            rows = [found[np.isin(years[found], shared)] for found in rows]
+        where = np.vstack(rows)  # bands x years (rows sorted by year within a band)
+        supply, demand = supply_draws[where], demand_draws[where]
+        with np.errstate(invalid="ignore", divide="ignore"):  # an area with no people (the Isles of Scilly): NaN
+            share = 100.0 * (supply / supply.sum(axis=0) - demand / demand.sum(axis=0))
+        bounds = np.quantile(share, [0.10, 0.90], axis=-1)
+        low[where.ravel()], high[where.ravel()] = bounds[0].ravel(), bounds[1].ravel()
+    return low, high
 
 
 # -- simulation intervals combining both sides ---------------------------------------------------
 
-Z_KNOTS = np.array([-1.959964, -1.281552, 0.0, 1.281552, 1.959964])
-QUANTILES = {"lo_95": 0.025, "lo_80": 0.10, "hi_80": 0.90, "hi_95": 0.975}
 SAME_PATH = {"level4plus": "high"}  # one quantity under two names: one demand path for both
 SIDE_COLUMNS: list[str] = [
     "demand_lo_80",
@@ -103,34 +153,20 @@ SIDE_COLUMNS: list[str] = [
 ]
 
 
-def quantile_paths(knots: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Values at standard-normal draws ``z`` from quantiles at ``Z_KNOTS``.
-
-    ``knots``: rows x 5 (lo_95, lo_80, point, hi_80, hi_95); ``z``: rows x draws. Piecewise
-    linear between the knots, continued linearly beyond them with the outer slopes.
-    """
-    knots = np.sort(knots, axis=1)
-    out = np.empty(z.shape)
-    for row in range(len(knots)):
-        values = knots[row]
-        inner = np.interp(z[row], Z_KNOTS, values)
-        low_slope = (values[1] - values[0]) / (Z_KNOTS[1] - Z_KNOTS[0])
-        high_slope = (values[4] - values[3]) / (Z_KNOTS[4] - Z_KNOTS[3])
-        out[row] = np.where(
-            z[row] < Z_KNOTS[0],
-            values[0] + (z[row] - Z_KNOTS[0]) * low_slope,
-            np.where(z[row] > Z_KNOTS[4], values[4] + (z[row] - Z_KNOTS[4]) * high_slope, inner),
-        )
-    return out
-
-
-def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int, scale: float) -> np.ndarray:
+def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, points: np.ndarray, draws: int) -> np.ndarray:
     """Supply draw - point per row (zero in observed years)."""
     deviations = np.zeros((len(bands), draws))
     projected = supply.projected_years.get(area)
     if projected is None or len(projected) == 0:
         return deviations
-    by_band = supply_side.levels_to_bands(supply.draws[area] * scale)  # band -> draws x projected years
+    by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
+    position = pd.Series(np.arange(len(projected)), index=np.asarray(projected, dtype=int)).reindex(years.astype(int)).to_numpy()
+    for band in np.unique(bands):
+        rows = np.flatnonzero((bands == band) & ~np.isnan(position))
+        if len(rows):
+            deviations[rows] = by_band[band][:draws, position[rows].astype(int)].T - points[rows, None]
+    return deviations
+    by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
     position = {int(year): index for index, year in enumerate(projected)}
     for row, (band, year) in enumerate(zip(bands, years, strict=True)):
         index = position.get(int(year))
@@ -139,50 +175,61 @@ def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, 
     return deviations
 
 
-def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, activity: dict[str, float] | None = None) -> pd.DataFrame:
+def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, basis: str = "people") -> pd.DataFrame:
     """Gaps with simulated intervals per area, band and year (see the module docstring).
 
-    ``demand``: ``band_demand`` rows (with intervals); ``supply``: a ``supply.SupplyResult``;
-    ``activity``: area -> activity rate to turn people into economically active people.
+    ``demand``: ``band_demand`` rows (with intervals); ``supply``: a ``supply.SupplyResult``
+    already on ``basis`` (``supply.scale_supply``), which every row names in ``gap_basis``.
     Returns ``GAP_COLUMNS`` plus each side's own 80%/95% bounds (``SIDE_COLUMNS``).
     """
     supply_rows = supply.table.rename(columns={"basis": "supply_basis"})
     merged = demand.merge(supply_rows, on=["area", "band", "year"], how="inner")
     if merged.empty:
         raise ValueError("no area, band and year has both demand and supply; check that the areas line up")
-    frames = []
-    for area, rows in merged.groupby("area", sort=True):
-        rows = rows.sort_values(["band", "year"]).reset_index(drop=True)
-        scale = 1.0 if activity is None else float(activity[area])
-        rows["supply"] = rows["supply"] * scale
-        knots = rows[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
+    table = merged.sort_values(["area", "band", "year"], kind="stable").reset_index(drop=True)
+    areas = table["area"].to_numpy(dtype=object)
+    bands = table["band"].to_numpy(dtype=object)
+    years = table["year"].to_numpy(dtype=int)
+    point_demand, point_supply = table["demand"].to_numpy(dtype=float), table["supply"].to_numpy(dtype=float)
+    knots = table[["demand_lo_95", "demand_lo_80", "demand", "demand_hi_80", "demand_hi_95"]].to_numpy(dtype=float)
+    paths = np.array([SAME_PATH.get(band, band) for band in bands], dtype=object)
+    gap = point_demand - point_supply
+    out = {name: np.empty(len(table)) for name in (*(f"gap_{q}" for q in QUANTILES), *(f"supply_{q}" for q in QUANTILES))}
+    out["imbalance_lo_80"], out["imbalance_hi_80"] = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    starts = np.flatnonzero(np.r_[True, areas[1:] != areas[:-1]])
+    for start, end in zip(starts, [*starts[1:], len(table)], strict=True):
+        area = areas[start]
+        rows = slice(start, end)
         rng = np.random.default_rng([seed, zlib.crc32(str(area).encode())])  # an area's draws do not depend on which others are run
-        band_codes, band_index = np.unique(rows["band"].replace(SAME_PATH).to_numpy(), return_inverse=True)
-        z = rng.standard_normal((len(band_codes), draws))[band_index]  # one path per band, shared by its years
-        demand_dev = quantile_paths(knots, z) - rows["demand"].to_numpy()[:, None]
-        demand_dev[(rows["basis"] == "observed").to_numpy()] = 0.0
-        supply_dev = _supply_deviations(
-            supply, area, rows["band"].to_numpy(), rows["year"].to_numpy(), rows["supply"].to_numpy(), draws, scale
-        )
-        rows["gap"] = rows["demand"] - rows["supply"]
-        gap_draws = rows["gap"].to_numpy()[:, None] + demand_dev - supply_dev
-        supply_draws = rows["supply"].to_numpy()[:, None] + supply_dev
-        for name, q in QUANTILES.items():
-            rows[f"gap_{name}"] = np.quantile(gap_draws, q, axis=1)
-            rows[f"supply_{name}"] = np.quantile(supply_draws, q, axis=1)
-        for level in (80, 95):
-            rows[f"gap_lo_{level}"] = np.minimum(rows[f"gap_lo_{level}"], rows["gap"])
-            rows[f"gap_hi_{level}"] = np.maximum(rows[f"gap_hi_{level}"], rows["gap"])
-            rows[f"supply_lo_{level}"] = np.minimum(rows[f"supply_lo_{level}"], rows["supply"])
-            rows[f"supply_hi_{level}"] = np.maximum(rows[f"supply_hi_{level}"], rows["supply"])
-        rows["gap_lo_95"] = np.minimum(rows["gap_lo_95"], rows["gap_lo_80"])
-        rows["gap_hi_95"] = np.maximum(rows["gap_hi_95"], rows["gap_hi_80"])
-        both_observed = (rows["basis"] == "observed") & (rows["supply_basis"] == "observed")
-        rows["basis"] = np.where(both_observed, "observed", "forecast")
-        frames.append(rows)
-    table = pd.concat(frames, ignore_index=True)
+        path_codes, path_index = np.unique(paths[rows], return_inverse=True)
+        z = rng.standard_normal((len(path_codes), draws))[path_index]  # one path per band, shared by its years
+        demand_dev = quantile_paths(knots[rows], z) - point_demand[rows, None]  # zero where the range is a point (observed)
+        supply_dev = _supply_deviations(supply, area, bands[rows], years[rows], point_supply[rows], draws)
+        gap_draws = gap[rows, None] + demand_dev - supply_dev
+        supply_draws = point_supply[rows, None] + supply_dev
+        bounds = np.quantile(np.vstack([gap_draws, supply_draws]), list(QUANTILES.values()), axis=1)  # one partition for all four
+        count = end - start
+        for index, name in enumerate(QUANTILES):
+            out[f"gap_{name}"][rows], out[f"supply_{name}"][rows] = bounds[index, :count], bounds[index, count:]
+        low, high = _imbalance_draws(bands[rows], years[rows], point_demand[rows, None] + demand_dev, supply_draws)
+        out["imbalance_lo_80"][rows], out["imbalance_hi_80"][rows] = low, high
+    table["gap"] = gap
+    for name, values in out.items():
+        table[name] = values
+    for level in (80, 95):
+        table[f"gap_lo_{level}"] = np.minimum(table[f"gap_lo_{level}"], table["gap"])
+        table[f"gap_hi_{level}"] = np.maximum(table[f"gap_hi_{level}"], table["gap"])
+        table[f"supply_lo_{level}"] = np.minimum(table[f"supply_lo_{level}"], table["supply"])
+        table[f"supply_hi_{level}"] = np.maximum(table[f"supply_hi_{level}"], table["supply"])
+    table["gap_lo_95"] = np.minimum(table["gap_lo_95"], table["gap_lo_80"])
+    table["gap_hi_95"] = np.maximum(table["gap_hi_95"], table["gap_hi_80"])
+    both_observed = (table["basis"] == "observed") & (table["supply_basis"] == "observed")
+    table["basis"] = np.where(both_observed, "observed", "forecast")
     order = {band: index for index, band in enumerate(ALL_BANDS)}
     table = table.assign(_order=table["band"].map(order)).sort_values(["area", "year", "_order"], kind="stable")
+    table = add_imbalance(table.assign(gap_basis=basis))
+    table["imbalance_lo_80"] = np.minimum(table["imbalance_lo_80"], table["imbalance"])
+    table["imbalance_hi_80"] = np.maximum(table["imbalance_hi_80"], table["imbalance"])
     return table[GAP_COLUMNS + SIDE_COLUMNS].reset_index(drop=True)
 
 
@@ -199,7 +246,9 @@ class GapSettings(BaseModel):
     calibration_windows: int = Field(default=5, ge=1, le=20)
     draws: int = Field(default=1000, ge=20, le=20000)
     seed: int = Field(default=20240601, ge=0)
-    active: bool = Field(default=False, description="supply x economic activity rate")
+    basis: Literal["people", "active", "workplace"] | None = Field(
+        default=None, description="what supply counts (docs/gaps.md); None: workplace where the data allow, else people"
+    )
     supply: supply_side.SupplyAssumptions = supply_side.SupplyAssumptions()
     exits: demand_side.ExitRates = demand_side.ExitRates()
 
@@ -220,6 +269,71 @@ class GapAnalysis:
     mix: pd.DataFrame  # occupation qualification mix (rqf shares)
     supply: supply_side.SupplyResult
     notes: tuple[str, ...]
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # analysed area -> read before quoting (skills.alignment)
+    flagged: frozenset[str] = frozenset()  # analysed areas failing the alignment check: in no ranking
+
+
+FORECAST_VALUES = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+def area_frames(inputs, forecast: DemandForecast, areas: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The demand history, forecasts and published rows (SI2035 incl. its projection and RQF x
+    occupation cells) of ``areas``.
+
+    Where the inputs carry areas' demand themselves (the demo), their own rows. On real data
+    an area the engine forecast (a unit, England) keeps its rows; one made of a single whole
+    unit (an LSIP's combined authority) takes that unit's; every other area is the sum of
+    its districts' shares of their units (``small_area.SmallAreaDemand.expand``).
+    """
+    model = inputs.small_area
+    published = inputs.demand_history
+    if model is None:
+        return tuple(
+            frame.loc[frame["area"].isin(areas)].reset_index(drop=True) for frame in (forecast.history, forecast.forecasts, published)
+        )
+    engine_areas = set(forecast.forecasts["area"])
+    direct, built = {}, []
+    for area in areas:
+        whole = model.whole_units(area)
+        if area in engine_areas:
+            direct[area] = area
+        elif len(whole) == 1:
+            direct[area] = whole[0]
+        else:
+            built.append(area)
+    mapping = pd.DataFrame({"source_area": list(direct.values()), "target": list(direct)})
+    needed = published.loc[
+        (published["classification"] == demand_side.CROSSED) & ~published["projection"].astype(bool)
+        | (published["classification"] == "rqf") & published["projection"].astype(bool)
+    ]
+
+    def take(frame: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+        own = (
+            frame.merge(mapping, left_on="area", right_on="source_area")
+            .drop(columns=["area", "source_area"])
+            .rename(columns={"target": "area"})
+        )
+        return pd.concat([own[frame.columns], model.expand(frame, built, values)], ignore_index=True)
+
+    return take(forecast.history, ["value"]), take(forecast.forecasts, FORECAST_VALUES), take(needed, ["value"])
+
+
+def with_share_error(demand: pd.DataFrame, inputs, forecast: DemandForecast, areas: list[str], settings: GapSettings) -> pd.DataFrame:
+    """Band demand whose intervals, for areas built from districts, carry the small-area share error too."""
+    model = inputs.small_area
+    if model is None:
+        return demand
+    engine_areas = set(forecast.forecasts["area"])
+    built = [area for area in areas if area not in engine_areas and len(model.whole_units(area)) != 1]
+    if not built:
+        return demand
+    units = demand_side.band_demand(forecast.forecasts, forecast.history)
+    simulated = small_area.band_intervals(model, units.loc[units["area"].isin(model.units)], built, settings.draws, settings.seed)
+    bounds = [f"demand_{bound}" for bound in demand_side.INTERVAL_COLUMNS]
+    merged = demand.merge(simulated.drop(columns="demand"), on=["area", "band", "year"], how="left", suffixes=("", "_simulated"))
+    for column in bounds:
+        merged[column] = merged[f"{column}_simulated"].fillna(merged[column])
+    return merged[demand.columns]
 
 
 def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
@@ -323,13 +437,13 @@ def analyse(
     ``population``: an optional projection of people by area, age band and year that the
     cohort model's band sizes follow (``supply.project_area``).
     """
-    history, forecasts = forecast.history, forecast.forecasts
+    history, forecasts, published = area_frames(inputs, forecast, areas)
     demand = demand_side.band_demand(forecasts, history)
-    demand = demand.loc[demand["area"].isin(areas)]
+    demand = with_share_error(demand, inputs, forecast, areas, settings)
     has_occupations = history["classification"].isin(demand_side.OCCUPATION_CLASSIFICATIONS).any()
     if has_occupations:
-        occupations = demand_side.occupation_series(forecasts.loc[forecasts["area"].isin(areas)], history.loc[history["area"].isin(areas)])
-        mix = demand_side.occupation_mix(inputs.demand_history.loc[inputs.demand_history["area"].isin(areas)], occupations)
+        occupations = demand_side.occupation_series(forecasts, history)
+        mix = demand_side.occupation_mix(published, occupations)
         occupations, demand = apply_demand_growth(occupations, demand, mix, scenario)
     elif scenario is not None and scenario.demand:
         raise ValueError("scenario [[demand]] levers need employment by occupation, which these data lack")
@@ -337,7 +451,13 @@ def analyse(
         occupations = pd.DataFrame(columns=["area", "occupation", "year", "employment", "basis"])
         mix = pd.DataFrame(columns=["area", "occupation", "rqf", "share", "source"])
 
-    leaves = inputs.leaves_for(areas)
+    basis = settings.basis or inputs.default_basis
+    if basis != "people" and not inputs.basis_factors.get(basis):
+        raise ValueError(
+            f"--basis {basis}: these data have no economic activity{' or employed residents' if basis == 'workplace' else ''} "
+            "by area (needs local-skills-time-series); use --basis people"
+        )
+    leaves = inputs.leaves_for(areas, basis)
     parents = {parent: children for parent, children in inputs.parents.items() if parent in areas}
     first_projected = int(inputs.stock["period"].max()) + 1
     moves = supply_moves(scenario, inputs, areas, first_projected, settings.end_year)
@@ -352,24 +472,38 @@ def analyse(
         population=population,
         moves=moves,
         national_parts=inputs.parents.get(inputs.national),
+        growth_groups=inputs.growth_groups,
     )
 
     rates = demand_side.replacement_rates(supply.age_mix, settings.exits)
     demand = demand_side.requirement(demand, rates)
     if has_occupations:
         demand = demand.merge(demand_side.demand_by_occupation(occupations, mix), on=["area", "band", "year"], how="left")
-    demand = demand.merge(demand_side.reference_demand(inputs.demand_history), on=["area", "band", "year"], how="left")
+    demand = demand.merge(demand_side.reference_demand(published), on=["area", "band", "year"], how="left")
 
-    activity = None
-    if settings.active:
-        missing = [area for area in areas if area not in inputs.activity]
-        if missing:
-            raise ValueError(f"--active: no economic activity rate for {missing[:3]} in the data (needs local-skills-time-series)")
-        activity = {area: inputs.activity[area] for area in areas}
-    gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, activity)
+    if basis != "people":
+        factors = inputs.basis_factors[basis]
+        inflow = (
+            {leaf: (inputs.growth_groups[leaf], share) for leaf, share in inputs.inflow.items() if share > 0}
+            if basis == "workplace"
+            else {}
+        )
+        supply = supply_side.scale_supply(supply, {leaf: factors[leaf] for leaf in leaves}, parents, inflow)
+    gaps = simulate_gaps(demand, supply, settings.draws, settings.seed, basis)
     gaps = gaps.loc[gaps["area"].isin(areas)].reset_index(drop=True)
     notes = tuple(inputs.notes) + tuple(realism_notes(scenario, inputs, areas))
-    return GapAnalysis(gaps=gaps, demand=demand.reset_index(drop=True), occupations=occupations, mix=mix, supply=supply, notes=notes)
+    warnings = {area: texts for area, texts in getattr(inputs, "warnings", {}).items() if area in set(areas)}
+    flagged = frozenset(area for area in getattr(inputs, "flagged", frozenset()) if area in set(areas))
+    return GapAnalysis(
+        gaps=gaps,
+        demand=demand.reset_index(drop=True),
+        occupations=occupations,
+        mix=mix,
+        supply=supply,
+        notes=notes,
+        warnings=warnings,
+        flagged=flagged,
+    )
 
 
 def pipeline_gaps(

@@ -89,12 +89,8 @@ class PriorityWeights(BaseModel):
 
 def band_tightness(gaps: pd.DataFrame, area: str, year: int) -> dict[str, float]:
     """Per band: (demand / supply of the band) / (demand / supply of all bands) - 1, in ``year``."""
-    rows = gaps.loc[(gaps["area"] == area) & (gaps["year"] == year)].set_index("band")
-    main = rows.loc[rows.index.isin(["low", "intermediate", "high"])]
-    if main.empty:
-        return {}
-    overall = main["demand"].sum() / main["supply"].sum()
-    return {band: float(row.demand / row.supply / overall - 1.0) for band, row in rows.iterrows() if row.supply > 0}
+    rows = _tightness(gaps, [area], year)
+    return {str(band): float(value) for band, value in zip(rows["band"], rows["tightness"], strict=True)}
 
 
 def _replacement(
@@ -116,14 +112,25 @@ def _replacement(
     jobs["source"] = np.where(jobs["annual_rate"].notna(), "published (SI2035)", "age structure of the band")
     jobs["rate"] = jobs["annual_rate"].fillna(jobs["band_rate"]).fillna(0.0)
     jobs["replacement"] = jobs["jobs"] * jobs["rate"]
-    out = jobs.groupby(["area", "occupation"]).agg(
-        replacement=("replacement", "sum"), replacement_source=("source", lambda s: s.mode().iat[0] if len(s) else "")
-    )
+    out = jobs.groupby(["area", "occupation"])[["replacement"]].sum()
+    counts = (
+        jobs.groupby(["area", "occupation"])["source"].value_counts().unstack(fill_value=0)
+    )  # the commonest source (ties: first by name)
+    out["replacement_source"] = counts.idxmax(axis=1).reindex(out.index).fillna("") if len(counts) else ""
     return out.reset_index()
 
 
+def _tightness(gaps: pd.DataFrame, areas: list[str], year: int) -> pd.DataFrame:
+    """``band_tightness`` for many areas at once: columns ``area, band, tightness``."""
+    rows = gaps.loc[gaps["area"].isin(areas) & (gaps["year"] == year), ["area", "band", "demand", "supply"]]
+    main = rows.loc[rows["band"].isin(["low", "intermediate", "high"])].groupby("area")[["demand", "supply"]].sum()
+    overall = (main["demand"] / main["supply"]).rename("overall")
+    rows = rows.loc[rows["supply"] > 0].merge(overall, left_on="area", right_index=True)
+    return rows.assign(tightness=rows["demand"] / rows["supply"] / rows["overall"] - 1.0)[["area", "band", "tightness"]]
+
+
 def rank_occupations(
-    area: str,
+    area: str | list[str],
     occupations: pd.DataFrame,
     mix: pd.DataFrame,
     gaps: pd.DataFrame,
@@ -136,39 +143,53 @@ def rank_occupations(
     titles: dict[str, str] | None = None,
     unit_groups: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Occupations of ``area`` ranked by score (see module doc); columns ``PRIORITY_COLUMNS``."""
-    own = occupations.loc[occupations["area"] == area]
-    if own.empty:
-        raise ValueError(f"no employment by occupation for area {area!r}")
+    """Occupations of ``area`` ranked by score (see module doc); columns ``PRIORITY_COLUMNS``.
+
+    ``area`` may be a list: every area is ranked at once (its own ranks), as each would be alone.
+    """
+    areas = [area] if isinstance(area, str) else list(area)
+    own = occupations.loc[occupations["area"].isin(areas)]
+    if own.empty or set(own["area"]) != set(areas):
+        raise ValueError(f"no employment by occupation for area {sorted(set(areas) - set(own['area']))[0]!r}")
     years = set(own["year"])
     for year, name in ((start, "first"), (end, "last")):
         if year not in years:
             raise ValueError(f"the {name} year {year} of the window has no employment figures; available {min(years)}-{max(years)}")
     if end <= start:
         raise ValueError(f"the window's last year {end} is not after its first {start}")
-    own_mix = mix.loc[mix["area"] == area]
-    share_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].groupby("occupation")["share"].sum()
-    wide = own.pivot_table(index="occupation", columns="year", values="employment", aggfunc="sum")
-    table = pd.DataFrame({"occupation": wide.index.astype(str), "jobs_start": wide[start].to_numpy(), "jobs_end": wide[end].to_numpy()})
-    table["area"] = area
-    table["share_levels_2_5"] = table["occupation"].map(share_25).fillna(0.0)
+    own_mix = mix.loc[mix["area"].isin(areas)]
+    share_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].groupby(["area", "occupation"])["share"].sum()
+    wide = own.pivot_table(index=["area", "occupation"], columns="year", values="employment", aggfunc="sum")
+    table = pd.DataFrame(
+        {
+            "area": wide.index.get_level_values("area").astype(str),
+            "occupation": wide.index.get_level_values("occupation").astype(str),
+            "jobs_start": wide[start].to_numpy(),
+            "jobs_end": wide[end].to_numpy(),
+        }
+    )
+    keys = pd.MultiIndex.from_frame(table[["area", "occupation"]])
+    table["share_levels_2_5"] = share_25.reindex(keys).fillna(0.0).to_numpy()
     table["growth"] = (table["jobs_end"] - table["jobs_start"]) * table["share_levels_2_5"]
     published = (
-        published_rates.loc[published_rates["area"] == area]
+        published_rates.loc[published_rates["area"].isin(areas)]
         if published_rates is not None and not published_rates.empty
         else pd.DataFrame()
     )
-    replacement = _replacement(own, own_mix, published, band_rates.loc[band_rates["area"] == area], start, end)
-    table = table.merge(replacement.drop(columns="area"), on="occupation", how="left")
+    replacement = _replacement(own, own_mix, published, band_rates.loc[band_rates["area"].isin(areas)], start, end)
+    table = table.merge(replacement, on=["area", "occupation"], how="left")
     table["replacement"] = table["replacement"].fillna(0.0)
     table["replacement_source"] = table["replacement_source"].fillna("")
 
-    tight = band_tightness(gaps, area, end)
-    levels = rqf_to_levels(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF), ["occupation", "rqf", "share"]])
-    by_band = levels.groupby(["occupation", "qualification_band"])["share"].sum().unstack(fill_value=0.0)
-    weighted = sum(by_band.get(band, 0.0) * tight.get(band, 0.0) for band in ("intermediate", "high"))
-    total = sum(by_band.get(band, 0.0) for band in ("intermediate", "high"))
-    table["band_tightness"] = table["occupation"].map(weighted / total.where(total > 0)) if len(by_band) else np.nan
+    tight = _tightness(gaps, areas, end)
+    levels = rqf_to_levels(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF), ["area", "occupation", "rqf", "share"]])
+    by_band = levels.groupby(["area", "occupation", "qualification_band"], as_index=False)["share"].sum()
+    by_band = by_band.loc[by_band["qualification_band"].isin(["intermediate", "high"])]
+    by_band = by_band.merge(tight.rename(columns={"band": "qualification_band"}), on=["area", "qualification_band"], how="left")
+    by_band["weighted"] = by_band["share"] * by_band["tightness"].fillna(0.0)
+    summed = by_band.groupby(["area", "occupation"])[["weighted", "share"]].sum()
+    tightness = summed["weighted"] / summed["share"].where(summed["share"] > 0)
+    table["band_tightness"] = tightness.reindex(pd.MultiIndex.from_frame(table[["area", "occupation"]])).to_numpy()
     signals = signals if signals is not None and not signals.empty else pd.DataFrame(columns=["occupation", "ssv_ratio", "advert_ratio"])
     by_code = signals.set_index("occupation")
     for column in ("ssv_ratio", "advert_ratio"):
@@ -196,9 +217,10 @@ def rank_occupations(
         table["occupation"].map(_top_units(unit_groups)).fillna("") if unit_groups is not None and not unit_groups.empty else ""
     )
     table["explanation"] = [_explain(row) for row in table.itertuples()]
-    table = table.sort_values(["score", "occupation"], ascending=[False, True]).reset_index(drop=True)
-    table["rank"] = np.arange(1, len(table) + 1)
-    return table[PRIORITY_COLUMNS]
+    order = {name: index for index, name in enumerate(areas)}
+    table = table.assign(_area=table["area"].map(order)).sort_values(["_area", "score", "occupation"], ascending=[True, False, True])
+    table["rank"] = table.groupby("_area").cumcount().to_numpy() + 1
+    return table[PRIORITY_COLUMNS].reset_index(drop=True)
 
 
 def _top_units(unit_groups: pd.DataFrame, per_group: int = 3) -> pd.Series:
@@ -245,8 +267,11 @@ def allocate(ranking: pd.DataFrame, budget: float) -> pd.DataFrame:
     return out
 
 
-def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityWeights | None = None) -> tuple[pd.DataFrame, int]:
-    """One area's ranking from a finished ``gaps.analyse`` run, and the window's first year.
+def rank_from_analysis(
+    area: str | list[str], analysis, inputs, settings, weights: PriorityWeights | None = None
+) -> tuple[pd.DataFrame, int]:
+    """One area's ranking (or several areas', each its own) from a finished ``gaps.analyse``
+    run, and the window's first year.
 
     The window starts at the last observed year of employment by occupation; replacement
     uses the exit rates of the people holding each band (the run's cohort supply), and
@@ -275,12 +300,13 @@ def rank_from_analysis(area: str, analysis, inputs, settings, weights: PriorityW
 
 def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWeights | None = None) -> pd.DataFrame:
     """Rankings of every area in ``areas`` that has employment by occupation, stacked
-    (``PRIORITY_COLUMNS``); areas without occupations are left out, not an error, so a
-    bundle can carry priorities wherever the data allow them."""
+    (``PRIORITY_COLUMNS``; all at once, each the ranking it would get alone); areas without
+    occupations, and areas failing the alignment check (``analysis.flagged``), are left out,
+    not an error, so a bundle can carry priorities wherever the data allow them."""
     if analysis.occupations.empty:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)
-    with_occupations = set(analysis.occupations["area"])
-    rankings = [rank_from_analysis(area, analysis, inputs, settings, weights)[0] for area in areas if area in with_occupations]
-    if not rankings:
+    with_occupations = set(analysis.occupations["area"]) - set(getattr(analysis, "flagged", ()))  # a flagged area is in no ranking
+    chosen = [area for area in areas if area in with_occupations]
+    if not chosen:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)
-    return pd.concat(rankings, ignore_index=True)[PRIORITY_COLUMNS]
+    return rank_from_analysis(chosen, analysis, inputs, settings, weights)[0]

@@ -2,8 +2,9 @@
 
 **Definition.** Supply is the number of *people* aged 16-64 living in an area whose highest
 qualification is at a level (``skillcast.data.qualifications.LEVELS``: none, level1, level2,
-level3, level4plus) or band (low, intermediate, high), in work or not. Optionally (``--active``)
-it is multiplied by the area's economic activity rate. Demand (``skillcast.skills.demand``) is
+level3, level4plus) or band (low, intermediate, high), in work or not: the ``people`` basis.
+The gaps analysis can put it on another basis (``--basis active`` or ``workplace``:
+``scale_supply``, see docs/gaps.md). Demand (``skillcast.skills.demand``) is
 *jobs* by the qualification of the people holding them; the gap is demand - supply, so a
 positive gap is a shortage of people (``skillcast.skills.gaps``).
 
@@ -137,9 +138,9 @@ def fill_suppressed_districts(panel: pd.DataFrame, geography) -> pd.DataFrame:
     # Spread what the published age cells miss over the suppressed ones, by England's age mix of the level.
     age_mix = cells.groupby(["nvq", "age_band"])["value"].sum()
     age_mix = age_mix / age_mix.groupby(level="nvq").transform("sum")
+    by_level = age_mix.unstack("age_band").reindex(columns=list(AGE_BANDS)).fillna(0.0)
     weights = pd.DataFrame(
-        {band: wide.index.get_level_values("nvq").map(lambda nvq, band=band: age_mix.get((nvq, band), 0.0)) for band in AGE_BANDS},
-        index=wide.index,
+        by_level.reindex(wide.index.get_level_values("nvq")).fillna(0.0).to_numpy(), index=wide.index, columns=list(AGE_BANDS)
     ).where(wide.isna(), 0.0)
     weight_sum = weights.sum(axis=1)
     missing = (total - published).clip(lower=0.0)
@@ -438,8 +439,13 @@ def project_supply(
     population: pd.DataFrame | None = None,
     moves: dict[str, Moves] | None = None,
     national_parts: list[str] | None = None,
+    growth_groups: dict[str, list[str]] | None = None,
 ) -> SupplyResult:
     """Project every leaf area with the cohort model; a parent is the sum of its leaves.
+
+    ``growth_groups``: leaf -> the areas whose summed 16-64 total sets its growth (a
+    district grows with its LSIP: a district's own APS totals are too noisy to extrapolate);
+    default each leaf's own.
 
     ``parents``: parent area -> the leaves that add up to it (e.g. England -> its LSIPs).
     ``national``: the area whose stock gives the gain rates: an area in ``stock``, or the
@@ -470,9 +476,9 @@ def project_supply(
         if not np.array_equal(years, national_years):
             raise DataError(f"supply: area {area} has years {years.tolist()}, expected the national {national_years.tolist()}")
         cubes[area] = (years, cube)
-        projections[area] = project_area(
-            area, years, cube, end_year, gains, area_growth(cube), samples, assumptions, population, moves.get(area)
-        )
+        group = (growth_groups or {}).get(area)
+        growth = area_growth(_summed_cube(all_cubes, area, group)[1] if group else cube)
+        projections[area] = project_area(area, years, cube, end_year, gains, growth, samples, assumptions, population, moves.get(area))
     for parent, children in parents.items():
         missing = [child for child in children if child not in projections]
         if missing:
@@ -489,6 +495,54 @@ def project_supply(
         age_mix=_age_mix(cubes, projections),
         gains=gains,
         pairs=pairs,
+    )
+
+
+def scale_supply(
+    result: SupplyResult, factors: dict[str, float], parents: dict[str, list[str]], inflow: dict[str, tuple[list[str], float]] | None = None
+) -> SupplyResult:
+    """Supply on another basis: each leaf's people x its factor (an activity rate), plus, where
+    ``inflow`` gives one, ``share`` x the people of a pool of leaves (its LSIP: the workers its
+    jobs draw in, with the pool's mix), projected and simulated like its own; each parent is
+    the sum of its scaled leaves, so areas still add up. The age mix (for replacement demand)
+    stays that of the people."""
+    inflow = inflow or {}
+    leaves = [leaf for leaf in factors if leaf in result.draws]
+    wide = result.table.pivot_table(index=["band", "year", "basis"], columns="area", values="supply", aggfunc="sum")
+    people = wide.to_numpy()
+    column = {area: index for index, area in enumerate(wide.columns)}
+    pools: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}  # each pool's people and draws, summed once
+
+    def pool_of(members: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        key = tuple(members)
+        if key not in pools:
+            pools[key] = (people[:, [column[member] for member in members]].sum(axis=1), sum(result.draws[member] for member in members))
+        return pools[key]
+
+    scaled = np.empty((len(wide), len(leaves)))
+    draws: dict[str, np.ndarray] = {}
+    for index, leaf in enumerate(leaves):
+        scaled[:, index] = people[:, column[leaf]] * factors[leaf]
+        draws[leaf] = result.draws[leaf] * factors[leaf]
+        members, share = inflow.get(leaf, ([], 0.0))
+        if share > 0:
+            pool_people, pool_draws = pool_of(members)
+            scaled[:, index] += pool_people * share
+            draws[leaf] = draws[leaf] + pool_draws * share
+    position = {leaf: index for index, leaf in enumerate(leaves)}
+    columns = [scaled]
+    for parent, children in parents.items():
+        columns.append(scaled[:, [position[child] for child in children]].sum(axis=1, keepdims=True))
+        draws[parent] = sum(draws[child] for child in children)
+    table = pd.DataFrame(np.hstack(columns), index=wide.index, columns=[*leaves, *parents]).rename_axis(columns="area")
+    table = table.stack().rename("supply").reset_index().dropna(subset=["supply"])
+    return SupplyResult(
+        table=table[list(result.table.columns)],
+        draws=draws,
+        projected_years=result.projected_years,
+        age_mix=result.age_mix,
+        gains=result.gains,
+        pairs=result.pairs,
     )
 
 
