@@ -30,6 +30,7 @@ GEOGRAPHY_FILE = "geography.parquet"
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
+BASES: tuple[str, ...] = ("observed", "forecast")  # what a forecast or gap row's ``basis`` may be
 GAP_FIELDS = ("band", "year", "demand", "supply", "gap", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95", "basis")
 
 

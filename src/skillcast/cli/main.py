@@ -64,7 +64,7 @@ def _metrics_table(metrics) -> Table:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="output folder for the demo tables and bundle")] = Path(".skillcast/demo"),
+    out: Annotated[Path | None, typer.Option(help="output folder for the demo tables and bundle (default SKILLCAST_HOME/demo)")] = None,
     track: Annotated[bool, typer.Option(help="log the run to MLflow and register the model")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the synthetic data")] = None,
@@ -75,6 +75,7 @@ def demo(
 
     with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
+        out = out or config.home / "demo"
         console.print(
             "[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.data.demo, calibrated to national facts; not official statistics."
         )
@@ -169,7 +170,7 @@ def serve(
             environment.update(SKILLCAST_MODEL_URI=model_uri, MLFLOW_TRACKING_URI=config.resolved_tracking_uri())
             serving = f"{model_uri} (version {version} now; the service resolves it again as it starts)"
         else:
-            bundle = (bundle or config.bundle).resolve()
+            bundle = (bundle or config.resolved_bundle()).resolve()
             from skillcast.bundle import ForecastBundle
 
             ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
