@@ -44,7 +44,7 @@ from skillcast.api import openapi
 from skillcast.api.drain import Drain
 from skillcast.api.errors import ApiError
 from skillcast.api.guard import GuardSettings, guard_stack
-from skillcast.api.http import CATCH_ALL, CONTENT_TYPES, XLSX, endpoints, errors, install_error_handlers, not_found
+from skillcast.api.http import CATCH_ALL, CONTENT_TYPES, XLSX, ClassRoutes, endpoints, errors, install_error_handlers, not_found
 from skillcast.api.keys import KeySource
 from skillcast.api.limits import KeyLimits
 from skillcast.api.protocol import use_header_timeout
@@ -285,6 +285,7 @@ install_error_handlers(api)
 api.mount("/docs/assets", StaticFiles(directory=Path(bentoml.__file__).parent / "_internal" / "server" / "static_content"), name="swagger")
 api.mount("/docs", StaticFiles(directory=DOCS_FOLDER, html=True), name="docs")
 api.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")
+routes = ClassRoutes()  # the service's endpoints, bound to its instance below
 DOWNLOAD_AREA = Query(min_length=1, description="area code; repeat for several areas")
 
 
@@ -381,12 +382,12 @@ class SkillcastService:
         return ranking, (ALLOCATION_METHOD if budget is not None else None)
 
     # -- JSON endpoints ----------------------------------------------------------------------
-    @api.post("/forecast", responses=errors(400, 404))
+    @routes.post("/forecast", responses=errors(400, 404))
     async def forecast(self, query: ForecastQuery) -> ForecastResponse:
         """Observed values and forecasts with 80% and 95% intervals for one series of one area."""
         return self._answer(self._forecast(query.area, query.measure, query.classification, query.code, query.years))
 
-    @api.post("/forecast/batch", responses=errors(400, 404, 413))
+    @routes.post("/forecast/batch", responses=errors(400, 404, 413))
     async def forecast_batch(self, query: ForecastBatchQuery) -> ForecastBatchResponse:
         """``/forecast`` for many areas in one call (same series and years for each)."""
         self._batch_size(query.areas)
@@ -396,18 +397,18 @@ class SkillcastService:
             )
         )
 
-    @api.post("/gaps", responses=errors(400, 404))
+    @routes.post("/gaps", responses=errors(400, 404))
     async def gaps(self, query: GapsQuery) -> GapsResponse:
         """Demand minus supply by qualification band and year (positive = shortage), with 80/95% intervals."""
         return self._answer(self._gaps(query.area, query.band, query.years))
 
-    @api.post("/gaps/batch", responses=errors(400, 404, 413))
+    @routes.post("/gaps/batch", responses=errors(400, 404, 413))
     async def gaps_batch(self, query: GapsBatchQuery) -> GapsBatchResponse:
         """``/gaps`` for many areas in one call (same band and years for each)."""
         self._batch_size(query.areas)
         return self._answer(GapsBatchResponse.model_construct(results=[self._gaps(area, query.band, query.years) for area in query.areas]))
 
-    @api.post("/priorities", responses=errors(400, 404))
+    @routes.post("/priorities", responses=errors(400, 404))
     def priorities(self, query: PrioritiesQuery) -> PrioritiesResponse:
         """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated."""
         ranking, method = self._priorities(query.area, query.budget, query.top)
@@ -432,7 +433,7 @@ class SkillcastService:
             )
         )
 
-    @api.post("/areas", responses=errors(400))
+    @routes.post("/areas", responses=errors(400))
     async def areas(self, query: AreasQuery | None = None) -> AreasResponse:
         """Areas this model has figures for: code, name, type, parent, and which endpoints answer for each."""
         table = self.bundle.area_table(query.type if query else None)
@@ -453,7 +454,7 @@ class SkillcastService:
             )
         )
 
-    @api.post("/classifications", responses=errors(400))
+    @routes.post("/classifications", responses=errors(400))
     async def classifications(self, query: NoQuery | None = None) -> ClassificationsResponse:
         """The (measure, classification, code) series with forecasts, with labels: the valid inputs of /forecast."""
         table = self.bundle.classification_table()
@@ -472,7 +473,7 @@ class SkillcastService:
             )
         )
 
-    @api.post("/model", responses=errors(400))
+    @routes.post("/model", responses=errors(400))
     async def model(self, query: NoQuery | None = None) -> ModelResponse:
         """Which model answers: registry version, data vintages, training time and backtest metrics."""
         metadata = self.bundle.metadata
@@ -494,7 +495,7 @@ class SkillcastService:
         )
 
     # -- downloads (GET /download/..., for spreadsheets) ---------------------------------------
-    @api.get("/download/forecast.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
+    @routes.get("/download/forecast.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
     def forecast_csv(
         self,
         area: Annotated[list[str], DOWNLOAD_AREA],
@@ -518,7 +519,7 @@ class SkillcastService:
         order = ["area", "area_name", "measure", "classification", "code", "year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
         return self._csv_response(table[order], "forecast.csv")
 
-    @api.get("/download/gaps.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
+    @routes.get("/download/gaps.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
     def gaps_csv(
         self,
         area: Annotated[list[str], DOWNLOAD_AREA],
@@ -539,13 +540,13 @@ class SkillcastService:
         )
         return self._csv_response(table[["area", "area_name", *GAP_FIELDS]], "gaps.csv")
 
-    @api.get("/download/priorities.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404)}, response_class=Response)
+    @routes.get("/download/priorities.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404)}, response_class=Response)
     def priorities_csv(self, area: Annotated[str, Query(min_length=1)], budget: Annotated[float | None, Query(ge=1, le=1e13)] = None):
         """An area's apprenticeship priorities as CSV (with the allocation when a budget is given)."""
         ranking, _ = self._priorities(area, budget, None)
         return self._csv_response(ranking, f"priorities-{area}.csv")
 
-    @api.get("/download/export.xlsx", responses={**CONTENT_TYPES["xlsx"], **errors(400, 404, 413, 503)}, response_class=Response)
+    @routes.get("/download/export.xlsx", responses={**CONTENT_TYPES["xlsx"], **errors(400, 404, 413, 503)}, response_class=Response)
     def export_xlsx(self, area: Annotated[list[str], DOWNLOAD_AREA]):
         """The spreadsheet of one or more areas (repeat ``area=``, at most ``api_max_export_areas``, default 12):
         forecasts, gaps, priorities, backtest and sources sheets with units in the headers (``skillcast export``'s
@@ -590,11 +591,12 @@ class SkillcastService:
         return response
 
     # -- the OpenAPI document (GET /docs.json, served here as /openapi.json) -----------------------
-    @api.get("/openapi.json", include_in_schema=False)
+    @routes.get("/openapi.json", include_in_schema=False)
     async def openapi_document(self):
         return Response(self.document, media_type="application/json")
 
 
+routes.bind(api, bentoml.get_current_service)
 api.add_api_route(CATCH_ALL, not_found(api), methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 DRAIN = Drain()  # one per worker process: its SIGTERM handler is installed when the service starts
 

@@ -1,0 +1,136 @@
+"""``skillcast serve``: check what will be served, then become the BentoML server.
+
+The command does its checks and preparation in one line each (bad input: exit 2), then
+``exec``s ``bentoml serve``, so the process a supervisor started *is* the server: SIGTERM
+reaches BentoML's arbiter directly, which drains and stops its worker (``skillcast.api.drain``)
+and exits only when the last accepted request has been answered; no wrapper is left
+holding memory or the port. Before that it:
+
+* resolves a registered model (``models:/skillcast@champion``) to its bundle folder,
+  downloaded once per version under ``SKILLCAST_HOME/served/`` (``mlops.pyfunc.served_bundle``),
+  so the server loads a plain folder and never imports MLflow;
+* gives the instance its own BentoML home, ``SKILLCAST_HOME/serve/HOST-PORT/bentoml``:
+  BentoML empties ``BENTOML_HOME/prometheus_multiproc_dir`` when it starts, and a shared
+  one (``~/bentoml``) would wipe another instance's metrics;
+* sets ``BENTOML_DO_NOT_TRACK=true`` (BentoML reports usage to its vendor by default)
+  unless the operator set it, and turns BentoML's own access log off (the guard writes one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from skillcast.cli.console import clear_errors, console
+from skillcast.config import Config
+
+
+def instance_environment(config: Config, host: str, port: int, base: dict[str, str]) -> dict[str, str]:
+    """The server's environment: ``base`` plus this instance's own BentoML home and no usage tracking."""
+    environment = dict(base)
+    home = (config.home / "serve" / f"{host}-{port}" / "bentoml").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    environment["BENTOML_HOME"] = str(home)
+    environment.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    # skillcast's guard writes the access log (one JSON line a request); BentoML's own second line would double its cost
+    environment.setdefault("BENTOML_CONFIG_OPTIONS", "api_server.logging.access.enabled=false")
+    return environment
+
+
+def serve(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 3000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's under SKILLCAST_HOME)")] = None,
+    model_uri: Annotated[
+        str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")
+    ] = None,
+    project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
+    api_keys_file: Annotated[
+        Path | None,
+        typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or SKILLCAST_HOME/api_keys.json); see `skillcast keys`"),
+    ] = None,
+) -> None:
+    """Start the prediction service (BentoML) on the champion, a registered model or a bundle.
+
+    With neither --bundle nor --model-uri (nor SKILLCAST_MODEL_URI) it serves the registry's
+    champion (models:/skillcast@champion) when there is one, else the demo's bundle.
+
+    Data endpoints need an API key (`skillcast keys create NAME`, or SKILLCAST_API_KEYS);
+    /livez, /readyz, /metrics and /docs stay open. /readyz answers once the model is loaded.
+    SIGTERM drains: requests already accepted are answered before the server exits.
+    """
+    environment = dict(os.environ)
+    with clear_errors():
+        if not (project_dir / "serving" / "service.py").is_file():
+            raise FileNotFoundError(
+                f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir"
+            )
+        config = Config.from_env()
+        model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
+        if model_uri is None and bundle is None:
+            model_uri = champion_uri(config)  # the champion when the registry has one; else the demo's bundle
+        if model_uri:
+            from skillcast.mlops.pyfunc import served_bundle
+
+            bundle, _, version = served_bundle(model_uri, config.resolved_tracking_uri(), config.home / "served")
+            environment.update(SKILLCAST_MODEL_URI=model_uri, SKILLCAST_MODEL_VERSION=version)
+            serving = f"{model_uri} (version {version})"
+        else:
+            bundle = (bundle or config.resolved_bundle()).resolve()
+            environment.pop("SKILLCAST_MODEL_URI", None)
+            environment.pop("SKILLCAST_MODEL_VERSION", None)
+            serving = str(bundle)
+        from skillcast.bundle import ForecastBundle
+
+        ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
+        environment["SKILLCAST_BUNDLE"] = str(Path(bundle).resolve())
+        keys_file = api_keys_file.resolve() if api_keys_file else config.resolved_api_keys_file()
+        environment["SKILLCAST_API_KEYS_FILE"] = str(keys_file)
+        from skillcast.api.keys import list_keys
+
+        usable = [key for key in list_keys(keys_file) if not key.revoked] + list(config.api_keys)
+        if not usable:
+            console.print(
+                f"[bold yellow]no API keys[/] in {keys_file} or SKILLCAST_API_KEYS: every data endpoint will answer 401; "
+                "create one with `skillcast keys create NAME`",
+                highlight=False,
+            )
+        environment = instance_environment(config, host, port, environment)
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "serving.service:SkillcastService",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--working-dir",
+        str(project_dir.resolve()),
+    ]
+    console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, environment)  # this process becomes the server: signals reach it directly
+
+
+def champion_uri(config: Config) -> str | None:
+    """``models:/NAME@champion`` when the configured registry has a champion, else None.
+
+    The default local store (SQLite under ``home``) is only opened when it exists, so
+    asking never creates one.
+    """
+    if config.tracking_uri is None and not (config.home / "mlflow.db").is_file():
+        return None
+    from skillcast.mlops.registry import Registry
+
+    try:
+        champion = Registry(config.resolved_tracking_uri(), config.registered_model).champion()
+    except Exception:  # noqa: BLE001 - an unreachable registry means "no champion to serve", said by the caller
+        return None
+    return f"models:/{config.registered_model}@champion" if champion else None
