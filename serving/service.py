@@ -44,7 +44,17 @@ from skillcast.api import openapi
 from skillcast.api.drain import Drain
 from skillcast.api.errors import ApiError
 from skillcast.api.guard import GuardSettings, guard_stack
-from skillcast.api.http import CATCH_ALL, CONTENT_TYPES, XLSX, ClassRoutes, endpoints, errors, install_error_handlers, not_found
+from skillcast.api.http import (
+    CATCH_ALL,
+    CONTENT_TYPES,
+    XLSX,
+    ClassRoutes,
+    JsonEndpoints,
+    endpoints,
+    errors,
+    install_error_handlers,
+    not_found,
+)
 from skillcast.api.keys import KeySource
 from skillcast.api.limits import KeyLimits
 from skillcast.api.protocol import use_header_timeout
@@ -313,7 +323,13 @@ def _years(text: str | None) -> list[int] | None:
 
 
 @bentoml.asgi_app(api, path="/")
-@bentoml.service(name="skillcast", traffic={"timeout": 600}, workers=1)  # the guard's api_timeout (30 s) answers first
+@bentoml.service(
+    name="skillcast",
+    traffic={"timeout": 600},  # a backstop: the guard's api_timeout (30 s) answers first
+    workers=1,
+    logging={"access": {"enabled": False}},  # the guard writes the access log; BentoML's second line would double its cost
+    tracing={"excluded_urls": [".*"]},  # no trace exporter is set up: its spans (four a request) would be made and dropped
+)
 class SkillcastService:
     def __init__(self) -> None:
         config = Config.from_env()
@@ -325,7 +341,7 @@ class SkillcastService:
         self.synthetic = bool(metadata.get("synthetic", False))
         self.model_version = config.model_version or (str(metadata["registry_version"]) if metadata.get("registry_version") else None)
         self.heavy = threading.BoundedSemaphore(config.api_heavy_concurrency)  # spreadsheet exports at once
-        self.document = openapi.document(api, openapi.examples_from(self.bundle))
+        self.document = openapi.document(api, openapi.examples_from(self.bundle), routes.documented)
         DRAIN.install(config.api_drain_seconds)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -597,7 +613,7 @@ class SkillcastService:
 
 
 routes.bind(api, bentoml.get_current_service)
-api.add_api_route(CATCH_ALL, not_found(api), methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+api.add_api_route(CATCH_ALL, not_found(api, routes.documented), methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 DRAIN = Drain()  # one per worker process: its SIGTERM handler is installed when the service starts
 
 
@@ -605,7 +621,7 @@ def _guard_stack(app):
     """Built when the worker builds its ASGI app (not at import): keys, limits and CORS from the config."""
     config = Config.from_env()
     keys = KeySource(config.resolved_api_keys_file(), tuple(key.get_secret_value() for key in config.api_keys))
-    posts = {route.path for route in endpoints(api) if route.methods == {"POST"}}
+    posts = set(routes.json)
     gets = {route.path for route in endpoints(api) if route.path.startswith("/download/")}
     settings = GuardSettings(
         max_body_bytes=config.api_max_body_bytes,
@@ -616,7 +632,9 @@ def _guard_stack(app):
         routes=frozenset(posts | gets | {"/ui/"}),
         header_timeout=config.api_header_timeout,
     )
-    return guard_stack(app, keys, settings, config.api_cors_origins, draining=DRAIN)
+    return guard_stack(
+        JsonEndpoints(app, routes.json, bentoml.get_current_service), keys, settings, config.api_cors_origins, draining=DRAIN
+    )
 
 
 class _LazyGuard:

@@ -396,3 +396,30 @@ def test_sigterm_to_skillcast_serve_stops_the_whole_server_and_frees_the_port(in
     assert seconds < 30
     assert not listening(second.port)
     assert not [process for process in tree if process.is_running() and process.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_serve_falls_back_to_the_demo_bundle_under_skillcast_home(tmp_path):
+    """Finding 12: the fallback bundle path ignored SKILLCAST_HOME."""
+    from typer.testing import CliRunner
+
+    from skillcast.cli.main import app
+    from skillcast.config import Config
+
+    home = tmp_path / "elsewhere"
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--project-dir", str(REPO)],
+        env={"SKILLCAST_HOME": str(home), "MLFLOW_TRACKING_URI": None, "SKILLCAST_BUNDLE": None, "COLUMNS": "400"},
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{(home / 'demo' / 'bundle').resolve()}: not a forecast bundle" in result.output
+    assert Config(home=home).resolved_bundle() == (home / "demo" / "bundle").resolve()
+
+
+def test_the_readme_serves_real_data_from_a_fresh_clone_with_make_retrain_then_make_serve():
+    """Finding 12: serving real data needed steps the quick start did not show."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Serving real data") :]
+    assert section.index("make retrain") < section.index("make serve") and "SKILLCAST_HOME" in section
+    dry_run = subprocess.run(["make", "-n", "retrain", "serve"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "skillcast retrain --config training/quarterly.toml" in dry_run.stdout and "skillcast serve" in dry_run.stdout

@@ -394,6 +394,41 @@ def test_an_unreadable_key_file_refuses_every_key_until_it_is_fixed(anonymous, k
     assert anonymous.post("/areas", json={}, headers=headers).status_code == 200  # ... and it recovers when the file is fixed
 
 
+LEAN_SERVER = """
+import json, sys
+from starlette.testclient import TestClient
+from serving.service import SkillcastService
+with TestClient(app=SkillcastService.to_asgi(), headers={"Authorization": "Bearer lean-key"}) as client:
+    statuses = [client.post(path, json=body).status_code for path, body in (
+        ("/gaps", {"area": "DM_EN"}), ("/forecast", {"area": "DM_EN"}), ("/priorities", {"area": "DM_R1_01", "budget": 1000}),
+        ("/areas", {}), ("/classifications", {}), ("/model", {}))]
+    statuses += [client.get(path, params={"area": "DM_R1_01"}).status_code for path in (
+        "/download/gaps.csv", "/download/forecast.csv", "/download/priorities.csv", "/download/export.xlsx")]
+heavy = sorted(name for name in ("mlflow", "sklearn", "lightgbm", "statsmodels") if name in sys.modules)
+print(json.dumps({"statuses": statuses, "heavy": heavy}))
+"""
+
+
+def test_the_server_process_loads_neither_mlflow_nor_the_training_stack(bundle_dir):
+    """Finding 11: the served champion held 865 MB; the service loaded the whole MLflow model and the training stack.
+    (The resident size and the time to ready are measured in benchmarks/bench_api.py.)"""
+    import subprocess
+    import sys
+
+    environment = {
+        **os.environ,
+        "SKILLCAST_BUNDLE": str(bundle_dir),
+        "SKILLCAST_API_KEYS": "lean-key",
+        "SKILLCAST_API_KEYS_FILE": str(bundle_dir / "no-keys.json"),
+    }
+    environment.pop("SKILLCAST_MODEL_URI", None)
+    done = subprocess.run([sys.executable, "-c", LEAN_SERVER], cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["statuses"] == [200] * 10, answer
+    assert answer["heavy"] == [], f"the server process imported {answer['heavy']}"
+
+
 # -- a real server ---------------------------------------------------------------------------
 
 

@@ -99,12 +99,18 @@ class ForecastBundle:
             shutil.rmtree(previous)
         return directory
 
-    @classmethod
-    def load(cls, directory: Path) -> ForecastBundle:
+    @staticmethod
+    def check(directory: Path) -> Path:
+        """``directory`` if it holds a bundle's files, else a one-line ``FileNotFoundError`` (reads nothing)."""
         directory = Path(directory)
         missing = [name for name in (FORECASTS_FILE, GAPS_FILE, GEOGRAPHY_FILE, METADATA_FILE) if not (directory / name).is_file()]
         if missing:
             raise FileNotFoundError(f"{directory}: not a forecast bundle (missing {', '.join(missing)}); run `skillcast demo` first")
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> ForecastBundle:
+        directory = cls.check(directory)
         priorities = directory / PRIORITIES_FILE
         return cls(
             forecasts=pd.read_parquet(directory / FORECASTS_FILE),

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -61,17 +63,34 @@ def _validation_message(error: dict) -> tuple[str, str | None]:
     return f"{field or 'request'}: {error.get('msg', 'invalid')}", field
 
 
+def refusal(error: Exception) -> Response | None:
+    """The error object answer for an exception an endpoint raised on purpose; None for anything else."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ApiError):
+        return _json_error(error.status, error.message, error.field, error.code, error.headers)
+    if isinstance(error, UnknownArea):
+        return _json_error(404, str(error), "area", "unknown_area")
+    if isinstance(error, InvalidQuery):
+        return _json_error(400, str(error), error.field)
+    if isinstance(error, ValidationError):
+        found = error.errors()
+        message, field = _validation_message(found[0]) if found else ("invalid request", None)
+        return _json_error(400, message, field)
+    return None
+
+
+def crashed(method: str, path: str) -> Response:
+    log.exception("unexpected error answering %s %s", method, path)
+    return _json_error(500, "an unexpected error occurred; the service log has the details (quote the x-request-id)")
+
+
 def install_error_handlers(app) -> None:
+    """The same answers for what FastAPI itself refuses or raises (the GET downloads)."""
     from fastapi.exceptions import RequestValidationError
 
-    async def api_error(_: Request, error: ApiError) -> Response:
-        return _json_error(error.status, error.message, error.field, error.code, error.headers)
-
-    async def unknown_area(_: Request, error: UnknownArea) -> Response:
-        return _json_error(404, str(error), "area", "unknown_area")
-
-    async def invalid_query(_: Request, error: InvalidQuery) -> Response:
-        return _json_error(400, str(error), error.field)
+    async def known(_: Request, error: Exception) -> Response:
+        return refusal(error)
 
     async def invalid_request(_: Request, error: RequestValidationError) -> Response:
         found = error.errors()
@@ -81,16 +100,14 @@ def install_error_handlers(app) -> None:
     async def http_error(_: Request, error: HTTPException) -> Response:
         return _json_error(error.status_code, str(error.detail), headers=error.headers)
 
-    async def crashed(request: Request, error: Exception) -> Response:
-        log.exception("unexpected error answering %s %s", request.method, request.url.path)
-        return _json_error(500, "an unexpected error occurred; the service log has the details (quote the x-request-id)")
+    async def unexpected(request: Request, error: Exception) -> Response:
+        return crashed(request.method, request.url.path)
 
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(UnknownArea, unknown_area)
-    app.add_exception_handler(InvalidQuery, invalid_query)
+    for kind in (ApiError, UnknownArea, InvalidQuery):
+        app.add_exception_handler(kind, known)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(Exception, crashed)
+    app.add_exception_handler(Exception, unexpected)
 
 
 CATCH_ALL = "/{path:path}"
@@ -109,12 +126,14 @@ def endpoints(app) -> list:
     return found
 
 
-def not_found(app):
-    """The last route: 405 (with ``Allow``) when the path exists for other methods, else 404."""
+def not_found(app, documented: list = ()):
+    """The last route: 405 (with ``Allow``) when the path exists for other methods (on ``app``
+    or among the ``documented`` JSON endpoints), else 404."""
 
     async def unknown(request: Request) -> Response:
         scope = {**request.scope, "method": "OPTIONS"}
-        allowed = sorted({method for route in endpoints(app) if route.matches(scope)[0] is not Match.NONE for method in route.methods})
+        known = [*endpoints(app), *documented]
+        allowed = sorted({method for route in known if route.matches(scope)[0] is not Match.NONE for method in route.methods})
         if allowed:
             return _json_error(
                 405, f"{request.method} is not allowed here; use {', '.join(allowed)}", headers={"allow": ", ".join(allowed)}
@@ -124,20 +143,74 @@ def not_found(app):
     return unknown
 
 
+class JsonEndpoints:
+    """The JSON endpoints (POST, one body model in, one response out), answered straight
+    from the ASGI messages: the body the guard has already read is validated by its
+    pydantic model (unknown fields refused), the service's method is called (on the event
+    loop when it is ``async``, in a thread otherwise) and its response sent.
+
+    A framework's per-request machinery (routing tables, dependency solving, exit stacks,
+    request objects) costs several times what a lookup does; this is the whole of it.
+    Anything else goes on to ``app`` (BentoML's routes, the downloads, the docs).
+    """
+
+    def __init__(self, app, endpoints: dict[str, tuple[type, Callable]], instance: Callable[[], object]):
+        self.app, self.endpoints, self.instance = app, endpoints, instance
+        self.is_async = {path: inspect.iscoroutinefunction(function) for path, (_, function) in endpoints.items()}
+
+    async def __call__(self, scope, receive, send) -> None:
+        entry = self.endpoints.get(scope.get("path", "")) if scope["type"] == "http" and scope.get("method") == "POST" else None
+        if entry is None:
+            await self.app(scope, receive, send)
+            return
+        model, function = entry
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        try:
+            query = model.model_validate_json(body if body.strip() else b"{}")
+            if self.is_async[scope["path"]]:
+                response = await function(self.instance(), query)
+            else:
+                import anyio
+
+                response = await anyio.to_thread.run_sync(function, self.instance(), query)
+        except Exception as error:  # noqa: BLE001 - every failure is answered with the error object
+            response = refusal(error) or crashed("POST", scope["path"])
+        await response(scope, receive, send)
+
+
+def _body_model(function) -> type:
+    """The pydantic model of a method's body parameter (its second; ``Model | None`` allowed)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    hints = typing.get_type_hints(function)
+    name = list(inspect.signature(function).parameters)[1]
+    annotation = hints[name]
+    candidates = [annotation, *typing.get_args(annotation)]
+    return next(kind for kind in candidates if isinstance(kind, type) and issubclass(kind, BaseModel))
+
+
 class ClassRoutes:
-    """FastAPI routes declared on a service class's methods, bound to the running instance.
+    """Endpoints declared on a service class's methods, bound to the running instance.
 
-    BentoML can bind FastAPI methods itself, but it hands each request ``self`` through a
-    *sync* dependency, which FastAPI runs in a worker thread: a thread hop on every
-    request, the largest single cost of a lookup. Here ``self`` comes from an ``async``
-    dependency (``instance``), so a lookup never leaves the event loop.
-
-    Declare with ``@routes.post(path, ...)`` / ``@routes.get(path, ...)`` in the class body,
-    then ``routes.bind(app, instance)`` once the class exists.
+    ``@routes.post(path, ...)`` declares a JSON endpoint: answered by ``JsonEndpoints``
+    (no framework in the way) and documented through FastAPI (``documented``, for the
+    OpenAPI document). ``@routes.get(path, ...)`` declares a FastAPI route (the downloads,
+    with their query parameters), whose ``self`` comes from an ``async`` dependency: BentoML
+    binds FastAPI methods itself through a *sync* dependency, which FastAPI runs in a
+    worker thread - a thread hop on every request. ``bind(app, instance)`` once the class exists.
     """
 
     def __init__(self) -> None:
-        self._declared: list[tuple[str, str, object, dict]] = []
+        self._declared: list[tuple[str, str, Callable, dict]] = []
+        self.json: dict[str, tuple[type, Callable]] = {}
+        self.documented: list = []
 
     def _declare(self, method: str, path: str, options: dict):
         def decorator(function):
@@ -152,19 +225,23 @@ class ClassRoutes:
     def get(self, path: str, **options):
         return self._declare("GET", path, options)
 
-    def bind(self, app, instance) -> None:
-        import inspect
-
+    def bind(self, app, instance: Callable[[], object]) -> None:
         from fastapi import Depends
+        from fastapi.routing import APIRoute
 
         async def current():
             return instance()
 
         for method, path, function, options in self._declared:
+            if method == "POST":
+                self.json[path] = (_body_model(function), function)
             signature = inspect.signature(function)
             first, *rest = signature.parameters.values()
             parameters = [first.replace(default=Depends(current))] + [
                 parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in rest
             ]
             function.__signature__ = signature.replace(parameters=parameters)
-            app.add_api_route(path, function, methods=[method], name=function.__name__, **options)
+            if method == "POST":
+                self.documented.append(APIRoute(path, function, methods=[method], name=function.__name__, **options))
+            else:
+                app.add_api_route(path, function, methods=[method], name=function.__name__, **options)

@@ -104,8 +104,9 @@ def _error_response(description: str, retry_after: bool = False) -> dict:
     return response
 
 
-def document(app, examples: dict[str, Any]) -> bytes:
-    """The OpenAPI 3.1 document of ``app`` (a FastAPI app) as JSON bytes."""
+def document(app, examples: dict[str, Any], documented: list = ()) -> bytes:
+    """The OpenAPI 3.1 document of ``app`` (a FastAPI app) and the ``documented`` routes
+    answered outside it (``skillcast.api.http.ClassRoutes``), as JSON bytes."""
     from fastapi.openapi.utils import get_openapi
 
     from skillcast import __version__
@@ -118,7 +119,7 @@ def document(app, examples: dict[str, Any]) -> bytes:
             "Data endpoints need `Authorization: Bearer KEY` (`skillcast keys create NAME`). Every error is "
             '`{"error": {"code", "message", "field"}}`; codes: ' + ", ".join(sorted({*CODES.values(), "unknown_area", "busy", "draining"}))
         ),
-        routes=app.routes,
+        routes=[*documented, *app.routes],
     )
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})

@@ -13,7 +13,7 @@ holding memory or the port. Before that it:
   BentoML empties ``BENTOML_HOME/prometheus_multiproc_dir`` when it starts, and a shared
   one (``~/bentoml``) would wipe another instance's metrics;
 * sets ``BENTOML_DO_NOT_TRACK=true`` (BentoML reports usage to its vendor by default)
-  unless the operator set it, and turns BentoML's own access log off (the guard writes one).
+  unless the operator set it.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ def instance_environment(config: Config, host: str, port: int, base: dict[str, s
     home.mkdir(parents=True, exist_ok=True)
     environment["BENTOML_HOME"] = str(home)
     environment.setdefault("BENTOML_DO_NOT_TRACK", "true")
-    # skillcast's guard writes the access log (one JSON line a request); BentoML's own second line would double its cost
-    environment.setdefault("BENTOML_CONFIG_OPTIONS", "api_server.logging.access.enabled=false")
     return environment
 
 
@@ -71,13 +69,15 @@ def serve(
             )
         config = Config.from_env()
         model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
-        if model_uri is None and bundle is None:
-            model_uri = champion_uri(config)  # the champion when the registry has one; else the demo's bundle
+        resolved = None
         if model_uri:
-            from skillcast.mlops.pyfunc import served_bundle
-
-            bundle, _, version = served_bundle(model_uri, config.resolved_tracking_uri(), config.home / "served")
-            environment.update(SKILLCAST_MODEL_URI=model_uri, SKILLCAST_MODEL_VERSION=version)
+            resolved = _served(model_uri, config)
+        elif bundle is None and champion_uri(config):  # the champion when the registry has one; else the demo's bundle
+            model_uri = f"models:/{config.registered_model}@champion"
+            resolved = _served(model_uri, config)
+        if resolved is not None:
+            bundle, version = resolved
+            environment.update(SKILLCAST_MODEL_URI=str(model_uri), SKILLCAST_MODEL_VERSION=version)
             serving = f"{model_uri} (version {version})"
         else:
             bundle = (bundle or config.resolved_bundle()).resolve()
@@ -86,7 +86,7 @@ def serve(
             serving = str(bundle)
         from skillcast.bundle import ForecastBundle
 
-        ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
+        ForecastBundle.check(bundle)  # fail here, in one line, rather than inside the server
         environment["SKILLCAST_BUNDLE"] = str(Path(bundle).resolve())
         keys_file = api_keys_file.resolve() if api_keys_file else config.resolved_api_keys_file()
         environment["SKILLCAST_API_KEYS_FILE"] = str(keys_file)
@@ -117,6 +117,14 @@ def serve(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, environment)  # this process becomes the server: signals reach it directly
+
+
+def _served(model_uri: str, config: Config) -> tuple[Path, str]:
+    """The local bundle folder and version of a registered model (downloaded once per version)."""
+    from skillcast.mlops.pyfunc import served_bundle
+
+    folder, _, version = served_bundle(model_uri, config.resolved_tracking_uri(), config.home / "served")
+    return folder, version
 
 
 def champion_uri(config: Config) -> str | None:
