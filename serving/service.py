@@ -333,6 +333,11 @@ def _years(text: str | None) -> list[int] | None:
 class SkillcastService:
     def __init__(self) -> None:
         config = Config.from_env()
+        if config.model_uri and config.bundle is None:  # started without `skillcast serve`, which resolves it beforehand
+            from skillcast.mlops.served import served_bundle
+
+            folder, _, version = served_bundle(config.model_uri, config.resolved_tracking_uri(), config.home / "served")
+            config = config.model_copy(update={"bundle": folder, "model_version": version})
         self.bundle = ForecastBundle.load(config.resolved_bundle())
         self.bundle.warm()
         self.config = config

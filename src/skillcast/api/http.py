@@ -242,6 +242,15 @@ class ClassRoutes:
             ]
             function.__signature__ = signature.replace(parameters=parameters)
             if method == "POST":
-                self.documented.append(APIRoute(path, function, methods=[method], name=function.__name__, **options))
+                self.documented.append(
+                    APIRoute(
+                        path,
+                        function,
+                        methods=[method],
+                        name=function.__name__,
+                        generate_unique_id_function=app.router.generate_unique_id_function,
+                        **options,
+                    )
+                )
             else:
                 app.add_api_route(path, function, methods=[method], name=function.__name__, **options)

@@ -1,17 +1,20 @@
 """``skillcast serve``: check what will be served, then become the BentoML server.
 
-The command does its checks and preparation in one line each (bad input: exit 2), then
-``exec``s ``bentoml serve``, so the process a supervisor started *is* the server: SIGTERM
-reaches BentoML's arbiter directly, which drains and stops its worker (``skillcast.api.drain``)
-and exits only when the last accepted request has been answered; no wrapper is left
-holding memory or the port. Before that it:
+The command does its checks and preparation in one line each (bad input: exit 2), binds
+the port, then ``exec``s BentoML's HTTP worker (uvicorn serving ``serving.service``) on
+that socket, so the process a supervisor started *is* the server: one process, no
+wrapper holding memory or the port, no second supervisor between the operator's (systemd,
+Kubernetes) and the server. SIGTERM reaches it directly; it drains
+(``skillcast.api.drain``) and exits only when the last accepted request has been
+answered. (``bentoml serve`` would add its circus arbiter: another process importing the
+service, for worker restarts the operator's supervisor already does.) Before that it:
 
 * resolves a registered model (``models:/skillcast@champion``) to its bundle folder,
   downloaded once per version under ``SKILLCAST_HOME/served/`` (``mlops.pyfunc.served_bundle``),
   so the server loads a plain folder and never imports MLflow;
-* gives the instance its own BentoML home, ``SKILLCAST_HOME/serve/HOST-PORT/bentoml``:
-  BentoML empties ``BENTOML_HOME/prometheus_multiproc_dir`` when it starts, and a shared
-  one (``~/bentoml``) would wipe another instance's metrics;
+* gives the instance its own BentoML home, ``SKILLCAST_HOME/serve/HOST-PORT/bentoml``, and
+  so its own Prometheus folder, emptied at start: with the shared default (``~/bentoml``)
+  every instance that started wiped the others' metrics;
 * sets ``BENTOML_DO_NOT_TRACK=true`` (BentoML reports usage to its vendor by default)
   unless the operator set it.
 """
@@ -27,6 +30,8 @@ import typer
 
 from skillcast.cli.console import clear_errors, console
 from skillcast.config import Config
+
+SERVICE = "serving.service:SkillcastService"
 
 
 def instance_environment(config: Config, host: str, port: int, base: dict[str, str]) -> dict[str, str]:
@@ -100,28 +105,58 @@ def serve(
                 highlight=False,
             )
         environment = instance_environment(config, host, port, environment)
+    listener = _listen(host, port)  # bound here, so "address in use" is one line and exit 2, not a crash in the server
+    environment = server_environment(environment, host, port)
     command = [
         sys.executable,
         "-m",
-        "bentoml",
-        "serve",
-        "serving.service:SkillcastService",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--working-dir",
-        str(project_dir.resolve()),
+        "_bentoml_impl.worker.service",  # BentoML's HTTP worker: uvicorn serving the service on the socket it is given
+        SERVICE,
+        "--fd",
+        str(listener.fileno()),
+        "--service-name",
+        "skillcast",
+        "--worker-id",
+        "1",
     ]
     console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)", highlight=False)
     sys.stdout.flush()
     sys.stderr.flush()
+    os.chdir(project_dir.resolve())  # the worker imports serving.service from here
     os.execve(sys.executable, command, environment)  # this process becomes the server: signals reach it directly
+
+
+def _listen(host: str, port: int):
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        console.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {error.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def server_environment(environment: dict[str, str], host: str, port: int) -> dict[str, str]:
+    """What BentoML's supervisor would have given its worker: an emptied metrics folder
+    (in this instance's own BentoML home) and the address of the service."""
+    import shutil
+
+    metrics = Path(environment["BENTOML_HOME"]) / "prometheus_multiproc_dir"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    return {**environment, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "BENTOML_RUNNER_MAP": f'{{"skillcast": "http://{host}:{port}"}}'}
 
 
 def _served(model_uri: str, config: Config) -> tuple[Path, str]:
     """The local bundle folder and version of a registered model (downloaded once per version)."""
-    from skillcast.mlops.pyfunc import served_bundle
+    from skillcast.mlops.served import served_bundle
 
     folder, _, version = served_bundle(model_uri, config.resolved_tracking_uri(), config.home / "served")
     return folder, version
@@ -135,6 +170,10 @@ def champion_uri(config: Config) -> str | None:
     """
     if config.tracking_uri is None and not (config.home / "mlflow.db").is_file():
         return None
+    from skillcast.mlops.served import alias_version
+
+    if alias_version(config.resolved_tracking_uri(), config.registered_model, "champion"):  # read without MLflow when possible
+        return f"models:/{config.registered_model}@champion"
     from skillcast.mlops.registry import Registry
 
     try:
