@@ -34,6 +34,7 @@ class Instance:
     def __init__(self, port: int, environment: dict, bundle: Path, log: Path):
         self.port, self.environment, self.bundle, self.log = port, environment, bundle, log
         self.process: subprocess.Popen | None = None
+        self.seen: list[psutil.Process] = []  # every process of every start: all are stopped at the end, whatever happened
 
     @property
     def base(self) -> str:
@@ -55,6 +56,7 @@ class Instance:
                 pytest.fail(f"server exited early:\n{self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    self.seen.extend(self.tree())
                     return
             except httpx.HTTPError:
                 pass
@@ -79,7 +81,7 @@ class Instance:
         """SIGTERM, then SIGKILL to whatever of the tree is left; returns when none of it runs."""
         if self.process is None:
             return
-        processes = self.tree()
+        processes = [*self.seen, *self.tree()]
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         _, alive = psutil.wait_procs(processes, timeout=30)

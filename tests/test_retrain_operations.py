@@ -66,11 +66,11 @@ def test_a_run_killed_after_its_fingerprint_tag_does_not_poison_later_runs(deliv
     registry = Registry(Config(home=home).resolved_tracking_uri())
     assert TAG_DECISION not in registry.version("1").tags and registry.champion() is None
     left = [path for path in (home / "scratch").rglob("*") if path.is_file()]
-    assert left, "the killed run left its scratch files under SKILLCAST_HOME/scratch (not in /tmp)"
 
     result = retrain(home, job, delivery)
     assert result.exit_code == 0, result.output
     assert "nothing new" not in result.output
+    assert left, "the killed run left its scratch files under SKILLCAST_HOME/scratch (not in /tmp), for the next run to remove"
     assert "PROMOTED version 2 to champion (was none)" in result.output
     assert "was killed mid-way: marked KILLED" in result.output and "version 1 was registered by a run killed" in result.output
     assert [item.version for item in registry.versions()] == ["2"] and registry.champion() == "2"
