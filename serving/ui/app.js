@@ -25,7 +25,8 @@ async function call(path, body) {
   let payload;
   try { payload = JSON.parse(text); } catch (error) { payload = { error: text }; }
   if (!response.ok) {
-    const detail = Array.isArray(payload) ? payload[0].error : payload.error;
+    const error = payload && payload.error;  // the API's one error object: {"error": {"code", "message", "field"}}
+    const detail = error && typeof error === "object" ? error.message : error;
     throw new Error(response.status + ": " + (detail || response.statusText));
   }
   return payload;
