@@ -126,19 +126,19 @@ class ForecastBundle:
         """area -> (measure, classification, code) -> rows sorted by year, as plain dicts."""
         index: dict[str, dict[tuple[str, str, str], list[dict]]] = {}
         table = self.forecasts.sort_values(["area", "measure", "classification", "code", "period"])
-        columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
-        for area, measure, classification, code, period, value, lo_80, hi_80, lo_95, hi_95, basis in table[columns].itertuples(index=False):
-            index.setdefault(area, {}).setdefault((measure, classification, code), []).append(
-                {
-                    "year": int(period),
-                    "value": float(value),
-                    "lo_80": float(lo_80),
-                    "hi_80": float(hi_80),
-                    "lo_95": float(lo_95),
-                    "hi_95": float(hi_95),
-                    "basis": str(basis),
-                }
+        rows = (  # one vectorised pass to plain Python values (a service start indexes ~60k rows)
+            table[["period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]]
+            .astype(
+                {"period": "int64", "forecast": "float64", "lo_80": "float64", "hi_80": "float64", "lo_95": "float64", "hi_95": "float64"}
             )
+            .astype({"basis": "object"})
+            .rename(columns={"period": "year", "forecast": "value"})
+            .to_dict(orient="records")
+        )
+        keys = zip(*(table[column].astype(str).tolist() for column in ("area", "measure", "classification", "code")), strict=True)
+        for (area, measure, classification, code), row in zip(keys, rows, strict=True):
+            row["basis"] = str(row["basis"])
+            index.setdefault(area, {}).setdefault((measure, classification, code), []).append(row)
         return index
 
     @cached_property
