@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from skillcast.api.keys import create_key
+from skillcast.bundle import BASES
 from tests.helpers import free_port, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,7 +196,7 @@ def test_the_openapi_document_is_valid_and_a_generated_client_calls_every_endpoi
     assert {"400", "401", "403", "404", "413", "415", "429", "504"} <= set(gaps["responses"]) and "422" not in gaps["responses"]
     assert "text/csv" in document["paths"]["/download/gaps.csv"]["get"]["responses"]["200"]["content"]
     assert document["components"]["schemas"]["GapRow"]["properties"]["band"]["enum"][:3] == ["low", "intermediate", "high"]
-    assert set(document["components"]["schemas"]["GapRow"]["properties"]["basis"]["enum"]) == {"observed", "forecast"}
+    assert document["components"]["schemas"]["GapRow"]["properties"]["basis"]["enum"] == list(BASES)
     headers = {"Authorization": f"Bearer {key}"}
     for path, operation in document["paths"].items():  # every example is one the served model answers
         examples = operation.get("post", {}).get("requestBody", {}).get("content", {}).get("application/json", {}).get("examples")
