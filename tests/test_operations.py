@@ -153,8 +153,11 @@ def test_a_second_instance_does_not_wipe_the_first_ones_metrics(instances):
     first, second, _ = instances
     assert counted(first, "/gaps", "200") == 3, "instance A's requests, counted before instance B started"
     assert counted(second, "/gaps", "200") == 0, "instance B counts only its own"
-    homes = {Path(proc.environ()["BENTOML_HOME"]) for instance in (first, second) for proc in instance.tree()[:1]}
-    assert len(homes) == 2
+    environments = [instance.tree()[0].environ() for instance in (first, second)]
+    assert len({Path(environment["BENTOML_HOME"]) for environment in environments}) == 2
+    assert all(environment["BENTOML_DO_NOT_TRACK"].lower() == "true" for environment in environments), (
+        "no usage reports to BentoML's vendor"
+    )
 
 
 @pytest.mark.slow

@@ -394,6 +394,22 @@ def test_an_unreadable_key_file_refuses_every_key_until_it_is_fixed(anonymous, k
     assert anonymous.post("/areas", json={}, headers=headers).status_code == 200  # ... and it recovers when the file is fixed
 
 
+def test_spreadsheet_exports_are_bounded_in_size_and_built_one_at_a_time(client):
+    """Finding 5: three concurrent 48-area exports ran past the time limit; nothing bounded them."""
+    import bentoml
+
+    too_big = client.get("/download/export.xlsx", params={"area": ["DM_EN"] * 13})
+    assert _is_error_object(too_big, 413)["field"] == "area"
+    service = bentoml.get_current_service()
+    assert service.heavy.acquire(blocking=False)  # another export is being built
+    try:
+        busy = client.get("/download/export.xlsx", params={"area": "DM_R1_01"})
+        assert _is_error_object(busy, 503, "busy") and int(busy.headers["retry-after"]) > 0
+    finally:
+        service.heavy.release()
+    assert client.get("/download/export.xlsx", params={"area": "DM_R1_01"}).status_code == 200
+
+
 LEAN_SERVER = """
 import json, sys
 from starlette.testclient import TestClient
