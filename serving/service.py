@@ -1,26 +1,30 @@
 """The prediction service: a BentoML service answering from one forecast bundle.
 
-Start it with ``skillcast serve`` (or ``make serve``). With ``SKILLCAST_MODEL_URI`` set
-(e.g. ``models:/skillcast@champion``) it resolves that alias once at start, loads that
-registered version's bundle from MLflow (``MLFLOW_TRACKING_URI``) and reports the version
-in every answer (``model_version`` and the ``x-skillcast-model-version`` header);
-otherwise it reads the bundle folder named by ``SKILLCAST_BUNDLE`` (default: the demo's).
-The bundle is loaded and indexed before the worker accepts requests, so ``/readyz``
-answers 200 only once the model is in memory. A new champion is picked up by starting a
-new instance (see training/README.md): an instance never changes what it serves mid-flight.
+Start it with ``skillcast serve`` (or ``make serve``), which resolves a registered model
+(``models:/skillcast@champion``) to its bundle folder before the server starts, so this
+process never loads MLflow; it reads the bundle folder named by ``SKILLCAST_BUNDLE``
+(default: the demo's under ``SKILLCAST_HOME``) and reports the registered version it came
+from (``SKILLCAST_MODEL_VERSION``) in every answer (``model_version`` and the
+``x-skillcast-model-version`` header). The bundle is loaded and indexed before the worker
+accepts requests, so ``/readyz`` answers 200 only once the model is in memory. A new
+champion is picked up by starting a new instance (see training/README.md): an instance
+never changes what it serves mid-flight.
 
-The lookups (forecast, gaps, areas, classifications, model) are dictionary reads of the
-bundle's indexes, so they run as ``async`` endpoints on the event loop (no thread hop);
-priorities and the CSV downloads use pandas and run in BentoML's thread pool.
+The HTTP API is a FastAPI app mounted in the BentoML service: its request models forbid
+unknown fields, its OpenAPI 3.1 document (``/docs.json``, ``skillcast.api.openapi``) is
+what clients are generated from, and every answer is serialised once, from the response
+model straight to JSON bytes. The lookups (forecast, gaps, areas, classifications, model)
+are dictionary reads of the bundle's indexes, so they run as ``async`` endpoints on the
+event loop; priorities and the downloads use pandas and run in a thread.
 
-Every request passes ``skillcast.api.guard.ApiGuard`` first: API key (``Authorization:
-Bearer KEY``; 401/403), request id, body limit (413), metrics and the access log.
-Requests and responses are pydantic models, so malformed input is answered 400 by BentoML
-before it reaches the code. An area may be given by code, SI2035 id or name (any case,
-"greater manchester", "Leeds"; ``skillcast.data.finder``): an unknown one is 404 with
-suggestions from names, an ambiguous one ("West Midlands": the CA or the region) 400
-listing the candidates; a year, band, code or type the bundle does not have is 400 naming
-the field; a batch over the limit is 413. ``GET /areas?q=NAME`` finds areas by name.
+Every request passes ``skillcast.api.guard`` first: API key (``Authorization: Bearer
+KEY``), request id, security headers, media type (415), per-key limits (429), body limit
+(413) and timeouts (408, 504), metrics and the access log. Every error is the one error
+object of ``skillcast.api.errors``: 400 naming the field for malformed or unknown input,
+404 for an unknown area, 413 for a batch over the limit. An area may be given by code,
+SI2035 id or name (any case, "greater manchester", "Leeds"; ``skillcast.data.finder``): an
+unknown one is 404 with suggestions from names, an ambiguous one ("West Midlands": the CA or
+the region) 400 listing the candidates. ``GET /areas?q=NAME`` finds areas by name.
 Spreadsheet users get the same answers as CSV under ``GET /download/...``.
 """
 
@@ -28,37 +32,101 @@ from __future__ import annotations
 
 import io
 import math
-from contextlib import contextmanager
+import threading
 from datetime import UTC
-from http import HTTPStatus
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import bentoml
-from bentoml.exceptions import BentoMLException, InvalidArgument, NotFound
-from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.staticfiles import StaticFiles
 
-from skillcast.api.guard import ApiGuard
+from skillcast.api import openapi
+from skillcast.api.drain import Drain
+from skillcast.api.errors import ApiError
+from skillcast.api.guard import GuardSettings, guard_stack
+from skillcast.api.http import (
+    CATCH_ALL,
+    CONTENT_TYPES,
+    XLSX,
+    ClassRoutes,
+    JsonEndpoints,
+    endpoints,
+    errors,
+    install_error_handlers,
+    not_found,
+)
 from skillcast.api.keys import KeySource
-from skillcast.bundle import GAP_FIELDS, AmbiguousArea, ForecastBundle, InvalidQuery, UnknownArea
+from skillcast.api.limits import KeyLimits
+from skillcast.api.protocol import use_header_timeout
+from skillcast.bundle import BASES, GAP_FIELDS, ForecastBundle, InvalidQuery
 from skillcast.config import Config
+from skillcast.data.qualifications import ALL_BANDS
 
-UI_FOLDER = Path(__file__).resolve().parent / "ui"  # the /ui page: static files that call this API with a key
+HERE = Path(__file__).resolve().parent
+UI_FOLDER = HERE / "ui"  # the /ui page: static files that call this API with a key
+DOCS_FOLDER = HERE / "docs"  # the /docs page: Swagger UI from this origin only
 Year = Annotated[int, Field(ge=1990, le=2100, description="calendar year")]
-AreaCode = Annotated[
-    str, Field(min_length=1, max_length=100, examples=["DM_EN"], description="area code, SI2035 id or name, any case (see /areas?q=)")
-]
+AreaCode = Annotated[str, Field(min_length=1, max_length=100, description="area code, SI2035 id or name, any case (see /areas?q=)")]
+Band = Literal[ALL_BANDS]  # type: ignore[valid-type]
+Basis = Literal[BASES]  # type: ignore[valid-type]
 VERSION_HEADER = "x-skillcast-model-version"
 
+use_header_timeout()  # before BentoML builds its uvicorn server (skillcast.api.protocol)
 
-class PayloadTooLarge(BentoMLException):
-    """A batch asking for more areas than the service answers in one call."""
 
-    error_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+# -- request models: unknown fields are an error (a typo such as "year" must not widen the answer)
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ForecastQuery(_Query):
+    area: AreaCode
+    measure: str = Field(default="employment", description="see /classifications")
+    classification: str = Field(default="all", description="see /classifications")
+    code: str = Field(default="all", description="see /classifications")
+    years: list[Year] | None = Field(default=None, description="only these years (all when omitted)")
+
+
+class ForecastBatchQuery(_Query):
+    areas: list[AreaCode] = Field(description="area codes; at most api_max_batch (default 100), more is 413")
+    measure: str = "employment"
+    classification: str = "all"
+    code: str = "all"
+    years: list[Year] | None = None
+
+
+class GapsQuery(_Query):
+    area: AreaCode
+    band: Band | None = Field(
+        default=None, description="a band (low, intermediate, high) or a level (none ... level4plus); all when omitted"
+    )
+    years: list[Year] | None = Field(default=None, description="only these years (all when omitted)")
+
+
+class GapsBatchQuery(_Query):
+    areas: list[AreaCode] = Field(description="area codes; at most api_max_batch (default 100), more is 413")
+    band: Band | None = None
+    years: list[Year] | None = None
+
+
+class PrioritiesQuery(_Query):
+    area: AreaCode
+    budget: float | None = Field(default=None, ge=1, le=1e13, description="pounds to allocate in proportion to the scores")
+    top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
+
+
+class AreasQuery(_Query):
+    type: str | None = Field(default=None, description="only areas of this type (e.g. lad, county, mca, lsip, lep, region)")
+    q: str | None = Field(default=None, max_length=100, description="a name or code to look for, any case (e.g. 'leeds')")
+
+
+class NoQuery(_Query):
+    """No fields: send ``{}`` (or no body)."""
 
 
 # -- response models ---------------------------------------------------------------------
@@ -71,7 +139,7 @@ class ForecastRow(BaseModel):
     hi_80: float
     lo_95: float
     hi_95: float
-    basis: str = Field(
+    basis: Basis = Field(
         description="'observed'; 'nowcast' (a year after the last observation up to the model's 'today', nowcast_until); or 'forecast'"
     )
 
@@ -89,7 +157,7 @@ class ForecastResponse(BaseModel):
 
 
 class GapRow(BaseModel):
-    band: str
+    band: Band
     year: int
     demand: float = Field(description="jobs needing this band (people)")
     supply: float = Field(description="people holding this band")
@@ -98,7 +166,7 @@ class GapRow(BaseModel):
     gap_hi_80: float
     gap_lo_95: float
     gap_hi_95: float
-    basis: str = Field(description="'observed' (both sides observed), 'nowcast' (a model year up to nowcast_until) or 'forecast'")
+    basis: Basis = Field(description="'observed' (both sides observed), 'nowcast' (a model year up to nowcast_until) or 'forecast'")
     gap_basis: str = Field(description="what supply counts: workplace, active or people (docs/gaps.md)")
     imbalance: float | None = Field(default=None, description="the band's share of supply - its share of demand, points (Cedefop)")
     imbalance_lo_80: float | None = None
@@ -234,18 +302,22 @@ def _finite(value: object) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-# -- the CSV download app (GET, for spreadsheets) --------------------------------------------
+# -- the HTTP app: JSON endpoints (POST), downloads (GET), the docs and the /ui page -----------
 
-downloads = FastAPI(title="skillcast downloads", openapi_url=None, docs_url=None, redoc_url=None)
-lookups = FastAPI(title="skillcast lookups", openapi_url=None, docs_url=None, redoc_url=None)  # GET /areas?q= beside POST /areas
-
-
-@lookups.exception_handler(RequestValidationError)
-@downloads.exception_handler(RequestValidationError)
-async def _bad_query(_: Request, error: RequestValidationError) -> JSONResponse:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or "query"
-    return JSONResponse({"error": f"{field}: {first.get('msg', 'invalid')}"}, status_code=400)
+api = FastAPI(
+    title="skillcast",
+    summary="Local skills supply-and-demand forecasts for England: demand, supply and gaps by qualification to 2035.",
+    openapi_url=None,  # the document is /docs.json, built by skillcast.api.openapi with the served model's examples
+    docs_url=None,
+    redoc_url=None,
+    generate_unique_id_function=lambda route: route.name,  # operation ids = endpoint names (generated clients' method names)
+)
+install_error_handlers(api)
+api.mount("/docs/assets", StaticFiles(directory=Path(bentoml.__file__).parent / "_internal" / "server" / "static_content"), name="swagger")
+api.mount("/docs", StaticFiles(directory=DOCS_FOLDER, html=True), name="docs")
+api.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")
+routes = ClassRoutes()  # the service's endpoints, bound to its instance below
+DOWNLOAD_AREA = Query(min_length=1, description="area code; repeat for several areas")
 
 
 def _csv(frame, filename: str) -> Response:
@@ -271,43 +343,51 @@ def _years(text: str | None) -> list[int] | None:
 # -- the service -------------------------------------------------------------------------------
 
 
-@bentoml.asgi_app(StaticFiles(directory=UI_FOLDER, html=True), path="/ui")
-@bentoml.asgi_app(downloads, path="/download")
-@bentoml.asgi_app(lookups)  # at the root, matched only by its own GET routes
-@bentoml.service(name="skillcast", traffic={"timeout": 30}, workers=1)
+@bentoml.asgi_app(api, path="/")
+@bentoml.service(
+    name="skillcast",
+    traffic={"timeout": 600},  # a backstop: the guard's api_timeout (30 s) answers first
+    workers=1,
+    logging={"access": {"enabled": False}},  # the guard writes the access log; BentoML's second line would double its cost
+    tracing={"excluded_urls": [".*"]},  # no trace exporter is set up: its spans (four a request) would be made and dropped
+)
 class SkillcastService:
     def __init__(self) -> None:
         config = Config.from_env()
-        if config.model_uri:
-            from skillcast.mlops.pyfunc import load_registered_bundle
+        if config.model_uri and config.bundle is None:  # started without `skillcast serve`, which resolves it beforehand
+            from skillcast.mlops.served import served_bundle
 
-            self.bundle = load_registered_bundle(config.model_uri, config.resolved_tracking_uri())
-        else:
-            self.bundle = ForecastBundle.load(config.bundle)
+            folder, _, version = served_bundle(config.model_uri, config.resolved_tracking_uri(), config.home / "served")
+            config = config.model_copy(update={"bundle": folder, "model_version": version})
+        self.bundle = ForecastBundle.load(config.resolved_bundle())
         self.bundle.warm()
         self.config = config
-        quiet_client_errors()
         metadata = self.bundle.metadata
         self.model_name = str(metadata.get("model", "unknown"))
         self.synthetic = bool(metadata.get("synthetic", False))
-        version = metadata.get("registry_version")
-        self.model_version = str(version) if version is not None else None
+        self.model_version = config.model_version or (str(metadata["registry_version"]) if metadata.get("registry_version") else None)
+        self.heavy = threading.BoundedSemaphore(config.api_heavy_concurrency)  # spreadsheet exports at once
+        self.document = openapi.document(api, openapi.examples_from(self.bundle), routes.documented)
+        DRAIN.install(config.api_drain_seconds)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _say_version(self, ctx: bentoml.Context | None) -> None:
-        if ctx is not None and self.model_version is not None:
-            ctx.response.headers[VERSION_HEADER] = self.model_version
+    def _answer(self, model: BaseModel) -> Response:
+        """The response model as JSON bytes: serialised once, straight from the model."""
+        response = Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
+        if self.model_version is not None:
+            response.headers[VERSION_HEADER] = self.model_version
+        return response
 
-    def _batch_size(self, areas: list[str]) -> None:
+    def _batch_size(self, areas: list[str], field: str = "areas") -> None:
         if len(areas) > self.config.api_max_batch:
-            raise PayloadTooLarge(f"areas: {len(areas)} areas in one call; the most is {self.config.api_max_batch} (split the batch)")
+            raise ApiError(413, f"{len(areas)} areas in one call; the most is {self.config.api_max_batch} (split the batch)", field=field)
         if not areas:
-            raise InvalidArgument("areas: expected at least one area code")
+            raise ApiError(400, "expected at least one area code", field=field)
 
     def _forecast(self, area: str, measure: str, classification: str, code: str, years: list[int] | None) -> ForecastResponse:
         rows = self.bundle.forecast_records(area, measure, classification, code, years)
         area = self.bundle.area_code(area, "forecasts")  # a name or alias is answered under its code
-        return ForecastResponse(
+        return ForecastResponse.model_construct(
             area=area,
             area_name=self.bundle.area_name(area),
             measure=measure,
@@ -316,13 +396,13 @@ class SkillcastService:
             model=self.model_name,
             synthetic=self.synthetic,
             model_version=self.model_version,
-            rows=[ForecastRow(**row) for row in rows],
+            rows=[ForecastRow.model_construct(**row) for row in rows],
         )
 
     def _gaps(self, area: str, band: str | None, years: list[int] | None) -> GapsResponse:
         rows = self.bundle.gap_records(area, band, years)
         area = self.bundle.area_code(area, "gaps")  # an SI2035 id or a name is answered under its ONS code
-        return GapsResponse(
+        return GapsResponse.model_construct(
             area=area,
             area_name=self.bundle.area_name(area),
             model=self.model_name,
@@ -331,7 +411,10 @@ class SkillcastService:
             gap_basis=rows[0]["gap_basis"] if rows else None,
             warnings=self.bundle.warnings(area),
             flagged=self.bundle.flagged(area),
-            rows=[GapRow(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()}) for row in rows],
+            rows=[
+                GapRow.model_construct(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()})
+                for row in rows
+            ],
         )
 
     def _priorities(self, area: str, budget: float | None, top: int | None):
@@ -348,84 +431,37 @@ class SkillcastService:
         return ranking, (ALLOCATION_METHOD if budget is not None else None)
 
     # -- JSON endpoints ----------------------------------------------------------------------
-    @bentoml.api
-    async def forecast(
-        self,
-        area: AreaCode,
-        measure: str = "employment",
-        classification: str = "all",
-        code: str = "all",
-        years: list[Year] | None = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> ForecastResponse:
+    @routes.post("/forecast", responses=errors(400, 404))
+    async def forecast(self, query: ForecastQuery) -> ForecastResponse:
         """Observed values and forecasts with 80% and 95% intervals for one series of one area."""
-        self._say_version(ctx)
-        with answering():
-            return self._forecast(area, measure, classification, code, years)
+        return self._answer(self._forecast(query.area, query.measure, query.classification, query.code, query.years))
 
-    @bentoml.api(route="/forecast/batch")
-    async def forecast_batch(
-        self,
-        areas: Annotated[list[AreaCode], Field(description="area codes; at most api_max_batch (default 100), more is 413")],
-        measure: str = "employment",
-        classification: str = "all",
-        code: str = "all",
-        years: list[Year] | None = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> ForecastBatchResponse:
+    @routes.post("/forecast/batch", responses=errors(400, 404, 413))
+    async def forecast_batch(self, query: ForecastBatchQuery) -> ForecastBatchResponse:
         """``/forecast`` for many areas in one call (same series and years for each)."""
-        self._say_version(ctx)
-        self._batch_size(areas)
-        with answering():
-            return ForecastBatchResponse(results=[self._forecast(area, measure, classification, code, years) for area in areas])
+        self._batch_size(query.areas)
+        return self._answer(
+            ForecastBatchResponse.model_construct(
+                results=[self._forecast(area, query.measure, query.classification, query.code, query.years) for area in query.areas]
+            )
+        )
 
-    @bentoml.api
-    async def gaps(
-        self,
-        area: AreaCode,
-        band: Annotated[
-            str | None, Field(description="low, intermediate, high, or a level (none, level1 ... level4plus); all when omitted")
-        ] = None,
-        years: list[Year] | None = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> GapsResponse:
+    @routes.post("/gaps", responses=errors(400, 404))
+    async def gaps(self, query: GapsQuery) -> GapsResponse:
         """Demand minus supply by qualification band and year (positive = shortage), with 80/95% intervals."""
-        self._say_version(ctx)
-        with answering():
-            return self._gaps(area, band, years)
+        return self._answer(self._gaps(query.area, query.band, query.years))
 
-    @bentoml.api(route="/gaps/batch")
-    async def gaps_batch(
-        self,
-        areas: Annotated[list[AreaCode], Field(description="area codes; at most api_max_batch (default 100), more is 413")],
-        band: str | None = None,
-        years: list[Year] | None = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> GapsBatchResponse:
+    @routes.post("/gaps/batch", responses=errors(400, 404, 413))
+    async def gaps_batch(self, query: GapsBatchQuery) -> GapsBatchResponse:
         """``/gaps`` for many areas in one call (same band and years for each)."""
-        self._say_version(ctx)
-        self._batch_size(areas)
-        with answering():
-            return GapsBatchResponse(results=[self._gaps(area, band, years) for area in areas])
+        self._batch_size(query.areas)
+        return self._answer(GapsBatchResponse.model_construct(results=[self._gaps(area, query.band, query.years) for area in query.areas]))
 
-    @bentoml.api
-    def priorities(
-        self,
-        area: AreaCode,
-        budget: Annotated[float | None, Field(ge=1, le=1e13, description="pounds to allocate in proportion to the scores")] = None,
-        top: Annotated[int | None, Field(ge=1, le=500, description="rows to return (all when omitted)")] = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> PrioritiesResponse:
+    @routes.post("/priorities", responses=errors(400, 404))
+    def priorities(self, query: PrioritiesQuery) -> PrioritiesResponse:
         """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated."""
-        self._say_version(ctx)
-        with answering():
-            ranking, method = self._priorities(area, budget, top)
-            area = self.bundle.area_code(area, "priorities")
+        ranking, method = self._priorities(query.area, query.budget, query.top)
+        area = self.bundle.area_code(query.area, "priorities")
         fields = set(PriorityRow.model_fields)
         rows = [
             PriorityRow(
@@ -433,15 +469,17 @@ class SkillcastService:
             )
             for record in ranking.to_dict(orient="records")
         ]
-        return PrioritiesResponse(
-            area=area,
-            area_name=self.bundle.area_name(area),
-            model=self.model_name,
-            synthetic=self.synthetic,
-            model_version=self.model_version,
-            budget=budget,
-            allocation_method=method,
-            rows=rows,
+        return self._answer(
+            PrioritiesResponse(
+                area=area,
+                area_name=self.bundle.area_name(area),
+                model=self.model_name,
+                synthetic=self.synthetic,
+                model_version=self.model_version,
+                budget=query.budget,
+                allocation_method=method,
+                rows=rows,
+            )
         )
 
     def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:
@@ -466,141 +504,137 @@ class SkillcastService:
             resolved=self.bundle.resolved(query) if query else None,
         )
 
-    @bentoml.api
-    async def areas(
-        self,
-        type: Annotated[str | None, Field(description="only areas of this type (e.g. lad, county, mca, lsip, lep, region)")] = None,
-        q: Annotated[str | None, Field(max_length=100, description="a name or code to look for, any case (e.g. 'leeds')")] = None,
-        *,
-        ctx: bentoml.Context,
-    ) -> AreasResponse:
+    @routes.post("/areas", responses=errors(400))
+    async def areas(self, query: AreasQuery | None = None) -> AreasResponse:
         """Areas this model has figures for: code, name, type, parent, where it sits, warnings and which endpoints
         answer for each; with ``q``, the areas a name may mean, best first (also ``GET /areas?q=``)."""
-        self._say_version(ctx)
-        with answering():
-            return self._areas(type, q)
+        return self._answer(self._areas(query.type if query else None, query.q if query else None))
 
-    @lookups.get("/areas")
-    def areas_get(
+    @routes.get("/areas", responses=errors(400), response_model=AreasResponse)
+    async def areas_get(
         self,
         q: Annotated[str | None, Query(max_length=100, description="a name or code, any case")] = None,
         type: Annotated[str | None, Query(description="only areas of this type")] = None,
-    ) -> Response:
+    ):
         """``GET /areas?q=leeds``: the same answer as ``POST /areas``, for a browser or a spreadsheet link."""
-        with answering_plainly():
-            answer = self._areas(type, q)
-        response = JSONResponse(answer.model_dump())
-        if self.model_version is not None:
-            response.headers[VERSION_HEADER] = self.model_version
-        return response
+        return self._answer(self._areas(type, q))
 
-    @bentoml.api
-    async def classifications(self, *, ctx: bentoml.Context) -> ClassificationsResponse:
+    @routes.post("/classifications", responses=errors(400))
+    async def classifications(self, query: NoQuery | None = None) -> ClassificationsResponse:
         """The (measure, classification, code) series with forecasts, with labels: the valid inputs of /forecast."""
-        self._say_version(ctx)
         table = self.bundle.classification_table()
-        return ClassificationsResponse(
-            rows=[
-                ClassificationRow(
-                    measure=row.measure,
-                    classification=row.classification,
-                    code=row.code,
-                    label=code_label(row.classification, row.code),
-                    areas=row.areas,
-                )
-                for row in table.itertuples()
-            ]
+        return self._answer(
+            ClassificationsResponse(
+                rows=[
+                    ClassificationRow(
+                        measure=row.measure,
+                        classification=row.classification,
+                        code=row.code,
+                        label=code_label(row.classification, row.code),
+                        areas=row.areas,
+                    )
+                    for row in table.itertuples()
+                ]
+            )
         )
 
-    @bentoml.api
-    async def model(self, *, ctx: bentoml.Context) -> ModelResponse:
+    @routes.post("/model", responses=errors(400))
+    async def model(self, query: NoQuery | None = None) -> ModelResponse:
         """Which model answers: registry version, data vintages, training time and backtest metrics."""
-        self._say_version(ctx)
         metadata = self.bundle.metadata
-        return ModelResponse(
-            model=self.model_name,
-            model_version=self.model_version,
-            model_uri=self.config.model_uri,
-            trained_at=metadata.get("trained_at"),
-            last_observed_year=metadata.get("last_observed_year"),
-            nowcast_until=metadata.get("nowcast_until"),
-            end_year=metadata.get("end_year"),
-            synthetic=self.synthetic,
-            sources=[str(s) for s in metadata.get("sources", [])],
-            vintages=[str(v) for v in metadata.get("vintages", [])],
-            series=metadata.get("series"),
-            backtest=metadata.get("backtest", {}),
-            gaps=metadata.get("gaps", {}) if isinstance(metadata.get("gaps"), dict) else {},
+        return self._answer(
+            ModelResponse(
+                model=self.model_name,
+                model_version=self.model_version,
+                model_uri=self.config.model_uri or metadata.get("model_uri"),
+                trained_at=metadata.get("trained_at"),
+                last_observed_year=metadata.get("last_observed_year"),
+                nowcast_until=metadata.get("nowcast_until"),
+                end_year=metadata.get("end_year"),
+                synthetic=self.synthetic,
+                sources=[str(s) for s in metadata.get("sources", [])],
+                vintages=[str(v) for v in metadata.get("vintages", [])],
+                series=metadata.get("series"),
+                backtest=metadata.get("backtest", {}),
+                gaps=metadata.get("gaps", {}) if isinstance(metadata.get("gaps"), dict) else {},
+            )
         )
 
-    # -- CSV downloads (GET /download/...) ----------------------------------------------------
-    @downloads.get("/forecast.csv")
+    # -- downloads (GET /download/..., for spreadsheets) ---------------------------------------
+    @routes.get("/download/forecast.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
     def forecast_csv(
         self,
-        area: Annotated[list[str], Query(min_length=1)],
+        area: Annotated[list[str], DOWNLOAD_AREA],
         measure: str = "employment",
         classification: str = "all",
         code: str = "all",
-        years: str | None = None,
-    ) -> Response:
+        years: Annotated[str | None, Query(description="comma-separated years, e.g. 2024,2030")] = None,
+    ):
         """Forecast rows of one or more areas (repeat ``area=``) as CSV."""
         import pandas as pd
 
-        with answering_plainly():
-            self._check_batch_plainly(area)
-            chosen = _years(years)
-            frames = [
-                pd.DataFrame(self.bundle.forecast_records(code_, measure, classification, code, chosen)).assign(
-                    area=self.bundle.area_code(code_, "forecasts"),
-                    area_name=self.bundle.area_name(self.bundle.area_code(code_, "forecasts")),
-                    measure=measure,
-                    classification=classification,
-                    code=code,
-                )
-                for code_ in area
-            ]
-            table = pd.concat(frames, ignore_index=True)
-            order = ["area", "area_name", "measure", "classification", "code", "year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
-            return self._csv_response(table[order], "forecast.csv")
+        self._batch_size(area, "area")
+        chosen = _years(years)
+        frames = [
+            pd.DataFrame(self.bundle.forecast_records(code_, measure, classification, code, chosen)).assign(
+                area=self.bundle.area_code(code_, "forecasts"),
+                area_name=self.bundle.area_name(self.bundle.area_code(code_, "forecasts")),
+                measure=measure,
+                classification=classification,
+                code=code,
+            )
+            for code_ in area
+        ]
+        table = pd.concat(frames, ignore_index=True)
+        order = ["area", "area_name", "measure", "classification", "code", "year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
+        return self._csv_response(table[order], "forecast.csv")
 
-    @downloads.get("/gaps.csv")
-    def gaps_csv(self, area: Annotated[list[str], Query(min_length=1)], band: str | None = None, years: str | None = None) -> Response:
+    @routes.get("/download/gaps.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404, 413)}, response_class=Response)
+    def gaps_csv(
+        self,
+        area: Annotated[list[str], DOWNLOAD_AREA],
+        band: Band | None = None,
+        years: Annotated[str | None, Query(description="comma-separated years, e.g. 2024,2030")] = None,
+    ):
         """Gap rows of one or more areas (repeat ``area=``) as CSV; people, positive = shortage."""
         import pandas as pd
 
-        with answering_plainly():
-            self._check_batch_plainly(area)
-            chosen = _years(years)
-            table = pd.concat(
-                [
-                    pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(
-                        area=self.bundle.area_code(code_, "gaps"), area_name=self.bundle.area_name(self.bundle.area_code(code_, "gaps"))
-                    )
-                    for code_ in area
-                ],
-                ignore_index=True,
-            )
-            return self._csv_response(table[["area", "area_name", *GAP_FIELDS]], "gaps.csv")
+        self._batch_size(area, "area")
+        chosen = _years(years)
+        table = pd.concat(
+            [
+                pd.DataFrame(self.bundle.gap_records(code_, band, chosen)).assign(
+                    area=self.bundle.area_code(code_, "gaps"), area_name=self.bundle.area_name(self.bundle.area_code(code_, "gaps"))
+                )
+                for code_ in area
+            ],
+            ignore_index=True,
+        )
+        return self._csv_response(table[["area", "area_name", *GAP_FIELDS]], "gaps.csv")
 
-    @downloads.get("/priorities.csv")
-    def priorities_csv(self, area: str, budget: Annotated[float | None, Query(ge=1, le=1e13)] = None) -> Response:
+    @routes.get("/download/priorities.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404)}, response_class=Response)
+    def priorities_csv(self, area: Annotated[str, Query(min_length=1)], budget: Annotated[float | None, Query(ge=1, le=1e13)] = None):
         """An area's apprenticeship priorities as CSV (with the allocation when a budget is given)."""
-        with answering_plainly():
-            ranking, _ = self._priorities(area, budget, None)
-            return self._csv_response(ranking, f"priorities-{self.bundle.area_code(area, 'priorities')}.csv")
+        ranking, _ = self._priorities(area, budget, None)
+        return self._csv_response(ranking, f"priorities-{self.bundle.area_code(area, 'priorities')}.csv")
 
-    @downloads.get("/export.xlsx")
-    def export_xlsx(self, area: Annotated[list[str], Query(min_length=1)]) -> Response:
-        """The spreadsheet of one or more areas (repeat ``area=``): forecasts, gaps, priorities,
-        backtest and sources sheets with units in the headers (``skillcast export``'s workbook)."""
+    @routes.get("/download/export.xlsx", responses={**CONTENT_TYPES["xlsx"], **errors(400, 404, 413, 503)}, response_class=Response)
+    def export_xlsx(self, area: Annotated[list[str], DOWNLOAD_AREA]):
+        """The spreadsheet of one or more areas (repeat ``area=``, at most ``api_max_export_areas``, default 12):
+        forecasts, gaps, priorities, backtest and sources sheets with units in the headers (``skillcast export``'s
+        workbook). One worker builds ``api_heavy_concurrency`` (default 1) at a time; another is 503 with Retry-After."""
+        limit = self.config.api_max_export_areas
+        if len(area) > limit:
+            raise ApiError(413, f"{len(area)} areas in one spreadsheet; the most is {limit} (ask for several)", field="area")
+        codes = [self.bundle.area_code(code, "gaps") for code in area]  # 404 / 400 before any work
         from datetime import datetime
 
         from skillcast.reports.content import about_rows, bundle_frames
         from skillcast.reports.workbook import workbook_bytes
 
-        with answering_plainly():
-            self._check_batch_plainly(area)
-            codes = [self.bundle.area_code(code, "gaps") for code in area]  # 404 / 400 before any work
+        if not self.heavy.acquire(blocking=False):
+            raise ApiError(503, "another spreadsheet is being built; try again in a few seconds", code="busy", headers={"retry-after": "5"})
+        try:
             wanted = set(area) | set(codes) | {alias for alias, code in self.bundle.aliases().items() if code in codes}
             sheets = bundle_frames(
                 self.bundle.forecasts,
@@ -613,19 +647,14 @@ class SkillcastService:
             generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")
             about = about_rows(self.synthetic, codes, model, generated, self.bundle.warning_lines(codes))
-            filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"
-            response = Response(
-                workbook_bytes(sheets, about),
-                headers={"content-disposition": f'attachment; filename="{filename}"'},
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            if self.model_version is not None:
-                response.headers[VERSION_HEADER] = self.model_version
-            return response
-
-    def _check_batch_plainly(self, areas: list[str]) -> None:
-        if len(areas) > self.config.api_max_batch:
-            raise _Refusal(413, f"area: {len(areas)} areas in one call; the most is {self.config.api_max_batch}")
+            content = workbook_bytes(sheets, about)
+        finally:
+            self.heavy.release()
+        filename = f"skillcast-{codes[0]}.xlsx" if len(codes) == 1 else "skillcast-areas.xlsx"
+        response = Response(content, headers={"content-disposition": f'attachment; filename="{filename}"'}, media_type=XLSX)
+        if self.model_version is not None:
+            response.headers[VERSION_HEADER] = self.model_version
+        return response
 
     def _csv_response(self, frame, filename: str) -> Response:
         response = _csv(frame, filename)
@@ -633,89 +662,45 @@ class SkillcastService:
             response.headers[VERSION_HEADER] = self.model_version
         return response
 
-
-class _Refusal(Exception):
-    """A download request refused with ``status`` (answered as JSON by the download app)."""
-
-    def __init__(self, status: int, message: str):
-        self.status, self.message = status, message
-        super().__init__(message)
+    # -- the OpenAPI document (GET /docs.json, served here as /openapi.json) -----------------------
+    @routes.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(self):
+        return Response(self.document, media_type="application/json")
 
 
-@contextmanager
-def answering():
-    """Turn the bundle's query errors into BentoML's 404 / 400 answers (JSON endpoints)."""
-    try:
-        yield
-    except UnknownArea as error:
-        raise NotFound(str(error)) from None
-    except (InvalidQuery, AmbiguousArea) as error:
-        raise InvalidArgument(str(error)) from None
+routes.bind(api, bentoml.get_current_service)
+api.add_api_route(CATCH_ALL, not_found(api, routes.documented), methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+DRAIN = Drain()  # one per worker process: its SIGTERM handler is installed when the service starts
 
 
-@contextmanager
-def answering_plainly():
-    """The same for the download app, which answers with plain responses."""
-    try:
-        yield
-    except UnknownArea as error:
-        raise _Refusal(404, str(error)) from None
-    except (InvalidQuery, AmbiguousArea) as error:
-        raise _Refusal(400, str(error)) from None
-
-
-@lookups.exception_handler(_Refusal)
-@downloads.exception_handler(_Refusal)
-async def _refused(_: Request, error: _Refusal) -> JSONResponse:
-    return JSONResponse({"error": error.message}, status_code=error.status)
-
-
-class _ClientErrorFilter:
-    """Drops BentoML's 'Exception on /path' tracebacks for answers that are the caller's
-    mistake (4xx): the access log already has the status and the caller got the reason.
-    Server errors (5xx) keep their tracebacks."""
-
-    def filter(self, record) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if error is None:
-            return True
-        from pydantic import ValidationError
-
-        if isinstance(error, ValidationError):
-            return False
-        return not (isinstance(error, BentoMLException) and int(error.error_code) < 500)
-
-
-def quiet_client_errors() -> None:
-    import logging
-
-    logger = logging.getLogger("bentoml._internal.server.http_app")
-    if not any(isinstance(existing, _ClientErrorFilter) for existing in logger.filters):
-        logger.addFilter(_ClientErrorFilter())
-
-
-def _guard_options() -> dict:
-    """Built when the worker builds its ASGI app (not at import): keys from the config."""
+def _guard_stack(app):
+    """Built when the worker builds its ASGI app (not at import): keys, limits and CORS from the config."""
     config = Config.from_env()
     keys = KeySource(config.resolved_api_keys_file(), tuple(key.get_secret_value() for key in config.api_keys))
-    routes = [f"/{name}" for name in ("forecast", "gaps", "priorities", "areas", "classifications", "model")]
-    routes += [
-        "/forecast/batch",
-        "/gaps/batch",
-        "/download/forecast.csv",
-        "/download/gaps.csv",
-        "/download/priorities.csv",
-        "/download/export.xlsx",
-        "/ui/",
-    ]
-    return {"keys": keys, "routes": routes, "max_body_bytes": config.api_max_body_bytes}
+    posts = set(routes.json)
+    gets = {route.path for route in endpoints(api) if route.path.startswith("/download/") or route.path == "/areas"}
+    settings = GuardSettings(
+        max_body_bytes=config.api_max_body_bytes,
+        timeout=config.api_timeout,
+        body_timeout=config.api_body_timeout,
+        limits=KeyLimits(config.api_rate_per_key, config.api_burst_per_key, config.api_concurrency_per_key),
+        json_routes=frozenset(posts),
+        routes=frozenset(posts | gets | {"/ui/"}),
+        header_timeout=config.api_header_timeout,
+    )
+    return guard_stack(
+        JsonEndpoints(app, routes.json, bentoml.get_current_service), keys, settings, config.api_cors_origins, draining=DRAIN
+    )
 
 
-class _LazyGuard(ApiGuard):
-    """ApiGuard whose keys are read when the app is built, so importing this module reads nothing."""
+class _LazyGuard:
+    """The guard stack, made when the app is built (importing this module reads no keys)."""
 
     def __init__(self, app) -> None:
-        super().__init__(app, **_guard_options())
+        self.app = _guard_stack(app)
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
 
 
 SkillcastService.add_asgi_middleware(_LazyGuard)

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from skillcast.api.keys import KeyRing, KeySource, StoredKey, Verdict, create_key, digest, list_keys, revoke_key
+from skillcast.api.keys import KeyFileError, KeyRing, KeySource, StoredKey, Verdict, create_key, digest, list_keys, revoke_key
 from skillcast.cli.main import app
 
 
@@ -38,14 +38,33 @@ def test_environment_keys_are_hashed_and_a_revocation_in_the_file_wins(tmp_path)
     assert source.ring().check("beta").verdict is Verdict.REVOKED
 
 
-def test_a_broken_key_file_keeps_the_last_good_keys(tmp_path):
+def test_a_broken_or_unreadable_key_file_refuses_every_key(tmp_path):
+    """Fails closed: the last good ring may hold a key revoked since (finding 10 of issue #17)."""
     path = tmp_path / "keys.json"
     key = create_key(path, "tool-a")
     source = KeySource(path)
-    path.write_text("{not json")
     assert source.ring().check(key).verdict is Verdict.ACCEPTED
+    good = path.read_text()
+    path.write_text("{not json")
+    with pytest.raises(KeyFileError, match="not a skillcast key file"):
+        source.ring()
     with pytest.raises(ValueError, match="not a skillcast key file"):
         list_keys(path)
+    path.unlink()
+    path.mkdir()  # not readable as a file at all
+    with pytest.raises(KeyFileError, match="cannot be read"):
+        source.ring()
+    path.rmdir()
+    path.write_text(good)
+    assert source.ring().check(key).verdict is Verdict.ACCEPTED
+
+
+def test_a_service_started_with_a_broken_key_file_refuses_rather_than_failing_to_start(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text("[]")
+    source = KeySource(path, ("env-key",))
+    with pytest.raises(KeyFileError):
+        source.ring()
 
 
 def test_every_stored_digest_is_compared(monkeypatch):

@@ -16,6 +16,7 @@ from tests.helpers import free_port, running_server, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENT_KEY = "test-key-from-environment"
+CORS_ORIGIN = "https://planner.example.org"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,17 @@ def keys_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def app(bundle_dir, keys_file):
     path, _, _ = keys_file
-    saved = {name: os.environ.get(name) for name in ("SKILLCAST_BUNDLE", "SKILLCAST_API_KEYS", "SKILLCAST_API_KEYS_FILE")}
-    os.environ.update(SKILLCAST_BUNDLE=str(bundle_dir), SKILLCAST_API_KEYS=ENVIRONMENT_KEY, SKILLCAST_API_KEYS_FILE=str(path))
+    settings = {
+        "SKILLCAST_BUNDLE": str(bundle_dir),
+        "SKILLCAST_API_KEYS": ENVIRONMENT_KEY,
+        "SKILLCAST_API_KEYS_FILE": str(path),
+        "SKILLCAST_CORS_ORIGINS": CORS_ORIGIN,
+        "SKILLCAST_API_RATE_PER_KEY": "100000",  # the per-key limits are tested on their own (test_guard.py)
+        "SKILLCAST_API_BURST_PER_KEY": "100000",
+        "SKILLCAST_API_CONCURRENCY_PER_KEY": "1000",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         from serving.service import SkillcastService
 
@@ -270,7 +280,7 @@ def test_an_oversized_body_is_413_before_any_endpoint_reads_it(client):
 def test_no_key_is_401_and_says_how_to_send_one(anonymous):
     response = anonymous.post("/gaps", json={"area": "DM_EN"})
     assert response.status_code == 401
-    assert "Authorization: Bearer" in response.json()["error"]
+    assert "Authorization: Bearer" in response.json()["error"]["message"]
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert anonymous.get("/download/gaps.csv", params={"area": "DM_EN"}).status_code == 401
 
@@ -335,6 +345,147 @@ def test_request_id_is_echoed_and_the_access_log_names_the_key_not_the_key(clien
 def test_an_unsafe_request_id_is_replaced(client):
     response = client.post("/areas", json={}, headers={"X-Request-ID": "bad id\twith spaces"})
     assert response.headers["x-request-id"] != "bad id\twith spaces"
+
+
+# -- issue #17: one error object, media types, unknown fields, CORS, security headers ------------
+
+
+def _is_error_object(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "field"} and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+def test_every_refusal_is_the_one_error_object(client, anonymous):
+    assert _is_error_object(client.post("/gaps", json={"area": "DM_XX"}), 404, "unknown_area")["field"] == "area"
+    assert _is_error_object(client.post("/gaps", json={"area": "DM_EN", "years": [2050]}), 400)["field"] == "years"
+    assert _is_error_object(client.post("/gaps/batch", json={"areas": ["DM_EN"] * 101}), 413)["field"] == "areas"
+    _is_error_object(client.post("/gaps", content=b"{area", headers={"content-type": "application/json"}), 400)
+    _is_error_object(anonymous.post("/gaps", json={"area": "DM_EN"}), 401, "unauthorized")
+    _is_error_object(client.get("/download/gaps.csv", params={"area": "DM_XX"}), 404, "unknown_area")
+    _is_error_object(client.get("/no/such/endpoint"), 404, "not_found")
+    assert _is_error_object(client.get("/gaps"), 405, "method_not_allowed") and client.get("/gaps").headers["allow"] == "POST"
+
+
+def test_a_multipart_or_form_body_is_415_not_500(client):
+    """Finding 4: every POST answered 500 to multipart/form-data."""
+    multipart = client.post("/gaps", files={"area": ("area.txt", b"DM_EN")})
+    assert _is_error_object(multipart, 415, "unsupported_media_type")["field"] == "content-type"
+    form = client.post("/forecast", data={"area": "DM_EN"})
+    _is_error_object(form, 415)
+    assert client.post("/areas", content=b"{}").status_code == 200  # no content-type at all is read as JSON
+
+
+def test_an_unknown_field_is_400_naming_it_not_ignored(client):
+    """Finding 10: {"year": 2030} (a typo of years) returned every row."""
+    error = _is_error_object(client.post("/gaps", json={"area": "DM_EN", "year": 2030}), 400)
+    assert error["field"] == "year" and "unknown field" in error["message"]
+    assert _is_error_object(client.post("/model", json={"verbose": True}), 400)["field"] == "verbose"
+    assert _is_error_object(client.post("/gaps/batch", json={"areas": ["DM_EN"], "bands": "high"}), 400)["field"] == "bands"
+
+
+def test_a_cors_preflight_passes_the_key_check_when_cors_is_configured(anonymous):
+    """Finding 8: the preflight OPTIONS got 401, so browser apps on another origin could not call the API."""
+    preflight = anonymous.options(
+        "/gaps",
+        headers={
+            "Origin": CORS_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == CORS_ORIGIN
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    refused = anonymous.post("/gaps", json={"area": "DM_EN"}, headers={"Origin": CORS_ORIGIN})  # the real call still needs a key ...
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == CORS_ORIGIN  # ... and the browser can read why
+    other = anonymous.options("/gaps", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+
+
+def test_every_answer_carries_the_security_headers_and_the_docs_load_nothing_from_elsewhere(client, anonymous):
+    """Finding 10: no CSP / nosniff / frame headers; the docs page loaded a third-party tag manager."""
+    for response in (client.post("/areas", json={}), anonymous.get("/docs"), anonymous.get("/ui/"), anonymous.post("/gaps", json={})):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["x-frame-options"] == "DENY"
+    page = anonymous.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    assert "googletagmanager" not in page.text and "https://" not in page.text and "<script>" not in page.text
+    assert anonymous.get("/").text == page.text  # BentoML's own index (with the tag manager) is replaced
+    for script in ("/docs/assets/swagger-ui-bundle.js", "/docs/init.js"):
+        assert anonymous.get(script).status_code == 200
+
+
+def test_an_unreadable_key_file_refuses_every_key_until_it_is_fixed(anonymous, keys_file, caplog):
+    """Finding 10: an unreadable key file silently kept the old keys (a revoked key still worked)."""
+    path, valid, _ = keys_file
+    good = path.read_bytes()
+    headers = {"Authorization": f"Bearer {valid}"}
+    try:
+        path.write_text('{"keys": [')  # half-written
+        response = anonymous.post("/areas", json={}, headers=headers)
+        assert _is_error_object(response, 503, "keys_unavailable")
+        assert str(path) not in response.text  # the caller is not told where the keys live ...
+    finally:
+        path.write_bytes(good)
+    assert anonymous.post("/areas", json={}, headers=headers).status_code == 200  # ... and it recovers when the file is fixed
+
+
+def test_spreadsheet_exports_are_bounded_in_size_and_built_one_at_a_time(client):
+    """Finding 5: three concurrent 48-area exports ran past the time limit; nothing bounded them."""
+    import bentoml
+
+    too_big = client.get("/download/export.xlsx", params={"area": ["DM_EN"] * 13})
+    assert _is_error_object(too_big, 413)["field"] == "area"
+    service = bentoml.get_current_service()
+    assert service.heavy.acquire(blocking=False)  # another export is being built
+    try:
+        busy = client.get("/download/export.xlsx", params={"area": "DM_R1_01"})
+        assert _is_error_object(busy, 503, "busy") and int(busy.headers["retry-after"]) > 0
+    finally:
+        service.heavy.release()
+    assert client.get("/download/export.xlsx", params={"area": "DM_R1_01"}).status_code == 200
+
+
+LEAN_SERVER = """
+import json, sys
+from starlette.testclient import TestClient
+from serving.service import SkillcastService
+with TestClient(app=SkillcastService.to_asgi(), headers={"Authorization": "Bearer lean-key"}) as client:
+    statuses = [client.post(path, json=body).status_code for path, body in (
+        ("/gaps", {"area": "DM_EN"}), ("/forecast", {"area": "DM_EN"}), ("/priorities", {"area": "DM_R1_01", "budget": 1000}),
+        ("/areas", {}), ("/classifications", {}), ("/model", {}))]
+    statuses += [client.get(path, params={"area": "DM_R1_01"}).status_code for path in (
+        "/download/gaps.csv", "/download/forecast.csv", "/download/priorities.csv", "/download/export.xlsx")]
+heavy = sorted(name for name in ("mlflow", "sklearn", "lightgbm", "statsmodels") if name in sys.modules)
+print(json.dumps({"statuses": statuses, "heavy": heavy}))
+"""
+
+
+def test_the_server_process_loads_neither_mlflow_nor_the_training_stack(bundle_dir):
+    """Finding 11: the served champion held 865 MB; the service loaded the whole MLflow model and the training stack.
+    (The resident size and the time to ready are measured in benchmarks/bench_api.py.)"""
+    import subprocess
+    import sys
+
+    environment = {
+        **os.environ,
+        "SKILLCAST_BUNDLE": str(bundle_dir),
+        "SKILLCAST_API_KEYS": "lean-key",
+        "SKILLCAST_API_KEYS_FILE": str(bundle_dir / "no-keys.json"),
+    }
+    environment.pop("SKILLCAST_MODEL_URI", None)
+    done = subprocess.run([sys.executable, "-c", LEAN_SERVER], cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["statuses"] == [200] * 10, answer
+    assert answer["heavy"] == [], f"the server process imported {answer['heavy']}"
 
 
 # -- a real server ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import free_port, running_server, serve_command
 
@@ -60,7 +61,7 @@ def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreads
     page.click("#key-form button")
     page.wait_for_selector("#priorities tbody tr", timeout=30_000)
     page.select_option("#area", "DM_R1_01")
-    page.wait_for_function("document.querySelector('#area-title').textContent.includes('DM_R1_01')", timeout=30_000)
+    expect(page.locator("#area-title")).to_contain_text("DM_R1_01", timeout=30_000)  # no string eval: the page's CSP forbids it
     page.wait_for_selector("#priorities tbody tr")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ def test_the_page_says_when_the_key_is_refused(browser, served):
     page.goto(f"{base}/ui/")
     page.fill("#api-key", "sk_wrong")
     page.click("#key-form button")
-    page.wait_for_function("document.querySelector('#status').textContent.includes('refused')", timeout=20_000)
+    expect(page.locator("#status")).to_contain_text("refused", timeout=20_000)
     assert "401" in page.text_content("#status")
     assert page.is_hidden("#results")
 
@@ -157,3 +158,17 @@ def test_a_council_types_its_district_and_sees_its_gaps_basis_and_warnings(brows
     assert page.locator("#matches li").count() == 2
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "ui-find-area.png"), full_page=True)
+
+
+def test_the_api_docs_page_works_under_its_content_security_policy(browser, served):
+    """Swagger UI at /docs, from this origin only, with the service's CSP (issue #17, finding 9 and 10)."""
+    base, _ = served
+    page = browser.new_page()
+    blocked, elsewhere = [], []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("request", lambda request: elsewhere.append(request.url) if not request.url.startswith(base) else None)
+    page.goto(f"{base}/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible(timeout=30_000)
+    assert page.locator(".opblock").count() >= 15  # every operation of /docs.json
+    assert not blocked, blocked
+    assert not elsewhere, elsewhere

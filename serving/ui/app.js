@@ -20,8 +20,14 @@ async function get(path) {
   const text = await response.text();
   let payload;
   try { payload = JSON.parse(text); } catch (error) { payload = { error: text }; }
-  if (!response.ok) throw new Error(response.status + ": " + (payload.error || response.statusText));
+  if (!response.ok) refused(response, payload);
   return payload;
+}
+
+function refused(response, payload) {
+  const error = payload && payload.error;  // the API's one error object: {"error": {"code", "message", "field"}}
+  const detail = error && typeof error === "object" ? error.message : error;
+  throw new Error(response.status + ": " + (detail || response.statusText));
 }
 
 async function call(path, body) {
@@ -33,10 +39,7 @@ async function call(path, body) {
   const text = await response.text();
   let payload;
   try { payload = JSON.parse(text); } catch (error) { payload = { error: text }; }
-  if (!response.ok) {
-    const detail = Array.isArray(payload) ? payload[0].error : payload.error;
-    throw new Error(response.status + ": " + (detail || response.statusText));
-  }
+  if (!response.ok) refused(response, payload);
   return payload;
 }
 

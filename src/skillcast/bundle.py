@@ -36,7 +36,7 @@ SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> th
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
-BASES = ("observed", "nowcast", "forecast")  # what a row rests on, in time order
+BASES: tuple[str, ...] = ("observed", "nowcast", "forecast")  # what a forecast or gap row's ``basis`` may be, in time order
 GAP_FIELDS = tuple(column for column in GAP_COLUMNS if column != "area")  # a served gap row: the columns after the area
 OPTIONAL_GAP_FIELDS = {
     "gap_basis": "people",
@@ -144,12 +144,18 @@ class ForecastBundle:
             shutil.rmtree(previous)
         return directory
 
-    @classmethod
-    def load(cls, directory: Path) -> ForecastBundle:
+    @staticmethod
+    def check(directory: Path) -> Path:
+        """``directory`` if it holds a bundle's files, else a one-line ``FileNotFoundError`` (reads nothing)."""
         directory = Path(directory)
         missing = [name for name in (FORECASTS_FILE, GAPS_FILE, GEOGRAPHY_FILE, METADATA_FILE) if not (directory / name).is_file()]
         if missing:
             raise FileNotFoundError(f"{directory}: not a forecast bundle (missing {', '.join(missing)}); run `skillcast demo` first")
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> ForecastBundle:
+        directory = cls.check(directory)
         priorities = directory / PRIORITIES_FILE
         memberships = pd.read_parquet(directory / MEMBERSHIPS_FILE) if (directory / MEMBERSHIPS_FILE).is_file() else None
         successors = directory / SUCCESSORS_FILE
@@ -168,19 +174,19 @@ class ForecastBundle:
         """area -> (measure, classification, code) -> rows sorted by year, as plain dicts."""
         index: dict[str, dict[tuple[str, str, str], list[dict]]] = {}
         table = self.forecasts.sort_values(["area", "measure", "classification", "code", "period"])
-        columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
-        for area, measure, classification, code, period, value, lo_80, hi_80, lo_95, hi_95, basis in table[columns].itertuples(index=False):
-            index.setdefault(area, {}).setdefault((measure, classification, code), []).append(
-                {
-                    "year": int(period),
-                    "value": float(value),
-                    "lo_80": float(lo_80),
-                    "hi_80": float(hi_80),
-                    "lo_95": float(lo_95),
-                    "hi_95": float(hi_95),
-                    "basis": str(basis),
-                }
+        rows = (  # one vectorised pass to plain Python values (a service start indexes ~60k rows)
+            table[["period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]]
+            .astype(
+                {"period": "int64", "forecast": "float64", "lo_80": "float64", "hi_80": "float64", "lo_95": "float64", "hi_95": "float64"}
             )
+            .astype({"basis": "object"})
+            .rename(columns={"period": "year", "forecast": "value"})
+            .to_dict(orient="records")
+        )
+        keys = zip(*(table[column].astype(str).tolist() for column in ("area", "measure", "classification", "code")), strict=True)
+        for (area, measure, classification, code), row in zip(keys, rows, strict=True):
+            row["basis"] = str(row["basis"])
+            index.setdefault(area, {}).setdefault((measure, classification, code), []).append(row)
         return index
 
     @cached_property

@@ -7,13 +7,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from skillcast.engine.engines import EngineSettings
-from skillcast.engine.factory import BASE_MODELS, is_model_name
 from skillcast.engine.targets import DEFAULT_TARGETS
+
+if TYPE_CHECKING:
+    from skillcast.engine.engines import EngineSettings
+
+
+SERVICE_VARIABLES = {  # environment variable -> Config field, for the service's limits and timeouts
+    "SKILLCAST_API_RATE_PER_KEY": "api_rate_per_key",
+    "SKILLCAST_API_BURST_PER_KEY": "api_burst_per_key",
+    "SKILLCAST_API_CONCURRENCY_PER_KEY": "api_concurrency_per_key",
+    "SKILLCAST_API_HEAVY_CONCURRENCY": "api_heavy_concurrency",
+    "SKILLCAST_API_TIMEOUT": "api_timeout",
+    "SKILLCAST_API_HEADER_TIMEOUT": "api_header_timeout",
+    "SKILLCAST_API_BODY_TIMEOUT": "api_body_timeout",
+    "SKILLCAST_API_DRAIN_SECONDS": "api_drain_seconds",
+}
 
 
 class Config(BaseModel):
@@ -23,7 +36,9 @@ class Config(BaseModel):
 
     data_dir: Path = Field(default=Path("../shared/data"), description="real data (read-only), SKILLCAST_DATA_DIR")
     home: Path = Field(default=Path(".skillcast"), description="project-local state: tracking store, outputs")
-    bundle: Path = Field(default=Path(".skillcast/demo/bundle"), description="forecast bundle the service answers from, SKILLCAST_BUNDLE")
+    bundle: Path | None = Field(
+        default=None, description="forecast bundle the service answers from, SKILLCAST_BUNDLE; None = home/demo/bundle"
+    )
     tracking_uri: str | None = Field(default=None, description="MLflow tracking URI; None = SQLite under home")
     experiment: str = "skillcast"
     registered_model: str = "skillcast"
@@ -68,6 +83,10 @@ class Config(BaseModel):
         default=None,
         description="registered model the service answers from (e.g. models:/skillcast@champion), SKILLCAST_MODEL_URI; wins over bundle",
     )
+    model_version: str | None = Field(
+        default=None,
+        description="registered version of the bundle served (set by `skillcast serve` with the bundle it resolved), SKILLCAST_MODEL_VERSION",
+    )
     api_keys_file: Path | None = Field(
         default=None, description="hashed API keys (`skillcast keys`), SKILLCAST_API_KEYS_FILE; None = home/api_keys.json"
     )
@@ -76,10 +95,41 @@ class Config(BaseModel):
     )
     api_max_batch: int = Field(default=100, ge=1, le=10000, description="most areas one batch call may ask for (more: 413)")
     api_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="largest request body accepted (more: 413)")
+    api_rate_per_key: float = Field(
+        default=50.0, gt=0, description="requests per second one API key may make, on average (more: 429), SKILLCAST_API_RATE_PER_KEY"
+    )
+    api_burst_per_key: int = Field(
+        default=100, ge=1, description="requests one key may make at once above that rate, SKILLCAST_API_BURST_PER_KEY"
+    )
+    api_concurrency_per_key: int = Field(
+        default=8, ge=1, description="requests of one key answered at the same time (more: 429), SKILLCAST_API_CONCURRENCY_PER_KEY"
+    )
+    api_heavy_concurrency: int = Field(
+        default=1, ge=1, description="spreadsheet exports built at the same time by one worker (more: 503), SKILLCAST_API_HEAVY_CONCURRENCY"
+    )
+    api_max_export_areas: int = Field(default=12, ge=1, le=1000, description="most areas one spreadsheet export may hold (more: 413)")
+    api_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a request may take before it is answered 504, SKILLCAST_API_TIMEOUT"
+    )
+    api_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers, SKILLCAST_API_HEADER_TIMEOUT"
+    )
+    api_body_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client may pause while sending a body (more: 408), SKILLCAST_API_BODY_TIMEOUT"
+    )
+    api_drain_seconds: float = Field(
+        default=3.0, ge=0, description="after SIGTERM: seconds the service keeps answering (readyz 503) before it stops accepting"
+    )
+    api_cors_origins: tuple[str, ...] = Field(
+        default=(), description="origins of browser apps allowed to call the API (CORS), SKILLCAST_CORS_ORIGINS (comma-separated)"
+    )
 
     @field_validator("models")
     @classmethod
     def _known_models(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        # imported here: the service builds a Config too and must not load the training stack
+        from skillcast.engine.factory import BASE_MODELS, is_model_name
+
         unknown = [name for name in models if not is_model_name(name)]
         if unknown:
             raise ValueError(f"unknown model(s) {unknown}; expected some of {sorted(BASE_MODELS)} (optionally 'reconciled:NAME')")
@@ -104,6 +154,8 @@ class Config(BaseModel):
 
     def engine_settings(self) -> EngineSettings:
         """What ``skillcast.engine.engines.open_engine`` needs to open this run's engine."""
+        from skillcast.engine.engines import EngineSettings
+
         return EngineSettings(
             kind=self.engine,
             scheduler=self.scheduler,
@@ -116,7 +168,7 @@ class Config(BaseModel):
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
         """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE / _MODEL_URI / _ENGINE / _SCHEDULER / _SHARED_DIR /
-        _API_KEYS(_FILE) and MLFLOW_TRACKING_URI, then ``overrides``."""
+        _API_KEYS(_FILE), the service settings (``SERVICE_VARIABLES``, _CORS_ORIGINS) and MLFLOW_TRACKING_URI, then ``overrides``."""
         values: dict[str, object] = {}
         if os.environ.get("SKILLCAST_DATA_DIR"):
             values["data_dir"] = Path(os.environ["SKILLCAST_DATA_DIR"])
@@ -126,6 +178,8 @@ class Config(BaseModel):
             values["bundle"] = Path(os.environ["SKILLCAST_BUNDLE"])
         if os.environ.get("SKILLCAST_MODEL_URI"):
             values["model_uri"] = os.environ["SKILLCAST_MODEL_URI"]
+        if os.environ.get("SKILLCAST_MODEL_VERSION"):
+            values["model_version"] = os.environ["SKILLCAST_MODEL_VERSION"]
         if os.environ.get("MLFLOW_TRACKING_URI"):
             values["tracking_uri"] = os.environ["MLFLOW_TRACKING_URI"]
         for variable, name in (
@@ -139,6 +193,13 @@ class Config(BaseModel):
             values["api_keys_file"] = Path(os.environ["SKILLCAST_API_KEYS_FILE"])
         if os.environ.get("SKILLCAST_API_KEYS"):
             values["api_keys"] = tuple(SecretStr(key.strip()) for key in os.environ["SKILLCAST_API_KEYS"].split(",") if key.strip())
+        for variable, name in SERVICE_VARIABLES.items():
+            if os.environ.get(variable):
+                values[name] = os.environ[variable]
+        if os.environ.get("SKILLCAST_CORS_ORIGINS"):
+            values["api_cors_origins"] = tuple(
+                origin.strip() for origin in os.environ["SKILLCAST_CORS_ORIGINS"].split(",") if origin.strip()
+            )
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -146,6 +207,10 @@ class Config(BaseModel):
         if self.tracking_uri:
             return self.tracking_uri
         return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    def resolved_bundle(self) -> Path:
+        """The bundle folder the service falls back to: SKILLCAST_BUNDLE, else the demo's under ``home``."""
+        return (self.bundle or self.home / "demo" / "bundle").resolve()
 
     def resolved_api_keys_file(self) -> Path:
         return (self.api_keys_file or self.home / "api_keys.json").resolve()

@@ -74,14 +74,20 @@ class KeyRing:
         return len(self.keys)
 
 
+class KeyFileError(ValueError):
+    """The key file exists but cannot be read or understood."""
+
+
 def _read_file(path: Path) -> list[StoredKey]:
-    if not path.is_file():
+    if not path.exists():
         return []
     try:
         entries = json.loads(path.read_text())["keys"]
         return [StoredKey(**entry) for entry in entries]
+    except OSError as error:
+        raise KeyFileError(f"{path}: cannot be read ({error.strerror or error})") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f'{path}: not a skillcast key file ({error}); expected {{"keys": [{{"name", "sha256", ...}}]}}') from None
+        raise KeyFileError(f'{path}: not a skillcast key file ({error}); expected {{"keys": [{{"name", "sha256", ...}}]}}') from None
 
 
 def _from_environment(value: str | None) -> list[StoredKey]:
@@ -90,36 +96,49 @@ def _from_environment(value: str | None) -> list[StoredKey]:
 
 
 class KeySource:
-    """The key ring of a key file plus environment keys, reloaded when the file changes."""
+    """The key ring of a key file plus environment keys, reloaded when the file changes.
+
+    Fails closed: while the file cannot be read or parsed (a half-written copy, wrong
+    permissions, a disk error), ``ring`` raises ``KeyFileError`` and the service refuses
+    every key - the last good ring may hold a key revoked since, so it is not used.
+    """
 
     def __init__(self, path: Path | None, environment_keys: list[str] | tuple[str, ...] = ()):
         self.path = Path(path) if path else None
         self._environment = _from_environment(",".join(environment_keys))
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._ring = KeyRing(self._environment)
+        self._error: KeyFileError | None = None
         self._reload()
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         if self.path is None:
             return None
         try:
             status = os.stat(self.path)
         except FileNotFoundError:
             return None
-        return (status.st_mtime_ns, status.st_size)
+        except OSError:
+            return (-1, -1, -1)  # not even its metadata: read it (and fail) again
+        return (status.st_mtime_ns, status.st_size, status.st_mode)
 
     def _reload(self) -> None:
         stamp = self._file_stamp()
-        stored = _read_file(self.path) if stamp is not None and self.path is not None else []
-        self._ring, self._stamp = KeyRing([*stored, *self._environment]), stamp
+        self._stamp = stamp
+        try:
+            stored = _read_file(self.path) if stamp is not None and self.path is not None else []
+        except KeyFileError as error:
+            self._error = error
+            return
+        self._ring, self._error = KeyRing([*stored, *self._environment]), None
 
     def ring(self) -> KeyRing:
-        """The current ring; a changed key file is re-read (a bad one keeps the last good ring)."""
-        if self._file_stamp() != self._stamp:
-            try:
-                self._reload()
-            except ValueError:
-                pass  # keep serving with the last good keys; `skillcast keys list` shows the error
+        """The current ring; a changed key file is re-read. Raises ``KeyFileError`` while it is unreadable."""
+        stamp = self._file_stamp()
+        if stamp != self._stamp or stamp == (-1, -1, -1):
+            self._reload()
+        if self._error is not None:
+            raise self._error
         return self._ring
 
 

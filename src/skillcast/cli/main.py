@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +23,7 @@ from skillcast.cli.gaps import gaps, priorities
 from skillcast.cli.keys import keys_app
 from skillcast.cli.models import models_app, retrain, train
 from skillcast.cli.report import demo_report, export, report
+from skillcast.cli.serve import champion_uri, serve  # noqa: F401 - champion_uri: callers import it from here
 from skillcast.config import Config
 from skillcast.data.ingest import plan_folder as _plan_folder  # moved to skillcast.data.ingest; name kept for callers
 
@@ -139,7 +138,7 @@ def _coverage_table(by_horizon) -> Table:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="output folder for the demo tables and bundle")] = Path(".skillcast/demo"),
+    out: Annotated[Path | None, typer.Option(help="output folder for the demo tables and bundle (default SKILLCAST_HOME/demo)")] = None,
     track: Annotated[bool, typer.Option(help="log the run to MLflow and register the model")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default: SQLite under .skillcast/)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of the synthetic data")] = None,
@@ -150,6 +149,7 @@ def demo(
 
     with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
+        out = out or config.home / "demo"
         console.print(
             "[bold yellow]SYNTHETIC DEMO DATA[/]: made up by skillcast.data.demo, calibrated to national facts; not official statistics."
         )
@@ -203,97 +203,6 @@ def _write_outputs(out: Path, result, source_note: str) -> None:
     staging.rename(out)
     if previous.exists():
         shutil.rmtree(previous)
-
-
-@app.command()
-def serve(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 3000,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    bundle: Annotated[Path | None, typer.Option(help="forecast bundle folder (default: the demo's)")] = None,
-    model_uri: Annotated[
-        str | None, typer.Option(help="serve a registered model instead, e.g. models:/skillcast@champion (default SKILLCAST_MODEL_URI)")
-    ] = None,
-    project_dir: Annotated[Path, typer.Option(help="folder holding serving/service.py")] = Path("."),
-    api_keys_file: Annotated[
-        Path | None,
-        typer.Option(help="hashed API keys (default SKILLCAST_API_KEYS_FILE or .skillcast/api_keys.json); see `skillcast keys`"),
-    ] = None,
-) -> None:
-    """Start the prediction service (BentoML) on the champion, a registered model or a bundle.
-
-    With neither --bundle nor --model-uri (nor SKILLCAST_MODEL_URI) it serves the registry's
-    champion (models:/skillcast@champion) when there is one, else the demo's bundle.
-
-    Data endpoints need an API key (`skillcast keys create NAME`, or SKILLCAST_API_KEYS);
-    /livez, /readyz, /metrics and /docs stay open. /readyz answers once the model is loaded.
-    """
-    environment = dict(os.environ)
-    with clear_errors():
-        if not (project_dir / "serving" / "service.py").is_file():
-            raise FileNotFoundError(
-                f"{project_dir.resolve()}: no serving/service.py here; run from the skillcast checkout or pass --project-dir"
-            )
-        config = Config.from_env()
-        model_uri = model_uri or (None if bundle else config.model_uri)  # an explicit --bundle beats the environment
-        if model_uri is None and bundle is None:
-            model_uri = champion_uri(config)  # the champion when the registry has one; else the demo's bundle
-        if model_uri:
-            from skillcast.mlops.pyfunc import resolve_model_uri
-
-            _, version = resolve_model_uri(model_uri, config.resolved_tracking_uri())  # fail here, in one line
-            environment.update(SKILLCAST_MODEL_URI=model_uri, MLFLOW_TRACKING_URI=config.resolved_tracking_uri())
-            serving = f"{model_uri} (version {version} now; the service resolves it again as it starts)"
-        else:
-            bundle = (bundle or config.bundle).resolve()
-            from skillcast.bundle import ForecastBundle
-
-            ForecastBundle.load(bundle)  # fail here, in one line, rather than inside the server
-            environment["SKILLCAST_BUNDLE"] = str(bundle)
-            environment.pop("SKILLCAST_MODEL_URI", None)
-            serving = str(bundle)
-        keys_file = api_keys_file.resolve() if api_keys_file else config.resolved_api_keys_file()
-        environment["SKILLCAST_API_KEYS_FILE"] = str(keys_file)
-        from skillcast.api.keys import list_keys
-
-        usable = [key for key in list_keys(keys_file) if not key.revoked] + list(config.api_keys)
-        if not usable:
-            console.print(
-                f"[bold yellow]no API keys[/] in {keys_file} or SKILLCAST_API_KEYS: every data endpoint will answer 401; "
-                "create one with `skillcast keys create NAME`",
-                highlight=False,
-            )
-    command = [
-        sys.executable,
-        "-m",
-        "bentoml",
-        "serve",
-        "serving.service:SkillcastService",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--working-dir",
-        str(project_dir.resolve()),
-    ]
-    console.print(f"serving {serving} on http://{host}:{port}  (docs: /docs, health: /readyz)")
-    raise typer.Exit(subprocess.call(command, env=environment))
-
-
-def champion_uri(config: Config) -> str | None:
-    """``models:/NAME@champion`` when the configured registry has a champion, else None.
-
-    The default local store (SQLite under ``home``) is only opened when it exists, so
-    asking never creates one.
-    """
-    if config.tracking_uri is None and not (config.home / "mlflow.db").is_file():
-        return None
-    from skillcast.mlops.registry import Registry
-
-    try:
-        champion = Registry(config.resolved_tracking_uri(), config.registered_model).champion()
-    except Exception:  # noqa: BLE001 - an unreachable registry means "no champion to serve", said by the caller
-        return None
-    return f"models:/{config.registered_model}@champion" if champion else None
 
 
 ingest_help = "Read published files into the processed store (panel.parquet + manifest.json)."
@@ -359,6 +268,7 @@ data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store."
 app.add_typer(data_app, name="data")
 app.add_typer(fetch_app, name="fetch", help="Pull data from publishers' APIs (NOMIS).")
 app.command("areas")(areas)
+app.command("serve")(serve)
 app.command("gaps")(gaps)
 app.command("priorities")(priorities)
 app.command("report")(report)

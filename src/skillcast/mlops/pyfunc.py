@@ -7,6 +7,7 @@ the interval bounds (NaN where the bundle has no such series or year).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow.pyfunc
@@ -28,9 +29,13 @@ class SkillcastModel(mlflow.pyfunc.PythonModel):
         return query.merge(table, on=QUERY_COLUMNS, how="left")
 
 
-def bundle_dir_of(model_uri: str, dst_path: Path | None = None) -> Path:
+def bundle_dir_of(model_uri: str, dst_path: Path | None = None, tracking_uri: str | None = None) -> Path:
     """Download a registered skillcast model and return the bundle folder inside it."""
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst_path) if dst_path else None))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=model_uri, dst_path=str(dst_path) if dst_path else None, tracking_uri=tracking_uri, registry_uri=tracking_uri
+        )
+    )
     candidates = [path.parent for path in local.rglob("metadata.json") if (path.parent / "forecasts.parquet").is_file()]
     if not candidates:
         raise FileNotFoundError(f"{model_uri}: no forecast bundle inside this model")
@@ -70,3 +75,49 @@ def load_registered_bundle(model_uri: str, tracking_uri: str, dst_path: Path | N
     bundle = ForecastBundle.load(bundle_dir_of(f"models:/{name}/{version}", dst_path))
     bundle.metadata.update({"registry_version": version, "registered_model": name, "model_uri": model_uri})
     return bundle
+
+
+SERVED_KEPT = 3  # bundle versions kept in the serving cache (the current one and two to roll back to)
+
+
+def served_bundle(model_uri: str, tracking_uri: str, cache: Path) -> tuple[Path, str, str]:
+    """Resolve ``model_uri`` once and return (bundle folder, model name, version).
+
+    The bundle of each version is downloaded once into ``cache/NAME/VERSION/bundle``
+    (written beside and renamed into place, so a half-downloaded copy is never used), so
+    ``skillcast serve`` hands the server a plain folder: the server never imports MLflow
+    and a restart on the same version downloads nothing. Older versions beyond
+    ``SERVED_KEPT`` are removed.
+    """
+    import os
+    import shutil
+
+    name, version = resolve_model_uri(model_uri, tracking_uri)
+    folder = Path(cache) / name
+    target = folder / version / "bundle"
+    if not (target / "metadata.json").is_file():
+        staging = folder / f".{version}.download-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            mlflow.set_tracking_uri(tracking_uri)  # models:/ downloads resolve the model through the default registry
+            mlflow.set_registry_uri(tracking_uri)
+            found = bundle_dir_of(f"models:/{name}/{version}", staging, tracking_uri)
+            ready = staging / "ready"
+            found.rename(ready)
+            metadata = json.loads((ready / "metadata.json").read_text())
+            metadata.update({"registry_version": version, "registered_model": name})
+            (ready / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                ready.rename(target)
+            except OSError:  # another instance put the same version there first
+                if not (target / "metadata.json").is_file():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    versions = sorted((path for path in folder.iterdir() if path.is_dir() and path.name.isdigit()), key=lambda path: int(path.name))
+    for old in versions[:-SERVED_KEPT]:
+        if old.name != version:
+            shutil.rmtree(old, ignore_errors=True)
+    return target, name, version

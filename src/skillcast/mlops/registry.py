@@ -40,6 +40,24 @@ class RegistryError(ValueError):
     """A request the registry cannot honour (unknown version, nothing to roll back to)."""
 
 
+class ChampionMoved(RegistryError):
+    """The champion is not the one a promotion was decided against: someone else moved it."""
+
+    def __init__(self, expected: str | None, found: str | None):
+        self.expected, self.found = expected, found
+        super().__init__(
+            f"the champion moved from {_name(expected)} to {_name(found)} while this decision was being made "
+            "(another run or a person); nothing was promoted"
+        )
+
+
+def _name(version: str | None) -> str:
+    return f"version {version}" if version else "none"
+
+
+UNCHANGED = object()  # promote's default: no expectation about the current champion
+
+
 @dataclass(frozen=True)
 class Version:
     version: str
@@ -129,6 +147,16 @@ class Registry:
         matching = [item for item in self.versions() if item.tags.get(tag) == value]
         return matching[-1] if matching else None
 
+    def decided(self, tag: str, value: str) -> Version | None:
+        """The newest version whose ``tag`` equals ``value`` *and* whose run finished its
+        decision (``TAG_DECISION`` set, or it is the champion). A version left without one by
+        a run that was killed does not count: its inputs have not been judged yet."""
+        champion = self.champion()
+        matching = [
+            item for item in self.versions() if item.tags.get(tag) == value and (TAG_DECISION in item.tags or item.version == champion)
+        ]
+        return matching[-1] if matching else None
+
     def snapshot(self) -> dict:
         """Everything a failed run must leave as it was: versions, their tags, aliases, history."""
         return {
@@ -158,8 +186,16 @@ class Registry:
         self.restore_alias(CHALLENGER, challenger_before)
         self.client.delete_model_version(self.name, str(version))
 
-    def promote(self, version: str) -> str | None:
+    def promote(self, version: str, expected=UNCHANGED) -> str | None:
         """Make ``version`` the champion; return the previous champion.
+
+        With ``expected`` (a version, or None for "no champion"), a compare-and-swap: the
+        champion is read again immediately before the alias moves; if it is not
+        ``expected`` (another run or a person moved it since the caller decided), nothing
+        is promoted and ``ChampionMoved`` is raised. It works on any tracking store, with
+        no lock, from reads and writes of the alias alone; MLflow has no atomic
+        conditional write, so two promotions within the same few milliseconds (between
+        that read and the write) are not told apart.
 
         Moving the champion alias is the last write; everything written before it (the
         history, the version's promoted-at tag, the challenger alias) is put back if that
@@ -170,6 +206,8 @@ class Registry:
         if target.synthetic:
             raise RegistryError(f"version {version} was trained on SYNTHETIC demo data; it cannot become champion")
         previous = self.champion()
+        if expected is not UNCHANGED and previous != expected:
+            raise ChampionMoved(expected, previous)
         if previous == version:
             return previous
         history, challenger = self.history(), self.alias(CHALLENGER)
@@ -179,6 +217,8 @@ class Registry:
             self._write_history([*history, version])
             if challenger == version:
                 self.client.delete_registered_model_alias(self.name, CHALLENGER)
+            if expected is not UNCHANGED and self.champion() != previous:  # the compare of compare-and-swap, as late as it can be
+                raise ChampionMoved(expected, self.champion())
             self.client.set_registered_model_alias(self.name, CHAMPION, version)
         except BaseException:
             _best_effort(lambda: self._write_history(history))

@@ -13,8 +13,15 @@ What it guarantees, because a scheduler runs it unattended:
 * The same inputs twice do nothing the second time: each version records a fingerprint
   of the files it was built from and of the job's settings; a run that finds its own
   fingerprint in the registry reports "nothing new" and registers nothing.
-* Two runs at once cannot happen on one machine: the job holds an exclusive lock on
-  ``HOME/retrain.lock`` for its whole length; a second run exits 3 at once.
+* A fingerprint counts as done only once its version has a decision (or is the champion):
+  a run killed (``kill -9``) after registering leaves a version without one, and the
+  next run on the same home removes it, marks the killed run KILLED in MLflow and
+  empties the killed run's scratch folder (``HOME/scratch``) before it starts.
+* Two runs at once cannot happen on one home: the job holds an exclusive lock on
+  ``HOME/retrain.lock`` for its whole length; a second run exits 3 at once. Runs on
+  different homes that share a tracking store cannot both promote: the champion is read
+  again just before the alias moves, and a run whose champion moved meanwhile fails
+  (exit 1) without promoting, leaving its inputs to be judged again by the next run.
 * Exit codes: 0 promoted, kept or nothing new; 1 failed (validation or a step crashed);
   2 bad input or config; 3 another run holds the lock.
 
@@ -39,6 +46,7 @@ import fcntl
 import hashlib
 import json
 import os
+import socket
 import tempfile
 import time
 import tomllib
@@ -70,6 +78,9 @@ from skillcast.skills.gap_table import GAP_DTYPES
 
 EXIT_OK, EXIT_FAILED = 0, 1  # the CLI adds 2 (bad input) and 3 (lock held)
 LOCK_FILE = "retrain.lock"
+SCRATCH_DIR = "scratch"  # HOME/scratch: a run's temporary files, emptied when the next run takes the lock
+TAG_LOCK = "skillcast.lock"  # on each retrain/train run: the lock it held, so a later run can tell it is dead
+TAG_HOST = "skillcast.host"
 RETRAIN_STAGES: tuple[str, ...] = ("ingest", "validate", "backtest", "fit", "register", "compare", "decide")
 TRAIN_STAGES: tuple[str, ...] = ("read store", "backtest", "fit", "register")
 CHAMPION_MODEL = "champion"  # the champion's rows in this run's backtest
@@ -223,6 +234,82 @@ def job_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+@contextmanager
+def scratch_space(home: Path) -> Iterator[Path]:
+    """A run's temporary folder, ``HOME/scratch/run-PID``, for everything it writes on the way
+    (the throw-away store, the champion's download, MLflow's staging copies).
+
+    Taken under the job lock, so whatever is in ``HOME/scratch`` then was left by a run that
+    was killed: it is removed first. Python's ``tempfile`` points here for the run (MLflow
+    stages models through it), and back when the run ends.
+    """
+    import shutil
+
+    root = Path(home) / SCRATCH_DIR
+    if root.exists():
+        shutil.rmtree(root, ignore_errors=True)
+    folder = root / f"run-{os.getpid()}"
+    folder.mkdir(parents=True)
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def clean_up_killed_runs(registry: Registry, experiment: str, lock: Path) -> list[str]:
+    """What runs killed on this home left behind, found and removed under its lock.
+
+    * a run still RUNNING in MLflow that held this lock on this host is dead (the lock is
+      ours now): it is marked KILLED, with the decision "failed";
+    * a version with a fingerprint but no decision, not the champion, whose run is not
+      running any more, was registered by a killed run: it is deleted (the challenger alias
+      is put back on the newest decided version, or removed).
+
+    Returns one note per thing cleaned (printed in the report).
+    """
+    import socket
+
+    from mlflow.entities import RunStatus
+
+    client = registry.client
+    notes: list[str] = []
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        running = client.search_runs([found.experiment_id], "attributes.status = 'RUNNING'", max_results=1000)
+        for run in running:
+            tags = run.data.tags
+            if tags.get(TAG_LOCK) == str(lock.resolve()) and tags.get(TAG_HOST) == socket.gethostname():
+                client.set_tag(run.info.run_id, "decision", "failed")
+                client.set_tag(run.info.run_id, "decision.reason", "killed: found still RUNNING by a later run that holds its lock")
+                client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
+                notes.append(f"run {run.info.run_id} was killed mid-way: marked KILLED")
+    champion = registry.champion()
+    undecided = [
+        item for item in registry.versions() if TAG_FINGERPRINT in item.tags and TAG_DECISION not in item.tags and item.version != champion
+    ]
+    for item in undecided:
+        status = _run_status(client, item.run_id)
+        if status == "RUNNING":
+            continue  # a live run elsewhere (another home on this tracking store) is still deciding it
+        decided = [other.version for other in registry.versions() if TAG_DECISION in other.tags and other.version != champion]
+        challenger = registry.alias(CHALLENGER)
+        registry.discard(item.version, challenger if challenger != item.version else (decided[-1] if decided else None))
+        notes.append(f"version {item.version} was registered by a run killed before its decision: removed")
+    return notes
+
+
+def _run_status(client, run_id: str | None) -> str | None:
+    if not run_id:
+        return None
+    try:
+        return client.get_run(run_id).info.status
+    except Exception:  # noqa: BLE001 - a run that is gone is not running
+        return None
 
 
 # -- the outcome ----------------------------------------------------------------------
@@ -570,7 +657,7 @@ def run_retrain(job: RetrainJob, data_dir: Path, progress: Progress = _quiet, en
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir}: no such data folder (give one with --data or SKILLCAST_DATA_DIR)")
-    with job_lock(config.home / LOCK_FILE):
+    with job_lock(config.home / LOCK_FILE), scratch_space(config.home):
         outcome = Outcome(tracking_uri=config.resolved_tracking_uri())
         plan, skipped = plan_folder(data_dir)
         if not (data_dir / "lookups").is_dir():
@@ -596,6 +683,7 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
     status = "FAILED"
     with tempfile.TemporaryDirectory(prefix="skillcast-retrain-") as scratch:
         try:
+            outcome.notes.extend(clean_up_killed_runs(registry, config.experiment, config.home / LOCK_FILE))
             outcome.champion_before = outcome.champion_after = registry.champion()
             experiment_id = start_tracking(config)
             run = mlflow.start_run(experiment_id=experiment_id, run_name=f"retrain {datetime.now(UTC):%Y-%m-%d %H:%M}")
@@ -605,6 +693,8 @@ def _run_tracked(job: RetrainJob, data_dir: Path, outcome: Outcome, progress: Pr
                 {
                     **code_tags(),
                     "job.kind": "retrain",
+                    TAG_LOCK: str((config.home / LOCK_FILE).resolve()),
+                    TAG_HOST: socket.gethostname(),
                     "data.fingerprint": outcome.fingerprint,
                     "data.synthetic": "false",
                     "champion.before": outcome.champion_before or "none",
@@ -637,12 +727,12 @@ def _steps(
     from skillcast.mlops.tracking import log_backtest, log_forecast_model, log_overall_metrics
 
     config = job.config
-    same = registry.find(TAG_FINGERPRINT, outcome.fingerprint)
+    same = registry.decided(TAG_FINGERPRINT, outcome.fingerprint)
     if same is not None:
         outcome.decision = "nothing new"
         outcome.reason = (
             f"version {same.version} was built from these files and settings (its decision: "
-            f"{same.tags.get(TAG_DECISION, 'unknown')}); champion stays {_v(outcome.champion_before)}"
+            f"{same.tags.get(TAG_DECISION, 'promoted')}); champion stays {_v(outcome.champion_before)}"
         )
         return
 
@@ -724,15 +814,17 @@ def _steps(
 
         outcome.stage = "decide"
         progress("decide")
-        registry.tag(outcome.version, {TAG_DECISION: "kept" if failed else "promoted"})
         if failed:
+            registry.tag(outcome.version, {TAG_DECISION: "kept"})
             outcome.decision = "kept"
             outcome.reason = f"champion {_v(outcome.champion_before)} kept; challenger version {outcome.version} failed " + "; ".join(
                 f"{check.name} ({check.detail})" for check in failed
             )
         else:
-            registry.promote(outcome.version)  # the last registry write: from here on the run is committed
-            outcome.decision = "promoted"
+            # compare-and-swap: refused (ChampionMoved, the run fails) if the champion is no longer the one just compared with
+            registry.promote(outcome.version, expected=outcome.champion_before)
+            outcome.decision = "promoted"  # from here on the run is committed; the tag below is bookkeeping
+            _log_quietly(lambda: registry.tag(outcome.version, {TAG_DECISION: "promoted"}))
             outcome.reason = f"version {outcome.version} passed every gate check; champion was {_v(outcome.champion_before)}"
     except BaseException:
         note = _undo_registration(registry, outcome.run_id, outcome.version, challenger_before)
@@ -852,6 +944,7 @@ def run_train(job: RetrainJob, store: Store, promote: bool = False, progress: Pr
     config = job.config
     with (
         job_lock(config.home / LOCK_FILE),
+        scratch_space(config.home),
         tempfile.TemporaryDirectory(prefix="skillcast-train-") as scratch,
         engine_or_open(engine, config.engine_settings()) as active,
     ):

@@ -27,9 +27,6 @@ import pandas as pd
 from skillcast.bundle import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.data.schema import observations
-from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
-from skillcast.engine.factory import make_forecaster
-from skillcast.engine.reconcile import ReconciledForecaster
 
 BAND_LABELS: dict[str, str] = {
     "low": "Low (below level 2)",
@@ -427,6 +424,11 @@ def demand_backtest(
     ``area_parents`` for the bottom-up sums). Score one area with ``accuracy_table``.
     Returns (``backtest.BacktestResult``, cutoffs).
     """
+    # imported here: the service builds workbooks from this module and must not load the training stack for it
+    from skillcast.engine.backtest import default_cutoffs, rolling_origin
+    from skillcast.engine.factory import make_forecaster
+    from skillcast.engine.reconcile import ReconciledForecaster
+
     panel = observations(history)
     cutoffs = list(cutoffs or default_cutoffs(panel, horizon))
     models = {name: make_forecaster(name, calibration_windows, levels, seed) for name in dict.fromkeys((BASELINE_MODEL, model))}
@@ -442,6 +444,8 @@ def accuracy_table(result, area: str, cutoffs: list[int], horizon: int, model: s
     Two scopes: every demand series of the area (total, occupations, qualifications), and
     its qualification bands and levels (what the report charts). ``ACCURACY_COLUMNS``.
     """
+    from skillcast.engine.backtest import BacktestResult, score
+
     frames = []
     scopes = {"all demand series": None, "qualification bands and levels": ("qualification_band", "qualification_level")}
     for scope, classifications in scopes.items():
