@@ -221,3 +221,17 @@ def test_real_areas_by_name_and_ambiguity(store, tmp_path):
     one_line_error(
         runner.invoke(app, ["priorities", "--data", str(store), "--area", "Enterprise M3 LSIP", "--draws", "50"]), "ALIGNMENT CHECK FAILED"
     )
+
+
+def test_demo_gaps_label_the_years_already_past_as_nowcast_as_the_bundle_does(tmp_path):
+    from skillcast.config import Config
+
+    out = tmp_path / "gaps.csv"
+    result = runner.invoke(app, ["gaps", "--demo", "--area", "DM_R1_01", "--year", "all", "--out", str(out), "--draws", "50"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    today = Config().nowcast_until
+    last_observed = int(table.loc[table["basis"] == "observed", "year"].max())
+    assert last_observed < today, "the demo has model years up to 'today'"
+    assert set(table.loc[table["basis"] == "nowcast", "year"]) == set(range(last_observed + 1, today + 1))
+    assert (table.loc[table["basis"] == "forecast", "year"] > today).all()

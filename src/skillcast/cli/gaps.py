@@ -183,6 +183,7 @@ def gaps(
 ) -> None:
     """Skills gaps per area, qualification band and year: demand - supply (positive = shortage), with 80%/95% intervals."""
     with clear_errors():
+        from skillcast.config import Config
         from skillcast.skills.gaps import analyse, fit_demand
         from skillcast.skills.scenarios import load_scenario
 
@@ -210,7 +211,7 @@ def gaps(
             if plan:
                 stage("scenario gaps")
                 runs[plan.name] = analyse(inputs, settings, forecast, areas, scenario=plan, population=projection)
-            table = _gap_table(runs, inputs, chosen_year)
+            table = _gap_table(runs, inputs, chosen_year, Config.from_env().nowcast_until)
             if out:
                 stage("write")
                 write_table(table, out)
@@ -254,8 +255,11 @@ def relevant_notes(runs: dict, inputs, areas: list[str]) -> list[str]:
 _relevant = relevant_notes
 
 
-def gap_table(runs: dict, inputs, year: int | None):
-    """What `skillcast gaps --out` writes: each run's gaps with the requirement columns, area name and scenario."""
+def gap_table(runs: dict, inputs, year: int | None, nowcast_until: int | None = None):
+    """What `skillcast gaps --out` writes: each run's gaps with the requirement columns, area name and scenario.
+    Model years up to ``nowcast_until`` (``Config.nowcast_until``) are labelled ``nowcast``, as in
+    the bundle, the API and the report: they have happened but are not yet published."""
+    from skillcast.bundle import label_nowcast
     from skillcast.skills.gaps import GAP_COLUMNS
 
     frames = []
@@ -279,7 +283,7 @@ def gap_table(runs: dict, inputs, year: int | None):
         joined = {area: " | ".join(texts) for area, texts in run.warnings.items()}
         table.insert(len(GAP_COLUMNS) + 3, "warning", [joined.get(area, "") for area in table["area"]])
         frames.append(table)
-    table = pd.concat(frames, ignore_index=True)
+    table = label_nowcast(pd.concat(frames, ignore_index=True), nowcast_until, "year")
     if year is not None:
         table = table.loc[table["year"] == year]
         if table.empty:
