@@ -98,3 +98,16 @@ def lock_held_elsewhere(lock_file):
     finally:
         holder.kill()
         holder.wait()
+
+
+def forget_service_metrics() -> None:
+    """Remove BentoML's request metrics from prometheus_client's process-wide registry.
+
+    BentoML registers them there once per ASGI app it builds, so a second service app in the
+    same test process fails with ``DuplicateTimeseries``; a fixture that is done with its app
+    calls this so the next module can build its own."""
+    from prometheus_client import REGISTRY
+
+    for collector, names in list(REGISTRY._collector_to_names.items()):
+        if any(name.startswith("bentoml_") for name in names):
+            REGISTRY.unregister(collector)

@@ -51,7 +51,7 @@ def test_every_table_is_a_sheet_with_a_bold_frozen_header_and_units(demo_export)
         "qualification band",
         "year",
         "demand (jobs)",
-        "supply (people 16-64)",
+        "supply (people 16-64, on the gap basis)",
         "gap (people; + = shortage)",
         "gap 80% range: low (people)",
         "gap 95% range: high (people)",
@@ -78,7 +78,7 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
     for column, title in (
         ("gap", "gap (people; + = shortage)"),
         ("gap_lo_80", "gap 80% range: low (people)"),
-        ("supply", "supply (people 16-64)"),
+        ("supply", "supply (people 16-64, on the gap basis)"),
     ):
         for key, value in truth[column].items():
             cell = mine.loc[key, title]

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from skillcast.api.keys import create_key, revoke_key
-from tests.helpers import free_port, running_server, serve_command
+from tests.helpers import forget_service_metrics, free_port, running_server, serve_command
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENT_KEY = "test-key-from-environment"
@@ -48,6 +48,7 @@ def app(bundle_dir, keys_file):
 
         yield SkillcastService.to_asgi()
     finally:
+        forget_service_metrics()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

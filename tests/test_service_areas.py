@@ -5,6 +5,8 @@ import os
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import forget_service_metrics
+
 KEY = "test-key-for-real-areas"
 
 
@@ -22,6 +24,7 @@ def client(real_bundle_dir, tmp_path_factory):
         with TestClient(app=SkillcastService.to_asgi(), headers={"Authorization": f"Bearer {KEY}"}) as test_client:
             yield test_client
     finally:
+        forget_service_metrics()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -75,4 +78,5 @@ def test_names_are_found_and_ambiguity_is_a_400_listing_candidates(client):
     assert found["areas"][0]["description"].startswith("Leeds (district, upper tier) - in West Yorkshire CA")
     ambiguous = client.post("/gaps", json={"area": "West Midlands"})
     assert ambiguous.status_code == 400 and "E47000007" in ambiguous.text and "E12000005" in ambiguous.text
+    assert ambiguous.json()["error"]["code"] == "ambiguous_area" and ambiguous.json()["error"]["field"] == "area"
     assert client.get("/areas", params={"q": "Atlantis"}).status_code == 404

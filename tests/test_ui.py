@@ -114,11 +114,11 @@ def test_typing_an_area_name_finds_it(browser, served):
     page.wait_for_selector("#find", state="visible", timeout=30_000)
     page.fill("#find", "ashvale")  # the name, any case, not the code
     page.press("#find", "Enter")
-    page.wait_for_function("document.querySelector('#area-title').textContent.includes('DM_R1_01')", timeout=30_000)
+    expect(page.locator("#area-title")).to_contain_text("DM_R1_01", timeout=30_000)
     assert "Ashvale" in page.text_content("#area-title") and "Supply basis: people" in page.text_content("#basis-line")
     page.fill("#find", "Ashvale Town")
     page.press("#find", "Enter")
-    page.wait_for_function("document.querySelector('#status').textContent.includes('404')", timeout=30_000)
+    expect(page.locator("#status")).to_contain_text("404", timeout=30_000)
     assert "did you mean" in page.text_content("#status")
 
 
@@ -145,12 +145,12 @@ def test_a_council_types_its_district_and_sees_its_gaps_basis_and_warnings(brows
     page.wait_for_selector("#find", state="visible", timeout=60_000)
     page.fill("#find", "leeds")
     page.press("#find", "Enter")
-    page.wait_for_function("document.querySelector('#area-title').textContent.includes('E08000035')", timeout=60_000)
+    expect(page.locator("#area-title")).to_contain_text("E08000035", timeout=60_000)
     assert "Leeds" in page.text_content("#area-title") and "West Yorkshire CA" in page.text_content("#area-description")
     assert "Supply basis: workplace" in page.text_content("#basis-line") and page.locator("#gap-chart svg").count() == 3
     page.fill("#find", "Enterprise M3 LSIP")
     page.press("#find", "Enter")
-    page.wait_for_function("document.querySelector('#area-title').textContent.includes('FLAGGED')", timeout=60_000)
+    expect(page.locator("#area-title")).to_contain_text("FLAGGED", timeout=60_000)
     assert "ALIGNMENT CHECK FAILED" in page.text_content("#area-warnings")
     page.fill("#find", "West Midlands")  # the CA or the region: both offered
     page.press("#find", "Enter")

@@ -36,8 +36,9 @@ def _summary_table(result, title: str) -> Table:
     nation = result.bundle.geography.areas.query("parent == ''")["area"].iloc[0]
     gaps = result.gaps.loc[(result.gaps["area"] == nation) & result.gaps["band"].isin(BANDS)]
     years = sorted({int(result.gaps["year"].min()), int(result.forecasts["period"].min()) - 1, 2030, int(result.gaps["year"].max())})
+    basis = str(gaps["gap_basis"].iloc[0]) if "gap_basis" in gaps and not gaps.empty else "people"
     table = Table(title=title)
-    for column in ("band", "year", "demand (jobs)", "supply (people 16-64)", "gap", "gap 80% interval"):
+    for column in ("band", "year", "demand (jobs)", f"supply (people, {basis} basis)", "gap", "gap 80% interval"):
         table.add_column(column, justify="right" if column != "band" else "left")
     for row in gaps.loc[gaps["year"].isin(years)].itertuples():
         table.add_row(
