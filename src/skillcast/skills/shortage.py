@@ -165,7 +165,7 @@ def rate_shortages(
     ).max(axis=1)
     table["rating"] = classify(table["shortage_score"], skills, pressure)
     titles = titles or {}
-    table["title"] = table["occupation"].map(titles).fillna("")
+    table["title"] = [titles.get(code, "") for code in table["occupation"]]
     years = signal_years or {}
     names = names or {}
     table["drivers"] = [_drivers(row, parts.loc[index], years, names) for index, row in zip(table.index, table.itertuples(), strict=True)]
