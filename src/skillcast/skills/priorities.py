@@ -244,19 +244,7 @@ def rank_occupations(
     if mode == "absolute":
         table["score"] = table["openings"] * (1.0 + uplift) * relevance_or_one
     elif mode == "local":
-        parts = {
-            "per_1000": np.log(table["per_1000"].clip(lower=1e-6)),
-            "need_lq": np.log(table["need_lq"].clip(lower=1e-3)),
-            "shortage": table["shortage_score"],
-            "relevance": table["relevance"],
-        }
-        score = pd.Series(0.0, index=table.index)
-        for name, values in parts.items():
-            grouped = values.groupby(table["area"])
-            spread = grouped.transform("std")
-            z = ((values - grouped.transform("mean")) / spread.where(spread > 0)).fillna(0.0)
-            score = score + getattr(weights, name) * z
-        table["score"] = score
+        table["score"] = local_score(table, weights)
     else:
         raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
     table["mode"] = mode
@@ -279,6 +267,23 @@ def _top_units(unit_groups: pd.DataFrame, per_group: int = 3) -> pd.Series:
     ranked = unit_groups.sort_values("adverts", ascending=False).groupby("occupation").head(per_group)
     text = ranked.assign(label=ranked["unit"] + " " + ranked["title"].str.slice(0, 40))
     return text.groupby("occupation")["label"].agg("; ".join)
+
+
+def local_score(table: pd.DataFrame, weights: PriorityWeights) -> pd.Series:
+    """The local mode's score (module doc): weighted z-scores over each area's own occupations."""
+    parts = {
+        "per_1000": np.log(table["per_1000"].astype(float).clip(lower=1e-6)),
+        "need_lq": np.log(table["need_lq"].astype(float).clip(lower=1e-3)),
+        "shortage": table["shortage_score"].astype(float),
+        "relevance": table["relevance"].astype(float),
+    }
+    score = pd.Series(0.0, index=table.index)
+    for name, values in parts.items():
+        grouped = values.groupby(table["area"])
+        spread = grouped.transform("std")
+        z = ((values - grouped.transform("mean")) / spread.where(spread > 0)).fillna(0.0)
+        score = score + getattr(weights, name) * z
+    return score
 
 
 def _level_text(mix: pd.DataFrame):
