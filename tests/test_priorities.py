@@ -61,7 +61,13 @@ def test_requirement_parts_have_known_values_and_explain_the_score():
 def test_a_shortage_rating_lifts_the_absolute_score_by_its_uplift():
     occupations, mix, gaps, rates = small_case()
     shortages = pd.DataFrame(
-        {"area": "A", "occupation": ["21", "41"], "rating": ["shortage", "no shortage"], "shortage_score": [0.8, -0.2], "drivers": ["x", "y"]}
+        {
+            "area": "A",
+            "occupation": ["21", "41"],
+            "rating": ["shortage", "no shortage"],
+            "shortage_score": [0.8, -0.2],
+            "drivers": ["x", "y"],
+        }
     )
     plain = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute").set_index("occupation")
     lifted = rank_occupations(

@@ -64,11 +64,27 @@ PRIORITY_COLUMNS: list[str] = [
     "shortage",
     "score",
     "mode",
+    "ssv_ratio",
+    "vacancy_ratio",
+    "advert_ratio",
+    "england_growth_pct",
+    "area_vacancy_ratio",
+    "area_advert_ratio",
+    "area_basis",
     "band_tightness",
     "replacement_source",
     "top_unit_groups",
     "shortage_drivers",
     "explanation",
+]
+INDICATOR_COLUMNS = [
+    "ssv_ratio",
+    "vacancy_ratio",
+    "advert_ratio",
+    "england_growth_pct",
+    "area_vacancy_ratio",
+    "area_advert_ratio",
+    "area_basis",
 ]
 MODES = ("local", "absolute")
 UPLIFT = {"shortage": 0.5, "recruitment difficulty": 0.25, "no shortage": 0.0}
@@ -224,8 +240,12 @@ def rank_occupations(
     table["need_lq"] = table["per_1000"] / table["per_1000_england"].where(table["per_1000_england"] > 0)
 
     rated = shortages if shortages is not None and not shortages.empty else pd.DataFrame(columns=["area", "occupation"])
-    keep = [column for column in ("rating", "shortage_score", "drivers") if column in rated]
+    rated = rated.rename(columns={"growth_pct": "england_growth_pct"})
+    keep = [column for column in ("rating", "shortage_score", "drivers", *INDICATOR_COLUMNS) if column in rated]
     table = table.merge(rated[["area", "occupation", *keep]], on=["area", "occupation"], how="left")
+    for column in INDICATOR_COLUMNS:
+        if column not in table:
+            table[column] = np.nan if column != "area_basis" else ""
     table["rating"] = table["rating"].fillna("not rated") if "rating" in table else "not rated"
     table["shortage_score"] = table["shortage_score"].astype(float).fillna(0.0) if "shortage_score" in table else 0.0
     table["shortage_drivers"] = table["drivers"].fillna("") if "drivers" in table else ""
