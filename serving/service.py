@@ -121,14 +121,55 @@ class PriorityRow(BaseModel):
     title: str
     jobs_start: float
     jobs_end: float
-    growth: float = Field(description="change in jobs at RQF 2-5 over the window")
-    replacement: float = Field(description="jobs at RQF 2-5 opening as holders leave")
-    shortage: float = Field(description="uplift for a tight band, skill-shortage vacancies and adverts")
-    score: float
+    growth: float = Field(description="change in jobs held at RQF 2-5 over the window")
+    replacement: float = Field(description="jobs held at RQF 2-5 opening as holders leave")
+    openings: float | None = Field(default=None, description="jobs to fill: replacement + growth where positive")
+    per_1000: float | None = Field(default=None, description="jobs to fill per 1,000 jobs in the area")
+    per_1000_england: float | None = None
+    need_lq: float | None = Field(default=None, description="location quotient of need: per 1,000 here / England's")
+    rating: str | None = Field(default=None, description="local shortage rating: shortage, recruitment difficulty, no shortage")
+    shortage_score: float | None = None
+    relevance: float | None = Field(default=None, description="apprenticeship relevance 0.1-1 (SOC 2020 entry routes)")
+    levels: str | None = None
+    shortage: float = Field(description="uplift in jobs where the occupation is rated short (absolute mode)")
+    score: float = Field(description="local mode: weighted z-scores; absolute mode: jobs")
+    mode: str | None = None
     explanation: str
+    shortage_drivers: str | None = None
     top_unit_groups: str | None = None
     allocation: float | None = Field(default=None, description="pounds of the budget (when a budget is given)")
     allocation_share: float | None = None
+    cost_per_start: float | None = Field(default=None, description="assumed pounds per start at the occupation's level mix")
+    starts: float | None = Field(default=None, description="starts the allocation pays for")
+
+
+class ShortageRow(BaseModel):
+    occupation: str
+    title: str
+    rating: str = Field(description="shortage, recruitment difficulty or no shortage")
+    shortage_score: float
+    drivers: str = Field(description="the indicators behind the rating, in words with their numbers")
+    ssv_ratio: float | None = None
+    htfv_ratio: float | None = None
+    vacancy_ratio: float | None = None
+    advert_ratio: float | None = None
+    growth_pct: float | None = None
+    area_vacancy_ratio: float | None = None
+    area_ssv_ratio: float | None = None
+    area_advert_ratio: float | None = None
+    area_basis: str | None = None
+    top_unit_groups: str | None = None
+
+
+class ShortagesResponse(BaseModel):
+    area: str
+    area_name: str
+    model: str
+    synthetic: bool
+    model_version: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    flagged: bool = False
+    rows: list[ShortageRow]
 
 
 class PrioritiesResponse(BaseModel):
@@ -329,18 +370,10 @@ class SkillcastService:
             rows=[GapRow(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()}) for row in rows],
         )
 
-    def _priorities(self, area: str, budget: float | None, top: int | None):
-        from skillcast.skills.priorities import ALLOCATION_METHOD, allocate
+    def _priorities(self, area: str, budget: float | None, top: int | None, mode: str = "local"):
+        from skillcast.api.answers import priority_answer
 
-        ranking = self.bundle.priority_rows(area)
-        if budget is not None:
-            try:
-                ranking = allocate(ranking, budget)
-            except ValueError as error:
-                raise InvalidQuery("budget", str(error).removeprefix("--budget: ")) from None
-        if top is not None:
-            ranking = ranking.head(top)
-        return ranking, (ALLOCATION_METHOD if budget is not None else None)
+        return priority_answer(self.bundle, area, budget, top, mode)
 
     # -- JSON endpoints ----------------------------------------------------------------------
     @bentoml.api
@@ -413,13 +446,14 @@ class SkillcastService:
         area: AreaCode,
         budget: Annotated[float | None, Field(ge=1, le=1e13, description="pounds to allocate in proportion to the scores")] = None,
         top: Annotated[int | None, Field(ge=1, le=500, description="rows to return (all when omitted)")] = None,
+        mode: Annotated[str, Field(description="local (need per 1,000 jobs and against England) or absolute (volume)")] = "local",
         *,
         ctx: bentoml.Context,
     ) -> PrioritiesResponse:
         """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated."""
         self._say_version(ctx)
         with answering():
-            ranking, method = self._priorities(area, budget, top)
+            ranking, method = self._priorities(area, budget, top, mode)
             area = self.bundle.area_code(area, "priorities")
         fields = set(PriorityRow.model_fields)
         rows = [
@@ -438,6 +472,25 @@ class SkillcastService:
             allocation_method=method,
             rows=rows,
         )
+
+    @bentoml.api
+    def shortages(
+        self,
+        area: AreaCode,
+        rating: Annotated[str | None, Field(description="only this rating: shortage, recruitment difficulty, no shortage")] = None,
+        top: Annotated[int | None, Field(ge=1, le=500, description="rows to return (all when omitted)")] = None,
+        *,
+        ctx: bentoml.Context,
+    ) -> ShortagesResponse:
+        """Local shortage ratings of an area's occupations, most pressed first, with their drivers (docs/shortages.md)."""
+        from skillcast.api.answers import shortage_answer
+
+        self._say_version(ctx)
+        with answering():
+            answer = shortage_answer(self.bundle, area, rating, top)
+        fields = set(ShortageRow.model_fields)
+        rows = [ShortageRow(**{name: value for name, value in row.items() if name in fields}) for row in answer.pop("rows")]
+        return ShortagesResponse(**answer, model=self.model_name, synthetic=self.synthetic, model_version=self.model_version, rows=rows)
 
     def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:
         table = self.bundle.area_table(area_type, query)
@@ -692,7 +745,7 @@ def _guard_options() -> dict:
     """Built when the worker builds its ASGI app (not at import): keys from the config."""
     config = Config.from_env()
     keys = KeySource(config.resolved_api_keys_file(), tuple(key.get_secret_value() for key in config.api_keys))
-    routes = [f"/{name}" for name in ("forecast", "gaps", "priorities", "areas", "classifications", "model")]
+    routes = [f"/{name}" for name in ("forecast", "gaps", "priorities", "shortages", "areas", "classifications", "model")]
     routes += [
         "/forecast/batch",
         "/gaps/batch",

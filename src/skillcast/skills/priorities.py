@@ -76,6 +76,10 @@ PRIORITY_COLUMNS: list[str] = [
     "top_unit_groups",
     "shortage_drivers",
     "explanation",
+    "share_rqf2",
+    "share_rqf3",
+    "share_rqf4",
+    "share_rqf5",
 ]
 INDICATOR_COLUMNS = [
     "ssv_ratio",
@@ -258,13 +262,18 @@ def rank_occupations(
     table["apprenticeship_share"] = codes.map(by_code["apprenticeship_share"]) if "apprenticeship_share" in by_code else np.nan
     table["levels"] = _level_text(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)])(table)
 
+    levels_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].pivot_table(
+        index=["area", "occupation"], columns="rqf", values="share", aggfunc="sum"
+    )
+    levels_25 = levels_25.reindex(columns=list(APPRENTICESHIP_RQF)).fillna(0.0)
+    levels_25 = levels_25.div(levels_25.sum(axis=1).where(lambda total: total > 0), axis=0)
+    keys = pd.MultiIndex.from_frame(table[["area", "occupation"]])
+    for rqf in APPRENTICESHIP_RQF:
+        table[f"share_{rqf}"] = levels_25[rqf].reindex(keys).to_numpy() if len(levels_25) else np.nan
     uplift = table["rating"].map(UPLIFT).fillna(0.0)
     table["shortage"] = table["openings"] * uplift
-    relevance_or_one = table["relevance"].fillna(1.0)
-    if mode == "absolute":
-        table["score"] = table["openings"] * (1.0 + uplift) * relevance_or_one
-    elif mode == "local":
-        table["score"] = local_score(table, weights)
+    if mode in MODES:
+        table["score"] = mode_score(table, mode, weights)
     else:
         raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
     table["mode"] = mode
@@ -287,6 +296,27 @@ def _top_units(unit_groups: pd.DataFrame, per_group: int = 3) -> pd.Series:
     ranked = unit_groups.sort_values("adverts", ascending=False).groupby("occupation").head(per_group)
     text = ranked.assign(label=ranked["unit"] + " " + ranked["title"].str.slice(0, 40))
     return text.groupby("occupation")["label"].agg("; ".join)
+
+
+def mode_score(table: pd.DataFrame, mode: str, weights: PriorityWeights | None = None) -> pd.Series:
+    """The score of ``mode`` from a ranking's columns (module doc)."""
+    if mode == "absolute":
+        uplift = table["rating"].map(UPLIFT).fillna(0.0)
+        return table["openings"] * (1.0 + uplift) * table["relevance"].astype(float).fillna(1.0)
+    if mode == "local":
+        return local_score(table, weights or PriorityWeights())
+    raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
+
+
+def rerank(ranking: pd.DataFrame, mode: str, weights: PriorityWeights | None = None) -> pd.DataFrame:
+    """A ranking (one area or many) re-scored and re-ranked in ``mode``: what a bundle's local ranking gives in absolute mode."""
+    out = ranking.copy()
+    out["score"] = mode_score(out, mode, weights)
+    out["mode"] = mode
+    order = {area: index for index, area in enumerate(dict.fromkeys(out["area"]))}
+    out = out.assign(_area=out["area"].map(order)).sort_values(["_area", "score", "occupation"], ascending=[True, False, True])
+    out["rank"] = out.groupby("_area").cumcount().to_numpy() + 1
+    return out.drop(columns="_area").reset_index(drop=True)
 
 
 def local_score(table: pd.DataFrame, weights: PriorityWeights) -> pd.Series:
@@ -385,6 +415,10 @@ def allocate(ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame
 
 def _cost_per_start(ranking: pd.DataFrame, costs, mix: pd.DataFrame | None) -> pd.Series:
     """Each row's cost per start: its mix of jobs held at RQF 2-5 x the cost of each level (level 3 where no mix is known)."""
+    if (mix is None or mix.empty) and {f"share_{rqf}" for rqf in APPRENTICESHIP_RQF} <= set(ranking.columns):
+        shares = ranking[[f"share_{rqf}" for rqf in APPRENTICESHIP_RQF]].astype(float)
+        cost = sum(shares[f"share_{rqf}"] * costs.of_rqf(rqf) for rqf in APPRENTICESHIP_RQF)
+        return cost.where(shares.sum(axis=1) > 0).fillna(costs.level3)
     if mix is None or mix.empty:
         return pd.Series(costs.level3, index=ranking.index, dtype=float)
     rows = mix.loc[mix["rqf"].isin(APPRENTICESHIP_RQF)]
