@@ -164,6 +164,18 @@ function drawGaps(rows, lastObserved) {
   }
 }
 
+function appendRow(body, cells) {
+  // cells: [text, class] pairs; text only (textContent), never markup from the API
+  const tr = document.createElement("tr");
+  for (const [text, kind] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (kind) td.className = kind;
+    tr.appendChild(td);
+  }
+  body.appendChild(tr);
+}
+
 function drawPriorities(allRows) {
   const body = $("priorities").querySelector("tbody");
   body.replaceChildren();
@@ -174,8 +186,7 @@ function drawPriorities(allRows) {
   $("zero-note").hidden = dropped === 0;
   $("zero-note").textContent = `${dropped} occupation${dropped === 1 ? "" : "s"} with no jobs to fill at RQF 2-5 not shown (see the spreadsheet).`;
   for (const row of rows) {
-    const tr = document.createElement("tr");
-    const cells = [
+    appendRow(body, [
       [String(row.rank), "number"],
       [`${row.occupation} ${row.title}`, ""],
       [people(row.openings ?? Math.max(0, row.growth + row.replacement)), "number"],
@@ -183,14 +194,7 @@ function drawPriorities(allRows) {
       [row.need_lq == null ? "-" : row.need_lq.toFixed(2), "number"],
       [row.rating || "-", "rating " + (row.rating || "").replaceAll(" ", "-")],
       [row.explanation, ""],
-    ];
-    for (const [text, kind] of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (kind) td.className = kind;
-      tr.appendChild(td);
-    }
-    body.appendChild(tr);
+    ]);
   }
 }
 
@@ -200,20 +204,12 @@ function drawShortages(rows) {
   $("shortages").hidden = rows.length === 0;
   $("no-shortages").hidden = rows.length > 0;
   for (const row of rows) {
-    const tr = document.createElement("tr");
-    const cells = [
+    appendRow(body, [
       [`${row.occupation} ${row.title}`, ""],
       [row.rating, "rating " + row.rating.replaceAll(" ", "-")],  // a class and the word: not colour alone
       [(row.shortage_score >= 0 ? "+" : "") + row.shortage_score.toFixed(2), "number"],
       [row.drivers, ""],
-    ];
-    for (const [text, kind] of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (kind) td.className = kind;
-      tr.appendChild(td);
-    }
-    body.appendChild(tr);
+    ]);
   }
 }
 

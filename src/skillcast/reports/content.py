@@ -29,6 +29,7 @@ from skillcast.data.schema import observations
 from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.reconcile import ReconciledForecaster
+from skillcast.skills.priorities import INDICATOR_COLUMNS
 
 BAND_LABELS: dict[str, str] = {
     "low": "Low (below level 2)",
@@ -717,21 +718,7 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
     return rows
 
 
-SHORTAGE_SHEET_COLUMNS = [
-    "area",
-    "occupation",
-    "title",
-    "rating",
-    "shortage_score",
-    "ssv_ratio",
-    "vacancy_ratio",
-    "advert_ratio",
-    "england_growth_pct",
-    "area_vacancy_ratio",
-    "area_advert_ratio",
-    "area_basis",
-    "shortage_drivers",
-]
+SHORTAGE_SHEET_COLUMNS = ["area", "occupation", "title", "rating", "shortage_score", *INDICATOR_COLUMNS, "shortage_drivers"]
 
 
 def shortage_sheet(priorities: pd.DataFrame | None) -> pd.DataFrame:

@@ -41,6 +41,15 @@ from skillcast.skills.demand import replacement_rates, rqf_to_levels
 
 APPRENTICESHIP_RQF: tuple[str, ...] = ("rqf2", "rqf3", "rqf4", "rqf5")
 BAND_OF_RQF = {"rqf2": "intermediate", "rqf3": "intermediate", "rqf4": "high", "rqf5": "high"}
+INDICATOR_COLUMNS = [
+    "ssv_ratio",
+    "vacancy_ratio",
+    "advert_ratio",
+    "england_growth_pct",
+    "area_vacancy_ratio",
+    "area_advert_ratio",
+    "area_basis",
+]  # the shortage indicators a ranking carries (shortage.SHORTAGE_COLUMNS, growth renamed)
 PRIORITY_COLUMNS: list[str] = [
     "rank",
     "area",
@@ -64,13 +73,7 @@ PRIORITY_COLUMNS: list[str] = [
     "shortage",
     "score",
     "mode",
-    "ssv_ratio",
-    "vacancy_ratio",
-    "advert_ratio",
-    "england_growth_pct",
-    "area_vacancy_ratio",
-    "area_advert_ratio",
-    "area_basis",
+    *INDICATOR_COLUMNS,
     "band_tightness",
     "replacement_source",
     "top_unit_groups",
@@ -80,15 +83,6 @@ PRIORITY_COLUMNS: list[str] = [
     "share_rqf3",
     "share_rqf4",
     "share_rqf5",
-]
-INDICATOR_COLUMNS = [
-    "ssv_ratio",
-    "vacancy_ratio",
-    "advert_ratio",
-    "england_growth_pct",
-    "area_vacancy_ratio",
-    "area_advert_ratio",
-    "area_basis",
 ]
 MODES = ("local", "absolute")
 UPLIFT = {"shortage": 0.5, "recruitment difficulty": 0.25, "no shortage": 0.0}
