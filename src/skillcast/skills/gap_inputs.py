@@ -22,9 +22,12 @@ LEPs, regions, England; ``Geography.district_membership``).
 
 So districts add up to every area, on both sides, in every year.
 
-Signals for priorities (national, by occupation): ESS 2017 skill-shortage vacancies per
-job by SOC major group, and ONS/Textkernel new online job adverts per job by SOC 2020
-sub-major group (sums of unit groups) in the latest full year.
+Signals for shortage ratings and priorities (``skillcast.skills.shortage``): by occupation,
+England's ESS 2017 skill-shortage, hard-to-fill and all vacancies per job by SOC major group,
+ONS/Textkernel new online adverts per job by SOC 2020 sub-major group (sums of unit groups)
+in the latest full year, and employment growth; by area (``area_signals``, every area), ESS
+2019 vacancies per job by local education authority and Textkernel adverts per job. Also the
+apprenticeship relevance of occupations (SOC 2020 entry routes) and each area's FE pipeline.
 """
 
 from __future__ import annotations
@@ -102,23 +105,19 @@ class GapInputs:
         share one standardisation (reference: the LSIPs where the data have them), so an area's rating does not
         depend on which others are asked for."""
         wanted = list(dict.fromkeys(areas if areas is not None else [self.national, *self.areas]))
-        signals = self.area_signals if not self.area_signals.empty else pd.DataFrame({"area": wanted})
-        known = signals.loc[signals["area"].isin(wanted)]
-        missing = [area for area in wanted if area not in set(known["area"])]
-        if missing:
-            known = pd.concat([known, pd.DataFrame({"area": missing})], ignore_index=True)
+        signals = self.area_signals if not self.area_signals.empty else pd.DataFrame({"area": []})
         reference = None
-        if self.geography is not None and not self.area_signals.empty:
-            lsips = [area for area in self.area_signals["area"] if area in self.geography and self.geography.type_of(area) == "lsip"]
+        if self.geography is not None and not signals.empty:
+            lsips = [area for area in signals["area"] if area in self.geography and self.geography.type_of(area) == "lsip"]
             reference = lsips or None
+        rated = signals.loc[signals["area"].isin([*wanted, *(reference or [])])]
+        missing = [area for area in wanted if area not in set(rated["area"])]
+        if missing:
+            rated = pd.concat([rated, pd.DataFrame({"area": missing})], ignore_index=True)
         occupations = self.signals if not self.signals.empty else pd.DataFrame({"occupation": self.occupation_codes()})
-        if reference is not None:
-            scale_from = self.area_signals
-        else:
-            scale_from = known
         table = shortage.rate_shortages(
             occupations,
-            pd.concat([known, scale_from.loc[~scale_from["area"].isin(known["area"])]], ignore_index=True),
+            rated,
             titles=self.titles,
             names=self.names,
             reference_areas=reference,
