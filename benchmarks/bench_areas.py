@@ -125,7 +125,7 @@ def main() -> None:
         from skillcast.mlops.retrain import bundle_gaps
 
         began = time.perf_counter()
-        gaps, priorities, info = bundle_gaps(Store(store), Config(home=folder / "home"))
+        gaps, priorities, info, shortages = bundle_gaps(Store(store), Config(home=folder / "home"))
         print(
             f"the retrain's gaps and priorities of every area (mlops.retrain.bundle_gaps): {time.perf_counter() - began:.1f} s, "
             f"{info['areas']} areas, {info['rows']:,} gap rows, priorities for {info.get('priorities_areas')} (flagged left out: {len(info['flagged'])})"
@@ -137,6 +137,7 @@ def main() -> None:
             geography=Store(store).geography(),
             metadata={"model": "reconciled:national_share", "synthetic": False, "gaps": info},
             priorities=priorities,
+            shortages=shortages,
         )
         path = bundle.save(folder / "bundle")
         loaded = ForecastBundle.load(path)

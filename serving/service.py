@@ -64,6 +64,8 @@ from skillcast.api.protocol import use_header_timeout
 from skillcast.bundle import BASES, GAP_FIELDS, ForecastBundle, InvalidQuery
 from skillcast.config import Config
 from skillcast.data.qualifications import ALL_BANDS
+from skillcast.skills.priorities import MODES
+from skillcast.skills.shortage import RATINGS
 
 HERE = Path(__file__).resolve().parent
 UI_FOLDER = HERE / "ui"  # the /ui page: static files that call this API with a key
@@ -72,6 +74,8 @@ Year = Annotated[int, Field(ge=1990, le=2100, description="calendar year")]
 AreaCode = Annotated[str, Field(min_length=1, max_length=100, description="area code, SI2035 id or name, any case (see /areas?q=)")]
 Band = Literal[ALL_BANDS]  # type: ignore[valid-type]
 Basis = Literal[BASES]  # type: ignore[valid-type]
+Mode = Literal[MODES]  # type: ignore[valid-type]
+Rating = Literal[RATINGS]  # type: ignore[valid-type]
 VERSION_HEADER = "x-skillcast-model-version"
 
 use_header_timeout()  # before BentoML builds its uvicorn server (skillcast.api.protocol)
@@ -117,6 +121,13 @@ class GapsBatchQuery(_Query):
 class PrioritiesQuery(_Query):
     area: AreaCode
     budget: float | None = Field(default=None, ge=1, le=1e13, description="pounds to allocate in proportion to the scores")
+    top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
+    mode: Mode = Field(default="local", description="local (need per 1,000 jobs and against England) or absolute (volume); docs/gaps.md")
+
+
+class ShortagesQuery(_Query):
+    area: AreaCode
+    rating: Rating | None = Field(default=None, description="only this rating")
     top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
 
 
@@ -191,14 +202,55 @@ class PriorityRow(BaseModel):
     title: str
     jobs_start: float
     jobs_end: float
-    growth: float = Field(description="change in jobs at RQF 2-5 over the window")
-    replacement: float = Field(description="jobs at RQF 2-5 opening as holders leave")
-    shortage: float = Field(description="uplift for a tight band, skill-shortage vacancies and adverts")
-    score: float
+    growth: float = Field(description="change in jobs held at RQF 2-5 over the window")
+    replacement: float = Field(description="jobs held at RQF 2-5 opening as holders leave")
+    openings: float | None = Field(default=None, description="jobs to fill: replacement + growth where positive")
+    per_1000: float | None = Field(default=None, description="jobs to fill per 1,000 jobs in the area")
+    per_1000_england: float | None = None
+    need_lq: float | None = Field(default=None, description="location quotient of need: per 1,000 here / England's")
+    rating: str | None = Field(default=None, description="local shortage rating: shortage, recruitment difficulty, no shortage")
+    shortage_score: float | None = None
+    relevance: float | None = Field(default=None, description="apprenticeship relevance 0.1-1 (SOC 2020 entry routes)")
+    levels: str | None = None
+    shortage: float = Field(description="uplift in jobs where the occupation is rated short (absolute mode)")
+    score: float = Field(description="local mode: weighted z-scores; absolute mode: jobs")
+    mode: str | None = None
     explanation: str
+    shortage_drivers: str | None = None
     top_unit_groups: str | None = None
     allocation: float | None = Field(default=None, description="pounds of the budget (when a budget is given)")
     allocation_share: float | None = None
+    cost_per_start: float | None = Field(default=None, description="assumed pounds per start at the occupation's level mix")
+    starts: float | None = Field(default=None, description="starts the allocation pays for")
+
+
+class ShortageRow(BaseModel):
+    occupation: str
+    title: str
+    rating: str = Field(description="shortage, recruitment difficulty or no shortage")
+    shortage_score: float
+    drivers: str = Field(description="the indicators behind the rating, in words with their numbers")
+    ssv_ratio: float | None = None
+    htfv_ratio: float | None = None
+    vacancy_ratio: float | None = None
+    advert_ratio: float | None = None
+    growth_pct: float | None = None
+    area_vacancy_ratio: float | None = None
+    area_ssv_ratio: float | None = None
+    area_advert_ratio: float | None = None
+    area_basis: str | None = None
+    top_unit_groups: str | None = None
+
+
+class ShortagesResponse(BaseModel):
+    area: str
+    area_name: str
+    model: str
+    synthetic: bool
+    model_version: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    flagged: bool = False
+    rows: list[ShortageRow]
 
 
 class PrioritiesResponse(BaseModel):
@@ -417,18 +469,10 @@ class SkillcastService:
             ],
         )
 
-    def _priorities(self, area: str, budget: float | None, top: int | None):
-        from skillcast.skills.priorities import ALLOCATION_METHOD, allocate
+    def _priorities(self, area: str, budget: float | None, top: int | None, mode: str = "local"):
+        from skillcast.api.answers import priority_answer
 
-        ranking = self.bundle.priority_rows(area)
-        if budget is not None:
-            try:
-                ranking = allocate(ranking, budget)
-            except ValueError as error:
-                raise InvalidQuery("budget", str(error).removeprefix("--budget: ")) from None
-        if top is not None:
-            ranking = ranking.head(top)
-        return ranking, (ALLOCATION_METHOD if budget is not None else None)
+        return priority_answer(self.bundle, area, budget, top, mode)
 
     # -- JSON endpoints ----------------------------------------------------------------------
     @routes.post("/forecast", responses=errors(400, 404))
@@ -460,7 +504,7 @@ class SkillcastService:
     @routes.post("/priorities", responses=errors(400, 404))
     def priorities(self, query: PrioritiesQuery) -> PrioritiesResponse:
         """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated."""
-        ranking, method = self._priorities(query.area, query.budget, query.top)
+        ranking, method = self._priorities(query.area, query.budget, query.top, query.mode)
         area = self.bundle.area_code(query.area, "priorities")
         fields = set(PriorityRow.model_fields)
         rows = [
@@ -480,6 +524,21 @@ class SkillcastService:
                 allocation_method=method,
                 rows=rows,
             )
+        )
+
+    @routes.post("/shortages", responses=errors(400, 404))
+    def shortages(self, query: ShortagesQuery) -> ShortagesResponse:
+        """Local shortage ratings of an area's occupations, most pressed first, with their drivers (docs/shortages.md)."""
+        from skillcast.api.answers import shortage_answer
+
+        answer = shortage_answer(self.bundle, query.area, query.rating, query.top)
+        fields = set(ShortageRow.model_fields)
+        rows = [
+            ShortageRow(**{name: (_finite(value) if isinstance(value, float) else value) for name, value in row.items() if name in fields})
+            for row in answer.pop("rows")
+        ]
+        return self._answer(
+            ShortagesResponse(**answer, model=self.model_name, synthetic=self.synthetic, model_version=self.model_version, rows=rows)
         )
 
     def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:

@@ -64,7 +64,7 @@ def real_bundle_dir(data_dir, tmp_path_factory) -> Path:
     result = CliRunner().invoke(app, ["ingest", "all", str(data_dir), "--out", str(store)])
     assert result.exit_code == 0, result.output
     config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
-    gaps, priorities, info = bundle_gaps(Store(store), config)
+    gaps, priorities, info, shortages = bundle_gaps(Store(store), config)
     assert gaps is not None, info
     columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
     bundle = ForecastBundle(
@@ -73,5 +73,6 @@ def real_bundle_dir(data_dir, tmp_path_factory) -> Path:
         geography=Store(store).geography(),
         metadata={"model": config.production_model, "synthetic": False, "gaps": info},
         priorities=priorities,
+        shortages=shortages,
     )
     return bundle.save(tmp_path_factory.mktemp("real-bundle") / "bundle")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from skillcast.cli.main import app
 
 runner = CliRunner()
-SHEETS = ["about", "forecasts", "gaps", "priorities", "backtest", "sources"]
+SHEETS = ["about", "forecasts", "gaps", "priorities", "shortages", "backtest", "sources"]
 
 
 def headers(sheet) -> list[str]:
@@ -59,7 +59,11 @@ def test_every_table_is_a_sheet_with_a_bold_frozen_header_and_units(demo_export)
         assert title in gaps, title
     assert gaps[:2] == ["area code", "area name"]
     assert "value (jobs for demand, people for supply)" in headers(book["forecasts"])
-    assert "MASE (lower is better)" in headers(book["backtest"]) and "score (jobs)" in headers(book["priorities"])
+    assert "MASE (lower is better)" in headers(book["backtest"]) and "jobs to fill, held at RQF 2-5 (jobs)" in headers(book["priorities"])
+    assert "location quotient of need (x England)" in headers(book["priorities"]) and "% of score" not in " ".join(
+        headers(book["priorities"])
+    )
+    assert {"shortage rating", "shortage drivers", "area vacancies per job (x England, ESS 2019)"} <= set(headers(book["shortages"]))
     assert book["gaps"].column_dimensions["F"].width > 8
     about = dict(rows(book["about"]).itertuples(index=False, name=None))
     assert "SYNTHETIC" in about["WARNING"] and "positive gap is a shortage" in about["sign"]

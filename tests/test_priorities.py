@@ -43,28 +43,39 @@ def small_case(growth_of_21: float = 0.0):
 
 def test_requirement_parts_have_known_values_and_explain_the_score():
     occupations, mix, gaps, rates = small_case(growth_of_21=200.0)
-    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights()).set_index("occupation")
+    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute").set_index("occupation")
     # 21: half its jobs at RQF 4 (an apprenticeship level), half at RQF 6 (not)
     assert ranking.loc["21", "growth"] == pytest.approx(200 * 0.5)
     expected_replacement = sum((1000 + 200 * (year - 2020) / 10) * 0.5 * 0.02 for year in range(2020, 2030))
     assert ranking.loc["21", "replacement"] == pytest.approx(expected_replacement)
     assert ranking.loc["41", "replacement"] == pytest.approx(1000 * 0.02 * 10) and ranking.loc["41", "growth"] == 0
-    assert (ranking["shortage"] == 0).all()  # no band tighter than the rest, no vacancy signals
-    assert np.allclose(ranking["score"], ranking["growth"] + ranking["replacement"] + ranking["shortage"])
-    assert np.allclose(ranking[["growth_pct", "replacement_pct", "shortage_pct"]].sum(axis=1), 100)
+    assert (ranking["shortage"] == 0).all()  # not rated: no uplift
+    assert np.allclose(ranking["openings"], ranking["replacement"] + ranking["growth"].clip(lower=0))
+    assert np.allclose(ranking["score"], ranking["openings"])  # absolute mode, no rating, no relevance known
     # 21: 100 growth + 109 replacement beats 41's 200 replacement, though only half of 21's jobs count
     assert ranking.loc["21", "score"] == pytest.approx(209) and ranking.loc["21", "rank"] == 1
+    assert "209 jobs to fill at RQF 2-5 (109 replacement, +100 change)" in ranking.loc["21", "explanation"]
+    assert "% of score" not in " ".join(ranking["explanation"]) and "growth_pct" not in ranking
 
 
-def test_a_tight_band_and_vacancy_signals_lift_the_score():
+def test_a_shortage_rating_lifts_the_absolute_score_by_its_uplift():
     occupations, mix, gaps, rates = small_case()
-    gaps.loc[gaps["band"] == "high", "supply"] = 50.0  # the high band is much tighter than the rest
-    signals = pd.DataFrame({"occupation": ["21", "41"], "ssv_ratio": [2.0, 0.5], "advert_ratio": [1.0, 1.0]})
-    plain = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights()).set_index("occupation")
-    lifted = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), signals=signals).set_index("occupation")
-    assert plain.loc["21", "shortage"] > 0 and plain.loc["41", "shortage"] == 0
-    assert lifted.loc["21", "score"] > plain.loc["21", "score"] and lifted.loc["41", "score"] == plain.loc["41", "score"]
-    assert "skill-shortage vacancies 2.0x average" in lifted.loc["21", "explanation"]
+    shortages = pd.DataFrame(
+        {
+            "area": "A",
+            "occupation": ["21", "41"],
+            "rating": ["shortage", "no shortage"],
+            "shortage_score": [0.8, -0.2],
+            "drivers": ["x", "y"],
+        }
+    )
+    plain = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute").set_index("occupation")
+    lifted = rank_occupations(
+        "A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), shortages=shortages, mode="absolute"
+    ).set_index("occupation")
+    assert lifted.loc["21", "score"] == pytest.approx(plain.loc["21", "score"] * 1.5)
+    assert lifted.loc["41", "score"] == pytest.approx(plain.loc["41", "score"])
+    assert "shortage rating: shortage (+0.80)" in lifted.loc["21", "explanation"]
 
 
 def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
@@ -94,12 +105,12 @@ def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
     assert np.allclose(faster.loc[others, "growth"], baseline.loc[others, "growth"])  # nobody else's jobs changed
 
 
-def test_allocation_adds_up_to_the_budget_in_proportion_to_scores():
+def test_allocation_adds_up_to_the_budget_in_proportion_to_jobs_to_fill():
     occupations, mix, gaps, rates = small_case(growth_of_21=200.0)
-    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights())
+    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute")
     allocated = allocate(ranking, 1_000_000)
     assert allocated["allocation"].sum() == 1_000_000
-    ratio = allocated["allocation"] / allocated["score"]
+    ratio = allocated["allocation"] / allocated["openings"]
     assert ratio.max() - ratio.min() < 1e-3 * ratio.mean()
     with pytest.raises(ValueError, match="--budget"):
         allocate(ranking, -5)

@@ -91,6 +91,7 @@ def test_demo_report_has_its_sections_and_charts_and_says_synthetic(demo_files):
     assert "jobs and people" in html and "thousands of people" in html  # titles and units survive as text
     assert 'id="synthetic-warning"' in html and "@media print" in html
     assert len(re.findall(r'<tr data-occupation="', html)) >= 3
+    assert '<table id="shortage-heatmap" class="heat">' in html  # the demo has no indicators: cells read "-"
     assert re.search(r'<tr data-model="naive"', html) and re.search(r'<tr data-model="skillcast \(', html)
     check_self_contained(html)
 
@@ -277,6 +278,14 @@ def test_real_lsip_report_has_charts_and_the_numbers_of_its_gaps_table(real_stor
     nowcast = {int(year) for year in re.findall(r'<tr class="nowcast" data-band="\w+" data-year="(\d+)"', gap_rows)}
     assert nowcast == set(range(2021, 2027)), "SI2035 is observed to 2020; 'today' is 2026"
     assert len(re.findall(r'<tr data-occupation="', html)) == 10
+    heat = re.search(r'<table id="shortage-heatmap".*?</table>', html, re.S).group(0)
+    assert len(re.findall(r"<tr data-heat-occupation=", heat)) >= 20  # occupations x indicators
+    assert "vs England (LQ)" in heat and "skill-shortage vacancies" in heat
+    # readable in print: high / low cells carry a marker, not colour alone
+    for level, marker in (("high", "\u25b2"), ("low", "\u25bc")):
+        cells = re.findall(rf'<td class="num {level}">([^<]*)</td>', heat)
+        assert cells and all(cell.startswith(marker) for cell in cells)
+    assert "% of score" not in html and "shortage rating" in html
     check_self_contained(html)
 
 

@@ -167,6 +167,23 @@ def test_priorities_are_ranked_explained_and_allocate_a_budget(client, demo_resu
     assert [row["occupation"] for row in top] == [row["occupation"] for row in rows[:3]] and top[0]["allocation"] is None
 
 
+def test_shortages_answer_ratings_by_name_and_refuse_bad_input(client, demo_result):
+    body = client.post("/shortages", json={"area": "DM_R1_01"})
+    assert body.status_code == 200, body.text
+    rows = body.json()["rows"]
+    expected = demo_result.bundle.shortages.query("area == 'DM_R1_01'")
+    assert len(rows) == len(expected) > 0 and {row["rating"] for row in rows} <= {"shortage", "recruitment difficulty", "no shortage"}
+    assert all(row["drivers"] for row in rows) and body.json()["synthetic"] is True
+    missing = client.post("/shortages", json={"area": "Ashvale Town"})
+    assert missing.status_code == 404 and "did you mean: DM_R1_01" in missing.text
+    bad = client.post("/shortages", json={"area": "DM_R1_01", "rating": "dire"})
+    assert bad.status_code == 400 and "rating" in bad.text
+    absolute = client.post("/priorities", json={"area": "DM_R1_01", "mode": "absolute", "budget": 100000}).json()["rows"]
+    assert {row["mode"] for row in absolute} == {"absolute"} and sum(row["allocation"] for row in absolute) == pytest.approx(100000)
+    assert all(row["starts"] == pytest.approx(row["allocation"] / row["cost_per_start"]) for row in absolute)
+    assert client.post("/priorities", json={"area": "DM_R1_01", "mode": "loud"}).status_code == 400
+
+
 def test_areas_list_codes_names_types_and_parents(client, demo_result):
     areas = client.post("/areas", json={}).json()["areas"]
     codes = {area["code"] for area in areas}

@@ -80,3 +80,16 @@ def test_names_are_found_and_ambiguity_is_a_400_listing_candidates(client):
     assert ambiguous.status_code == 400 and "E47000007" in ambiguous.text and "E12000005" in ambiguous.text
     assert ambiguous.json()["error"]["code"] == "ambiguous_area" and ambiguous.json()["error"]["field"] == "area"
     assert client.get("/areas", params={"q": "Atlantis"}).status_code == 404
+    short = client.post("/shortages", json={"area": "West Midlands"})
+    assert short.status_code == 400 and "E47000007" in short.text
+
+
+def test_shortages_of_a_district_by_name_with_drivers_and_its_basis(client):
+    body = client.post("/shortages", json={"area": "Croydon"})
+    assert body.status_code == 200, body.text
+    answer = body.json()
+    assert answer["area"] == "E09000008" and len(answer["rows"]) >= 20
+    top = answer["rows"][0]
+    assert top["rating"] in ("shortage", "recruitment difficulty") and "x England's" in top["drivers"]
+    assert "its own LEA" in top["area_basis"]  # a London borough is its own local education authority
+    assert client.post("/shortages", json={"area": "Atlantis"}).status_code == 404

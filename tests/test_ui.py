@@ -76,10 +76,13 @@ def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreads
     ranked = demo_result.bundle.priorities.query("area == 'DM_R1_01'").sort_values("rank")
     first_row = page.locator("#priorities tbody tr").first.text_content()
     assert ranked.iloc[0]["title"] in first_row
-    shown = ranked.head(10).query("score > 0")  # the page leaves out occupations with nothing to fill, and says so
+    shown = ranked.head(10).query("openings > 0")  # the page leaves out occupations with nothing to fill, and says so
     assert page.locator("#priorities tbody tr").count() == len(shown)
     if len(shown) < min(10, len(ranked)):
         assert "not shown" in page.text_content("#zero-note")
+    rated = demo_result.bundle.shortages.query("area == 'DM_R1_01'")
+    assert page.locator("#shortages tbody tr").count() == len(rated) > 0
+    assert page.locator("#shortages tbody td.rating").first.text_content() in ("shortage", "recruitment difficulty", "no shortage")
 
     with page.expect_download() as download_info:
         page.click("#download-xlsx")

@@ -167,31 +167,52 @@ function drawGaps(rows, lastObserved) {
   }
 }
 
+function appendRow(body, cells) {
+  // cells: [text, class] pairs; text only (textContent), never markup from the API
+  const tr = document.createElement("tr");
+  for (const [text, kind] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (kind) td.className = kind;
+    tr.appendChild(td);
+  }
+  body.appendChild(tr);
+}
+
 function drawPriorities(allRows) {
   const body = $("priorities").querySelector("tbody");
   body.replaceChildren();
-  const rows = allRows.filter((row) => row.score > 0);  // nothing to fill: not a priority
+  const rows = allRows.filter((row) => (row.openings ?? row.score) > 0);  // nothing to fill: not a priority
   const dropped = allRows.length - rows.length;
   $("no-priorities").hidden = rows.length > 0;
   $("priorities").hidden = rows.length === 0;
   $("zero-note").hidden = dropped === 0;
   $("zero-note").textContent = `${dropped} occupation${dropped === 1 ? "" : "s"} with no jobs to fill at RQF 2-5 not shown (see the spreadsheet).`;
   for (const row of rows) {
-    const tr = document.createElement("tr");
-    const cells = [
+    appendRow(body, [
       [String(row.rank), "number"],
       [`${row.occupation} ${row.title}`, ""],
-      [people(Math.max(0, row.growth + row.replacement)), "number"],
-      [people(row.score), "number"],
+      [people(row.openings ?? Math.max(0, row.growth + row.replacement)), "number"],
+      [row.per_1000 == null ? "-" : row.per_1000.toFixed(1), "number"],
+      [row.need_lq == null ? "-" : row.need_lq.toFixed(2), "number"],
+      [row.rating || "-", "rating " + (row.rating || "").replaceAll(" ", "-")],
       [row.explanation, ""],
-    ];
-    for (const [text, kind] of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (kind) td.className = kind;
-      tr.appendChild(td);
-    }
-    body.appendChild(tr);
+    ]);
+  }
+}
+
+function drawShortages(rows) {
+  const body = $("shortages").querySelector("tbody");
+  body.replaceChildren();
+  $("shortages").hidden = rows.length === 0;
+  $("no-shortages").hidden = rows.length > 0;
+  for (const row of rows) {
+    appendRow(body, [
+      [`${row.occupation} ${row.title}`, ""],
+      [row.rating, "rating " + row.rating.replaceAll(" ", "-")],  // a class and the word: not colour alone
+      [(row.shortage_score >= 0 ? "+" : "") + row.shortage_score.toFixed(2), "number"],
+      [row.drivers, ""],
+    ]);
   }
 }
 
@@ -203,6 +224,8 @@ async function showArea(code) {
     const gaps = await call("/gaps", { area: code });
     let priorities = { rows: [] };
     try { priorities = await call("/priorities", { area: code, top: 10 }); } catch (error) { if (!error.message.startsWith("400")) throw error; }
+    let shortages = { rows: [] };
+    try { shortages = await call("/shortages", { area: code }); } catch (error) { if (!/^40[04]/.test(error.message)) throw error; }
     const observedYears = gaps.rows.filter((r) => r.basis === "observed").map((r) => r.year);
     const lastObserved = observedYears.length ? Math.max(...observedYears) : undefined;
     $("area-title").textContent = `${gaps.area_name} (${gaps.area})` + (gaps.flagged ? " - FLAGGED" : "");
@@ -217,6 +240,7 @@ async function showArea(code) {
     drawSupplyDemand(gaps.rows, lastObserved);
     drawGaps(gaps.rows, lastObserved);
     drawPriorities(priorities.rows);
+    drawShortages(shortages.rows);
     $("no-priorities").textContent = gaps.flagged
       ? "No occupation ranking: this area failed the alignment check (see the warning above), so it is left out of rankings."
       : "No occupation ranking for this area (the data have no employment by occupation here).";

@@ -34,6 +34,7 @@ GEOGRAPHY_FILE = "geography.parquet"
 MEMBERSHIPS_FILE = "memberships.parquet"  # optional: which districts make up each area (bundles before #15 lack it)
 SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> the code replacing them
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
+SHORTAGES_FILE = "shortages.parquet"  # optional: bundles made before #16 answer no shortage ratings
 METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
 BASES: tuple[str, ...] = ("observed", "nowcast", "forecast")  # what a forecast or gap row's ``basis`` may be, in time order
@@ -111,6 +112,7 @@ class ForecastBundle:
     geography: Geography
     metadata: dict = field(default_factory=dict)
     priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortages: pd.DataFrame = field(default_factory=pd.DataFrame)  # shortage.SHORTAGE_COLUMNS, every area
 
     def __post_init__(self) -> None:
         """Label nowcast rows from the metadata's ``nowcast_until``, however the bundle was made
@@ -130,6 +132,7 @@ class ForecastBundle:
         self.forecasts.to_parquet(staging / FORECASTS_FILE, index=False)
         self.gaps.to_parquet(staging / GAPS_FILE, index=False)
         self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
+        self.shortages.to_parquet(staging / SHORTAGES_FILE, index=False)
         self.geography.areas.reset_index(drop=True).to_parquet(staging / GEOGRAPHY_FILE, index=False)
         self.geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
         pd.DataFrame(sorted(self.geography.successor.items()), columns=["area", "successor"]).to_parquet(
@@ -157,6 +160,7 @@ class ForecastBundle:
     def load(cls, directory: Path) -> ForecastBundle:
         directory = cls.check(directory)
         priorities = directory / PRIORITIES_FILE
+        shortages = directory / SHORTAGES_FILE
         memberships = pd.read_parquet(directory / MEMBERSHIPS_FILE) if (directory / MEMBERSHIPS_FILE).is_file() else None
         successors = directory / SUCCESSORS_FILE
         successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
@@ -166,6 +170,7 @@ class ForecastBundle:
             geography=Geography.from_frame(pd.read_parquet(directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor),
             metadata=json.loads((directory / METADATA_FILE).read_text()),
             priorities=pd.read_parquet(priorities) if priorities.is_file() else pd.DataFrame(),
+            shortages=pd.read_parquet(shortages) if shortages.is_file() else pd.DataFrame(),
         )
 
     # -- indexes: built once, so a query is a dictionary lookup, not a scan of the table --
@@ -223,6 +228,15 @@ class ForecastBundle:
         return {str(area): rows.sort_values("rank").reset_index(drop=True) for area, rows in self.priorities.groupby("area", sort=False)}
 
     @cached_property
+    def _shortage_index(self) -> dict[str, pd.DataFrame]:
+        if self.shortages.empty:
+            return {}
+        return {
+            str(area): rows.sort_values("shortage_score", ascending=False).reset_index(drop=True)
+            for area, rows in self.shortages.groupby("area", sort=False)
+        }
+
+    @cached_property
     def finder(self) -> AreaFinder:
         """Names and codes -> areas with any figures here (see ``skillcast.data.finder``)."""
         answered = {code for code in self.geography.codes() if self.has_area(code)}
@@ -231,12 +245,27 @@ class ForecastBundle:
     @cached_property
     def _finders(self) -> dict[str, AreaFinder]:
         """One finder per kind of figures, each answering only areas that have them."""
-        indexes = {"forecasts": self._forecast_index, "gaps": self._gap_index, "priorities": self._priority_index}
+        indexes = {
+            "forecasts": self._forecast_index,
+            "gaps": self._gap_index,
+            "priorities": self._priority_index,
+            "shortages": self._shortage_index,
+        }
         return {kind: AreaFinder(self.geography, answerable=set(index), aliases=self._aliases) for kind, index in indexes.items()}
 
     def warm(self) -> ForecastBundle:
         """Build every index now (at service start) rather than on the first request."""
-        for name in ("_forecast_index", "_gap_index", "_priority_index", "_names", "_aliases", "finder", "_finders", "_warnings"):
+        for name in (
+            "_forecast_index",
+            "_gap_index",
+            "_priority_index",
+            "_shortage_index",
+            "_names",
+            "_aliases",
+            "finder",
+            "_finders",
+            "_warnings",
+        ):
             getattr(self, name)
         self.finder.search("warm")  # the finder's name index
         return self
@@ -302,7 +331,12 @@ class ForecastBundle:
 
     def area_code(self, area: str, kind: str) -> str:
         """The code the figures of ``kind`` (forecasts, gaps, priorities) for ``area`` (a code, alias or name) are under."""
-        index = {"forecasts": self._forecast_index, "gaps": self._gap_index, "priorities": self._priority_index}[kind]
+        index = {
+            "forecasts": self._forecast_index,
+            "gaps": self._gap_index,
+            "priorities": self._priority_index,
+            "shortages": self._shortage_index,
+        }[kind]
         return self.resolve(area, index, kind)
 
     def has_area(self, area: str) -> bool:
@@ -355,6 +389,10 @@ class ForecastBundle:
     def priority_rows(self, area: str) -> pd.DataFrame:
         """The area's occupations ranked for apprenticeships (``priorities.PRIORITY_COLUMNS``)."""
         return self._priority_index[self.resolve(area, self._priority_index, "priorities")]
+
+    def shortage_rows(self, area: str) -> pd.DataFrame:
+        """The area's local shortage ratings, most pressed first (``shortage.SHORTAGE_COLUMNS``)."""
+        return self._shortage_index[self.resolve(area, self._shortage_index, "shortages")]
 
     def area_table(self, area_type: str | None = None, query: str | None = None) -> pd.DataFrame:
         """Areas this bundle has figures for: code, name, type, parent, what is answered, a description and

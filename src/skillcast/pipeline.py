@@ -81,10 +81,10 @@ def run_pipeline(panel: pd.DataFrame, geography: Geography, config: Config, prog
     forecasts = forecaster.predict(horizon_to_end)
 
     progress("gaps")
-    gaps, priorities = pipeline_gaps(panel, targets, forecasts, geography, config.end_year, config.seed)
+    gaps, priorities, shortages = pipeline_gaps(panel, targets, forecasts, geography, config.end_year, config.seed)
     table = pd.concat([observed_as_forecast(targets).assign(basis="observed"), forecasts.assign(basis="forecast")], ignore_index=True)
     metadata = training_metadata(
         targets, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics, config.nowcast_until
     )
-    bundle = ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata, priorities=priorities)
+    bundle = ForecastBundle(forecasts=table, gaps=gaps, geography=geography, metadata=metadata, priorities=priorities, shortages=shortages)
     return PipelineResult(targets, cutoffs, backtest, metrics, forecaster, forecasts, gaps, bundle)

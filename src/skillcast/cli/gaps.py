@@ -357,10 +357,19 @@ def _key_years(table: pd.DataFrame) -> list[int]:
 
 
 def priorities(
-    area: Annotated[str, typer.Option(help="area code or SI2035 id (e.g. GM_LSIP)")],
+    area: Annotated[str, typer.Option(help="area name or code (e.g. Cornwall, GM_LSIP, E06000052)")],
     data: DataOption = None,
     demo: DemoOption = False,
     budget: Annotated[float | None, typer.Option(help="Skills Levy / apprenticeship budget in pounds to allocate")] = None,
+    mode: Annotated[
+        str, typer.Option(help="local (default: need relative to the area's size and to England) or absolute (volume)")
+    ] = "local",
+    costs: Annotated[
+        Path | None, typer.Option(help="JSON/TOML of pounds per start by level (level2..level5); default: the stated assumption")
+    ] = None,
+    relevance: Annotated[
+        Path | None, typer.Option(help="reviewed CSV occupation,relevance[,reason] replacing the parsed relevance")
+    ] = None,
     scenario: ScenarioOption = None,
     year: Annotated[int, typer.Option(help="last year of the requirement window (first: the last observed year)")] = 2035,
     top: Annotated[int, typer.Option(min=1, max=500, help="rows to print")] = 15,
@@ -368,21 +377,31 @@ def priorities(
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
 ) -> None:
-    """Rank occupations for apprenticeships (RQF 2-5): projected requirement, band gap and vacancy signals; optionally allocate a budget."""
+    """Rank occupations for apprenticeships (RQF 2-5): jobs to fill per 1,000 jobs and against England, the local
+    shortage rating, apprenticeship relevance; optionally allocate a budget and convert it to starts."""
     with clear_errors():
+        from dataclasses import replace
+
+        from skillcast.skills.apprenticeships import CostPerStart, load_costs, override_relevance
         from skillcast.skills.gaps import fit_demand
-        from skillcast.skills.priorities import ALLOCATION_METHOD, PriorityWeights, allocate
+        from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, PriorityWeights, allocate
         from skillcast.skills.scenarios import load_scenario
 
         if budget is not None and not budget > 0:
             raise ValueError(f"--budget: expected a positive amount of pounds, got {budget}")
+        if mode.strip().lower() not in MODES:
+            raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
+        mode = mode.strip().lower()
         if area.strip().lower() == "all":
-            raise ValueError("--area: priorities are for one area at a time; give an area code or SI2035 id")
+            raise ValueError("--area: priorities are for one area at a time; give an area name or code")
+        cost_table = load_costs(costs) if costs else CostPerStart()
         plan = load_scenario(scenario) if scenario else None
         steps = ["read data", "forecast demand", "baseline ranking"] + (["scenario ranking"] if plan else []) + (["write"] if out else [])
         with stages(steps) as stage:
             stage("read data")
             inputs = _load_inputs(data, demo)
+            if relevance:
+                inputs = replace(inputs, relevance=override_relevance(inputs.relevance, relevance))
             code = inputs.resolve(area)
             if code in inputs.flagged:
                 raise ValueError(f"--area: {' '.join(inputs.warnings.get(code, (f'{code} failed the alignment check',)))} No priorities.")
@@ -392,13 +411,13 @@ def priorities(
             forecast = fit_demand(inputs, settings)
             stage("baseline ranking")
             weights = PriorityWeights()
-            runs = {"baseline": _rank(inputs, settings, forecast, code, weights, None)}
+            runs = {"baseline": _rank(inputs, settings, forecast, code, weights, None, mode)}
             if plan:
                 stage("scenario ranking")
-                runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan)
+                runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan, mode)
             rankings = {name: ranking for name, (ranking, _, _) in runs.items()}
             if budget is not None:
-                rankings = {name: allocate(ranking, budget) for name, ranking in rankings.items()}
+                rankings = {name: allocate(ranking, budget, cost_table, run.mix) for name, (ranking, run, _) in runs.items()}
             table = pd.concat([ranking.assign(scenario=name) for name, ranking in rankings.items()], ignore_index=True)
             if out:
                 stage("write")
@@ -412,22 +431,97 @@ def priorities(
             console.print(f"note: {note}", highlight=False)
         window = f"{runs['baseline'][2]}-{settings.end_year}"
         console.print(
-            f"score = jobs at RQF 2-5 to fill {window} (growth + replacement) x (1 + shortage uplift: band tighter than "
-            "the area's average, ESS skill-shortage vacancies, online adverts); see docs/gaps.md",
+            f"jobs to fill = jobs held at RQF 2-5 opening {window} (replacement + growth where positive). {MODE_WORDS[mode]}",
             highlight=False,
         )
         if budget is not None:
             console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
+            console.print(
+                f"cost per start (assumption{', from ' + str(costs) if costs else ''}): "
+                + ", ".join(f"level {name[-1]} £{value:,.0f}" for name, value in cost_table.model_dump().items()),
+                highlight=False,
+            )
+            console.print(fe_pipeline_text(inputs, code), highlight=False)
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
 
 
-def _rank(inputs, settings, forecast, code: str, weights, plan):
-    from skillcast.skills.gaps import analyse
-    from skillcast.skills.priorities import rank_from_analysis
+MODE_WORDS = {
+    "local": "Order (--mode local): 0.35 z(log jobs to fill per 1,000 jobs) + 0.35 z(log location quotient vs England) + "
+    "0.2 z(shortage score) + 0.1 z(apprenticeship relevance), z over the area's occupations; weights are a policy choice (docs/gaps.md).",
+    "absolute": "Order (--mode absolute): jobs to fill x (1 + shortage uplift: shortage 0.5, recruitment difficulty 0.25) x "
+    "apprenticeship relevance.",
+}
 
-    run = analyse(inputs, settings, forecast, [code], scenario=plan)
-    ranking, start = rank_from_analysis(code, run, inputs, settings, weights)
+
+def fe_pipeline_text(inputs, code: str) -> str:
+    """The area's FE and skills learners (participation, achievements) as the pipeline an allocation adds to; starts are missing."""
+    rows = inputs.fe_pipeline.loc[inputs.fe_pipeline["area"] == code].sort_values("year") if not inputs.fe_pipeline.empty else None
+    if rows is None or rows.empty:
+        return "FE and skills pipeline: no figures for this area in these data."
+    first, last = rows.iloc[0], rows.iloc[-1]
+    return (
+        f"FE and skills pipeline (all FE and skills learners, not only apprentices): participation {last.fe_participation:,.0f}, "
+        f"achievements {last.fe_achievements:,.0f} in {int(last.year)} (achievements {first.fe_achievements:,.0f} in {int(first.year)}); "
+        "starts are missing in the published data (empty or zero), so starts funded above are not compared with current starts."
+    )
+
+
+def shortages(
+    area: Annotated[str, typer.Option(help="area name or code (e.g. Cornwall, GM_LSIP, E06000052); 'all' for every area")],
+    data: DataOption = None,
+    demo: DemoOption = False,
+    top: Annotated[int, typer.Option(min=1, max=500, help="rows to print")] = 30,
+    out: Annotated[Path | None, typer.Option(help="write the ratings to this CSV (or .parquet) file")] = None,
+) -> None:
+    """Local shortage ratings (shortage / recruitment difficulty / no shortage) per occupation, with their drivers."""
+    with clear_errors():
+        with stages(["read data", "rate"] + (["write"] if out else [])) as stage:
+            stage("read data")
+            inputs = _load_inputs(data, demo)
+            codes = None if area.strip().lower() == "all" else [inputs.resolve(area)]
+            stage("rate")
+            table = inputs.shortages(codes)
+            if out:
+                stage("write")
+                write_table(table, out)
+        if inputs.synthetic:
+            console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics; no vacancy or advert signals.")
+        if codes:
+            console.print(_print_shortages(table, inputs, codes[0], top))
+        else:
+            counts = table["rating"].value_counts()
+            console.print(
+                f"{table['area'].nunique():,} areas rated: "
+                + ", ".join(f"{name} {counts.get(name, 0):,}" for name in ("shortage", "recruitment difficulty", "no shortage"))
+            )
+        console.print(
+            "score = weighted mean of standardised indicators: England's vacancy, skill-shortage and hard-to-fill rates (ESS) and "
+            "online adverts per job by occupation, employment growth, and the area's own vacancies and adverts per job; see docs/shortages.md",
+            highlight=False,
+        )
+        if out:
+            console.print(f"wrote {len(table):,} rows to {out}")
+
+
+def _print_shortages(table: pd.DataFrame, inputs, code: str, top: int) -> Table:
+    result = Table(title=f"Shortage ratings, {code} {inputs.names.get(code, '')}" + (" [SYNTHETIC]" if inputs.synthetic else ""))
+    for column in ("SOC", "occupation", "rating", "score", "drivers"):
+        result.add_column(column, justify="right" if column == "score" else "left", overflow="fold")
+    style = {"shortage": "bold red", "recruitment difficulty": "yellow", "no shortage": "green"}
+    for row in table.sort_values("shortage_score", ascending=False).head(top).itertuples():
+        result.add_row(
+            row.occupation, row.title[:40], f"[{style.get(row.rating, '')}]{row.rating}[/]", f"{row.shortage_score:+.2f}", row.drivers
+        )
+    return result
+
+
+def _rank(inputs, settings, forecast, code: str, weights, plan, mode: str = "local"):
+    from skillcast.skills.gaps import analyse
+    from skillcast.skills.priorities import analysis_areas, rank_from_analysis
+
+    run = analyse(inputs, settings, forecast, analysis_areas([code], inputs), scenario=plan)
+    ranking, start = rank_from_analysis(code, run, inputs, settings, weights, mode)
     return ranking, run, start
 
 
@@ -436,27 +530,29 @@ def _print_ranking(
 ) -> Table:
     title = f"Apprenticeship priorities, {code} {inputs.names.get(code, '')}" + (f" - scenario {scenario!r}" if scenario else "")
     result = Table(title=title + (" [SYNTHETIC]" if inputs.synthetic else ""))
-    columns = ["rank", "SOC", "occupation", "growth (jobs)", "replacement (jobs)", "score", "why"]
+    columns = ["rank", "SOC", "occupation", "jobs to fill", "per 1,000 jobs", "LQ vs England", "shortage rating", "relevance", "why"]
     if baseline is not None:
         columns.insert(1, "baseline rank")
     if budget is not None:
-        columns.append("allocation")
+        columns += ["allocation", "starts"]
     for column in columns:
-        result.add_column(column, justify="left" if column in ("SOC", "occupation", "why") else "right", overflow="fold")
+        result.add_column(column, justify="left" if column in ("SOC", "occupation", "why", "shortage rating") else "right", overflow="fold")
     base_rank = baseline.set_index("occupation")["rank"] if baseline is not None else None
     for row in ranking.head(top).itertuples():
         cells = [
             str(row.rank),
             row.occupation,
             row.title[:45],
-            f"{row.growth:+,.0f}",
-            f"{row.replacement:,.0f}",
-            f"{row.score:,.0f}",
+            f"{row.openings:,.0f}",
+            f"{row.per_1000:.1f}" if pd.notna(row.per_1000) else "-",
+            f"{row.need_lq:.2f}" if pd.notna(row.need_lq) else "-",
+            row.rating,
+            f"{row.relevance:.2f}" if pd.notna(row.relevance) else "-",
             row.explanation,
         ]
         if base_rank is not None:
             cells.insert(1, str(int(base_rank.get(row.occupation, 0))))
         if budget is not None:
-            cells.append(f"£{row.allocation:,.0f}")
+            cells += [f"£{row.allocation:,.0f}", f"{row.starts:,.0f}"]
         result.add_row(*cells)
     return result

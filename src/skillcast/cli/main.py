@@ -19,7 +19,7 @@ from skillcast.cli.areas import areas
 from skillcast.cli.console import clear_errors, console, stages
 from skillcast.cli.engine import EngineOption, SchedulerOption
 from skillcast.cli.fetch import fetch_app
-from skillcast.cli.gaps import gaps, priorities
+from skillcast.cli.gaps import gaps, priorities, shortages
 from skillcast.cli.keys import keys_app
 from skillcast.cli.models import models_app, retrain, train
 from skillcast.cli.report import demo_report, export, report
@@ -245,6 +245,8 @@ def ingest(
         console.print(_ingest_table(results))
         for path, reason in skipped:
             console.print(f"skipped {path}: {reason}", highlight=False)
+        for note in (note for result in results for note in result.notes if note.startswith("WARNING")):
+            console.print(note, highlight=False)
         console.print(f"store: {store.directory}  ({manifest['rows']:,} rows, {manifest['series']:,} series; earlier states in history/)")
 
 
@@ -272,6 +274,7 @@ app.command("areas")(areas)
 app.command("serve")(serve)
 app.command("gaps")(gaps)
 app.command("priorities")(priorities)
+app.command("shortages")(shortages)
 app.command("report")(report)
 app.command("export")(export)
 app.command("train")(train)

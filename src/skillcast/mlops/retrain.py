@@ -470,7 +470,7 @@ def _gap_table(gaps: pd.DataFrame | None) -> pd.DataFrame:
     return gaps[list(GAP_COLUMNS)].astype(GAP_COLUMNS).reset_index(drop=True)
 
 
-def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict]:
+def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict, pd.DataFrame | None]:
     """The skills gaps and apprenticeship priorities of every area ``gaps.analyse`` supports,
     from an ingested store.
 
@@ -479,8 +479,9 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
     then ranks each area's occupations as ``skillcast priorities`` does.
     Demand is forecast by ``gaps.fit_demand``, not taken from the job's own forecast: that
     one is on SI2035 ids without the qualification bands and merged areas analyse needs.
-    Returns (gaps or None, priorities or None, what to record in the bundle metadata); any
-    failure on the data gives None and the reason, never an exception.
+    Returns (gaps or None, priorities or None, what to record in the bundle metadata, the local
+    shortage ratings of every area or None); any failure on the data gives None and the reason,
+    never an exception.
     """
     from skillcast.skills.gap_inputs import SOURCES, TABLES, real_inputs
     from skillcast.skills.gaps import GapSettings, analyse, fit_demand
@@ -493,7 +494,7 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
         analysis = analyse(inputs, settings, fit_demand(inputs, settings), inputs.areas)
         gaps = _gap_table(analysis.gaps)
     except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
-        return None, None, {"error": f"{type(error).__name__}: {error}"}
+        return None, None, {"error": f"{type(error).__name__}: {error}"}, None
     info = {
         "areas": int(gaps["area"].nunique()),
         "rows": len(gaps),
@@ -512,7 +513,13 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
     except Exception as error:  # noqa: BLE001 - as for gaps: an extra, the reason is recorded
         priorities = None
         info["priorities_error"] = f"{type(error).__name__}: {error}"
-    return gaps, priorities, info
+    try:
+        shortages = inputs.shortages()
+        info["shortages_areas"] = int(shortages["area"].nunique())
+    except Exception as error:  # noqa: BLE001 - as for gaps
+        shortages = None
+        info["shortages_error"] = f"{type(error).__name__}: {error}"
+    return gaps, priorities, info, shortages
 
 
 def build_bundle(
@@ -522,6 +529,7 @@ def build_bundle(
     metadata: dict,
     gaps: pd.DataFrame | None = None,
     priorities: pd.DataFrame | None = None,
+    shortages: pd.DataFrame | None = None,
 ) -> ForecastBundle:
     """What the service answers from: observed and forecast rows, the gaps table
     (``GAP_COLUMNS``; from ``bundle_gaps``, empty when none could be computed) and the
@@ -536,6 +544,7 @@ def build_bundle(
         geography=geography,
         metadata=metadata,
         priorities=priorities if priorities is not None else pd.DataFrame(),
+        shortages=shortages if shortages is not None else pd.DataFrame(),
     )
 
 
@@ -592,7 +601,9 @@ def fit_bundle(
         "training_data": job.data.model_dump(mode="json"),
         **extra,
     }
-    gaps, priorities, gap_info = bundle_gaps(store, config) if store is not None else (None, None, {"error": "no store given"})
+    gaps, priorities, gap_info, shortages = (
+        bundle_gaps(store, config) if store is not None else (None, None, {"error": "no store given"}, None)
+    )
     metadata["gaps"] = gap_info
     metadata["note"] = (
         "forecasts: SI2035 employment series (SI2035 area ids); gaps: demand - supply by qualification band "
@@ -600,7 +611,7 @@ def fit_bundle(
         if gaps is not None
         else f"forecasts: SI2035 employment series; gaps empty: they could not be computed from these data ({gap_info['error']})"
     )
-    return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps, priorities)
+    return forecaster, build_bundle(panel, forecasts, geography, metadata, gaps, priorities, shortages)
 
 
 def store_signal(store: Store | None, config: Config) -> MixSignal:

@@ -333,9 +333,10 @@ def priority_chart(
     """
     import textwrap
 
-    rows = priorities.loc[priorities["score"] > 0].sort_values("rank").head(top).iloc[::-1]
-    need = (rows["growth"] + rows["replacement"]).clip(lower=0)
-    scale, unit = unit_for(rows["score"])
+    fillable = priorities["openings"] > 0 if "openings" in priorities else priorities["score"] > 0
+    rows = priorities.loc[fillable].sort_values("rank").head(top).iloc[::-1]
+    need = rows["openings"] if "openings" in rows else (rows["growth"] + rows["replacement"]).clip(lower=0)
+    scale, unit = unit_for(need + rows["shortage"])
     fig = _figure(0.75 + 0.36 * max(len(rows), 1) + 0.95)
     axes = fig.add_axes(_rect(fig, 0.34, 0.03, 0.75, 0.95))
     labels = [
@@ -343,7 +344,7 @@ def priority_chart(
         for code, title in zip(rows["occupation"], rows["title"], strict=True)
     ]
     positions = np.arange(len(rows))
-    axes.barh(positions, need / scale, color="#4a7fb5", height=0.7, label="jobs to fill: growth + replacement")
+    axes.barh(positions, need / scale, color="#4a7fb5", height=0.7, label="jobs to fill: replacement + growth")
     axes.barh(positions, rows["shortage"] / scale, left=need / scale, color="#e3a33b", height=0.7, label="shortage uplift")
     axes.set_yticks(positions, labels)
     axes.set_ylim(-0.6, len(rows) - 0.4)
@@ -365,7 +366,7 @@ def priority_chart(
     _frame(
         fig,
         "Apprenticeship priorities: top occupations",
-        f"{area_name}. Score = jobs at apprenticeship levels to fill, raised where shortages show; {_unit_text(unit, 'jobs')}.",
+        f"{area_name}. Jobs at apprenticeship levels to fill, in priority order; uplift where the occupation is rated short; {_unit_text(unit, 'jobs')}.",
         source,
         synthetic,
     )

@@ -27,6 +27,7 @@ import pandas as pd
 from skillcast.bundle import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.data.schema import observations
+from skillcast.skills.priorities import INDICATOR_COLUMNS
 
 BAND_LABELS: dict[str, str] = {
     "low": "Low (below level 2)",
@@ -605,8 +606,11 @@ def caveats(report: AreaReport) -> list[str]:
         )
     if len(report.priorities):
         items.append(
-            "Occupation priorities rank where apprenticeship places (levels 2-5) are most needed by jobs to fill. The vacancy "
-            "and job-advert signals behind the 'shortage' part are national, not local; the local signal is the band gap."
+            "Occupation priorities weigh jobs to fill at levels 2-5 per 1,000 jobs and against England, the local shortage rating "
+            "and apprenticeship relevance (weights are a policy choice, docs/gaps.md). Shortage ratings use England's indicators by "
+            "occupation and this area's own vacancies and adverts per job: they say how tight the area is, not which occupations "
+            "are tighter here than in England (docs/shortages.md). Apprenticeship relevance is parsed from SOC 2020 entry-route text, "
+            "which names apprenticeships unevenly."
         )
     items.append("Accuracy figures come from testing the method on past years; past accuracy does not guarantee future accuracy.")
     own = {note for note in report.notes if note.split(" ", 1)[0].rstrip(":") == report.area}  # shown at the top already
@@ -714,7 +718,12 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
             "(SI2035) where loaded.",
         ),
         ("gaps", "Demand, supply and gap by band and year with 80%/95% ranges; replacement and expansion demand."),
-        ("priorities", "Occupations ranked for apprenticeships (RQF 2-5): growth, replacement, shortage uplift, score, reason."),
+        (
+            "priorities",
+            "Occupations ranked for apprenticeships (RQF 2-5): jobs to fill (replacement + growth), per 1,000 jobs, location "
+            "quotient vs England, shortage rating, apprenticeship relevance, score (local: weighted z-scores; absolute: jobs), reason.",
+        ),
+        ("shortages", "Each occupation's shortage rating, score, drivers and the indicators behind them (docs/shortages.md)."),
         (
             "backtest",
             "How accurate the method has been on past years: MASE (lower is better; the naive 'no change' forecast is "
@@ -724,6 +733,17 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
     ]
     rows += [("caveat", line) for line in caveat_lines]
     return rows
+
+
+SHORTAGE_SHEET_COLUMNS = ["area", "occupation", "title", "rating", "shortage_score", *INDICATOR_COLUMNS, "shortage_drivers"]
+
+
+def shortage_sheet(priorities: pd.DataFrame | None) -> pd.DataFrame:
+    """The shortages sheet: each ranked occupation's rating, indicators and drivers (from the priorities' columns)."""
+    if priorities is None or priorities.empty or "rating" not in priorities:
+        return pd.DataFrame()
+    columns = [column for column in SHORTAGE_SHEET_COLUMNS if column in priorities]
+    return priorities[columns].sort_values(["area", "shortage_score"], ascending=[True, False]).reset_index(drop=True)
 
 
 def _with_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -758,6 +778,7 @@ def analysis_frames(
         "forecasts": forecast_sheet(demand, supply, names),
         "gaps": _with_name(label_nowcast(gaps, nowcast_until, "year"), names),
         "priorities": _with_name(priorities if priorities is not None else pd.DataFrame(), names),
+        "shortages": _with_name(shortage_sheet(priorities), names),
         "backtest": accuracy if accuracy is not None else _empty(ACCURACY_COLUMNS),
         "sources": sources if sources is not None else _empty(SOURCE_COLUMNS),
     }
@@ -797,6 +818,7 @@ def bundle_frames(
         "forecasts": _with_name(keep(forecasts).rename(columns={"period": "year"}), names),
         "gaps": _with_name(kept, names),
         "priorities": _with_name(keep(priorities), names),
+        "shortages": _with_name(shortage_sheet(keep(priorities)), names),
         "backtest": accuracy,
         "sources": report.sources if report is not None else _empty(SOURCE_COLUMNS),
     }
@@ -809,6 +831,7 @@ def export_frames(report: AreaReport) -> dict[str, pd.DataFrame]:
         "forecasts": forecast_sheet(report.demand, report.supply, names),
         "gaps": _with_name(report.gaps, names),
         "priorities": _with_name(report.priorities, names),
+        "shortages": _with_name(shortage_sheet(report.priorities), names),
         "backtest": report.accuracy,
         "sources": report.sources,
     }

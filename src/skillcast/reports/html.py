@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from skillcast import __version__
@@ -115,12 +116,65 @@ def accuracy_sentence(accuracy: pd.DataFrame) -> str:
     return sentence
 
 
+# The heat-map table: occupations x indicators. Each cell carries a class (high / typical / low) and a marker (up
+# or down triangle) so it reads in black-and-white print, not by colour alone. Ratios are high at >= 1.2x and
+# low at <= 0.8x (the shortage rating's own threshold); the location quotient likewise; the shortage score
+# at >= +0.5 / <= -0.5; relevance at >= 0.75 / <= 0.25.
+HEAT_COLUMNS: list[tuple[str, str, str]] = [
+    ("per_1000", "jobs to fill per 1,000 jobs", "count"),
+    ("need_lq", "vs England (LQ)", "ratio"),
+    ("shortage_score", "shortage score", "score"),
+    ("ssv_ratio", "skill-shortage vacancies (x all jobs, England)", "ratio"),
+    ("advert_ratio", "adverts per job (x all jobs, England)", "ratio"),
+    ("england_growth_pct", "jobs growth, % a year (England)", "growth"),
+    ("area_vacancy_ratio", "area vacancies per job (x England)", "ratio"),
+    ("relevance", "apprenticeship relevance", "relevance"),
+]
+
+
+def _heat_cell(value, kind: str) -> dict[str, str]:
+    if value is None or pd.isna(value):
+        return {"text": "-", "level": "none"}
+    value = float(value)
+    high, low = {"ratio": (1.2, 0.8), "score": (0.5, -0.5), "relevance": (0.75, 0.25), "growth": (1.0, -1.0)}.get(kind, (np.inf, -np.inf))
+    level = "high" if value >= high else "low" if value <= low else "typical"
+    text = (
+        f"{value:.1f}"
+        if kind == "count"
+        else f"{value:+.1f}"
+        if kind == "growth"
+        else f"{value:+.2f}"
+        if kind == "score"
+        else f"{value:.2f}"
+    )
+    marker = {"high": "\u25b2 ", "low": "\u25bc ", "typical": ""}[level]
+    return {"text": marker + text, "level": level}
+
+
+def heat_rows(priorities: pd.DataFrame) -> list[dict]:
+    """The heat-map table's rows: occupation, rating, and one classed cell per ``HEAT_COLUMNS`` entry."""
+    rows = []
+    for record in priorities.sort_values("rank").to_dict("records"):
+        cells = [_heat_cell(record.get(column), kind) for column, _, kind in HEAT_COLUMNS]
+        rows.append(
+            {
+                "rank": record.get("rank"),
+                "occupation": record.get("occupation"),
+                "title": record.get("title", ""),
+                "rating": record.get("rating", ""),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
 def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITIES) -> str:
     """The report as one HTML document (a string)."""
     charts = report_charts(report) if charts is None else charts
-    ranked = report.priorities.sort_values("rank") if len(report.priorities) else pd.DataFrame(columns=["score"])
-    priorities = ranked.loc[ranked["score"] > 0].head(top).to_dict("records")
-    unscored = int((ranked["score"] <= 0).sum())
+    ranked = report.priorities.sort_values("rank") if len(report.priorities) else pd.DataFrame(columns=["score", "openings"])
+    fillable = ranked["openings"] > 0 if "openings" in ranked else ranked["score"] > 0
+    priorities = ranked.loc[fillable].head(top).to_dict("records")
+    unscored = int((~fillable).sum())
     return (
         _environment()
         .get_template("report.html.j2")
@@ -133,6 +187,8 @@ def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITI
             gap_key_rows=gap_rows(report, key_years(report)).to_dict("records"),
             gap_all_rows=gap_rows(report, bands=None).to_dict("records"),
             priorities=priorities,
+            heat_rows=heat_rows(ranked.loc[fillable]) if len(ranked) else [],
+            heat_columns=[label for _, label, _ in HEAT_COLUMNS],
             top_priority=priorities[0] if priorities else None,
             accuracy_rows=_accuracy_rows(report.accuracy),
             accuracy_sentence=accuracy_sentence(report.accuracy),

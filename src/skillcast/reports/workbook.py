@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "backtest", "sources")
+SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "shortages", "backtest", "sources")
 COUNT = "#,##0"
 SHARE = "0.0%"
 RATIO = "0.00"
@@ -87,14 +87,30 @@ HEADERS: dict[str, tuple[str, str | None]] = {
     "share_levels_2_5": ("share of jobs at RQF 2-5", SHARE),
     "growth": ("growth at RQF 2-5 (jobs)", COUNT),
     "replacement": ("replacement at RQF 2-5 (jobs)", COUNT),
-    "shortage": ("shortage uplift (jobs)", COUNT),
-    "score": ("score (jobs)", COUNT),
-    "growth_pct": ("growth (% of score)", "0.0"),
-    "replacement_pct": ("replacement (% of score)", "0.0"),
-    "shortage_pct": ("shortage (% of score)", "0.0"),
+    "openings": ("jobs to fill, held at RQF 2-5 (jobs)", COUNT),
+    "net_need": ("growth + replacement, floored at 0 (jobs)", COUNT),
+    "per_1000": ("jobs to fill per 1,000 jobs in the area", "0.0"),
+    "per_1000_england": ("jobs to fill per 1,000 jobs in England", "0.0"),
+    "need_lq": ("location quotient of need (x England)", RATIO),
+    "rating": ("shortage rating", None),
+    "shortage_score": ("shortage score (weighted z)", "+0.00;-0.00;0.00"),
+    "relevance": ("apprenticeship relevance (0.1-1)", "0.00"),
+    "apprenticeship_share": ("share of hiring in unit groups naming apprenticeships", SHARE),
+    "levels": ("jobs held at (RQF level mix)", None),
+    "shortage": ("shortage uplift (jobs, absolute mode)", COUNT),
+    "score": ("score (local: weighted z; absolute: jobs)", "#,##0.00"),
+    "mode": ("ranking mode", None),
     "band_tightness": ("band tighter than average by", SHARE),
-    "ssv_ratio": ("skill-shortage vacancies per job (x average)", RATIO),
-    "advert_ratio": ("adverts per job (x average)", RATIO),
+    "ssv_ratio": ("skill-shortage vacancies per job (x all occupations, England, ESS 2017)", RATIO),
+    "vacancy_ratio": ("vacancies per job (x all occupations, England, ESS 2017)", RATIO),
+    "advert_ratio": ("online adverts per job (x all occupations, England)", RATIO),
+    "england_growth_pct": ("employment growth, % a year (England)", "+0.0;-0.0;0.0"),
+    "area_vacancy_ratio": ("area vacancies per job (x England, ESS 2019)", RATIO),
+    "area_advert_ratio": ("area online adverts per job (x England)", RATIO),
+    "area_basis": ("area figures from", None),
+    "shortage_drivers": ("shortage drivers", None),
+    "cost_per_start": ("cost per start, assumed (pounds)", COUNT),
+    "starts": ("starts funded", COUNT),
     "replacement_source": ("replacement rate from", None),
     "top_unit_groups": ("most advertised unit groups", None),
     "explanation": ("why", None),

@@ -22,9 +22,12 @@ LEPs, regions, England; ``Geography.district_membership``).
 
 So districts add up to every area, on both sides, in every year.
 
-Signals for priorities (national, by occupation): ESS 2017 skill-shortage vacancies per
-job by SOC major group, and ONS/Textkernel new online job adverts per job by SOC 2020
-sub-major group (sums of unit groups) in the latest full year.
+Signals for shortage ratings and priorities (``skillcast.skills.shortage``): by occupation,
+England's ESS 2017 skill-shortage, hard-to-fill and all vacancies per job by SOC major group,
+ONS/Textkernel new online adverts per job by SOC 2020 sub-major group (sums of unit groups)
+in the latest full year, and employment growth; by area (``area_signals``, every area), ESS
+2019 vacancies per job by local education authority and Textkernel adverts per job. Also the
+apprenticeship relevance of occupations (SOC 2020 entry routes) and each area's FE pipeline.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
 from skillcast.data.schema import SIGNED_MEASURES, DataError
-from skillcast.skills import alignment, small_area
+from skillcast.skills import alignment, apprenticeships, shortage, small_area
 from skillcast.skills.demand import (
     CROSSED,
     DEMAND_CLASSIFICATIONS,
@@ -92,6 +95,52 @@ class GapInputs:
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # area -> read before quoting its figures (skills.alignment)
     flagged: frozenset[str] = frozenset()  # areas failing the alignment check: warned, and in no ranking
     alignment: pd.DataFrame = field(default_factory=pd.DataFrame)  # the check's figures per area
+    area_signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # shortage.AREA_SIGNAL_COLUMNS: local pressure per area
+    signal_years: dict[str, str] = field(default_factory=dict)  # indicator -> the years it covers (for the drivers' text)
+    relevance: pd.DataFrame = field(default_factory=pd.DataFrame)  # apprenticeships.RELEVANCE_COLUMNS per occupation
+    fe_pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)  # area, year, fe_participation, fe_achievements, fe_starts
+
+    def shortages(self, areas: list[str] | None = None) -> pd.DataFrame:
+        """Local shortage ratings (``shortage.SHORTAGE_COLUMNS``) for ``areas`` (default: every area); all areas
+        share one standardisation (reference: the LSIPs where the data have them), so an area's rating does not
+        depend on which others are asked for."""
+        wanted = list(dict.fromkeys(areas if areas is not None else [self.national, *self.areas]))
+        signals = self.area_signals if not self.area_signals.empty else pd.DataFrame({"area": []})
+        reference = None
+        if self.geography is not None and not signals.empty:
+            lsips = [area for area in signals["area"] if area in self.geography and self.geography.type_of(area) == "lsip"]
+            reference = lsips or None
+        rated = signals.loc[signals["area"].isin([*wanted, *(reference or [])])]
+        missing = [area for area in wanted if area not in set(rated["area"])]
+        if missing:
+            rated = pd.concat([rated, pd.DataFrame({"area": missing})], ignore_index=True)
+        occupations = self.signals if not self.signals.empty else pd.DataFrame({"occupation": self.occupation_codes()})
+        table = shortage.rate_shortages(
+            occupations,
+            rated,
+            titles=self.titles,
+            names=self.names,
+            reference_areas=reference,
+            unit_groups=self.unit_groups,
+            signal_years=self.signal_years,
+        )
+        table = table.loc[table["area"].isin(wanted)]
+        order = {area: index for index, area in enumerate(wanted)}
+        return (
+            table.assign(_order=table["area"].map(order))
+            .sort_values(["_order", "occupation"])
+            .drop(columns="_order")
+            .reset_index(drop=True)
+        )
+
+    def occupation_codes(self) -> list[str]:
+        """The occupation codes demand is forecast for (sub-majors where the data have them, else major groups)."""
+        rows = self.demand_history
+        for classification in ("soc2020_submajor", "soc2020_major"):
+            codes = rows.loc[rows["classification"] == classification, "code"] if "classification" in rows else pd.Series(dtype=str)
+            if len(codes):
+                return sorted(set(codes.astype(str)))
+        return []
 
     @property
     def default_basis(self) -> str:
@@ -346,7 +395,7 @@ def real_inputs(
     expanded = model.expand(
         panel.loc[panel["classification"].isin(["rqf", CROSSED]) & panel["area"].isin(unit_codes)], list(names), ["value"]
     )
-    activity, fe = _activity_and_fe(sources["local-skills-time-series"], geography, membership, names)
+    activity, fe, fe_pipeline = _activity_and_fe(sources["local-skills-time-series"], geography, membership, names)
     observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
     unit_jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
     district_jobs = qualification["all"] * shares.unit.map(unit_jobs)
@@ -368,7 +417,10 @@ def real_inputs(
         publisher=shares.unit.to_dict(),
         no_survey=tuple(no_survey),
     )
-    signals, units_table, titles = _occupation_signals(sources, tables, demand)
+    signals, units_table, titles, years = _occupation_signals(sources, tables, demand)
+    area_signals, area_years = _area_signals(sources, geography, membership, district_jobs)
+    structure = tables.get("soc2020_structure")
+    relevance = apprenticeships.relevance(structure, units_table) if structure is not None else pd.DataFrame()
     return GapInputs(
         demand_history=demand,
         stock=stock,
@@ -394,6 +446,10 @@ def real_inputs(
         warnings=checked.warnings,
         flagged=checked.flagged,
         alignment=checked.table,
+        area_signals=area_signals,
+        signal_years={**years, **area_years},
+        relevance=relevance,
+        fe_pipeline=fe_pipeline,
     )
 
 
@@ -440,18 +496,69 @@ def basis_factors(
 
 
 def _activity_and_fe(series: pd.DataFrame, geography: Geography, membership: pd.DataFrame, names: dict[str, str]):
-    """Every area's economic activity rate (latest year; active / all 16-64 of its districts) and FE achievements."""
+    """Every area's economic activity rate (latest year; active / all 16-64 of its districts), FE achievements,
+    and its FE and skills pipeline by year (participation, achievements, starts: ``starts`` is empty in
+    the published data, so it stays missing here rather than zero)."""
     rows = series.loc[series["classification"] == "all"]
     on_districts = to_districts(rows.loc[rows["area"].isin(list(geography.district_code))], geography).panel.dropna(subset=["value"])
     summed = sum_districts(on_districts, membership, keys=["measure", "classification", "code", "period"], values=["value"])
     activity = {area: float(rate) for area, rate in activity_rates(summed).items() if area in names}
     achieved = summed.loc[summed["measure"] == "fe_achievements"].sort_values("period").groupby("area").last()
     fe = {area: (int(row.period), float(row.value)) for area, row in achieved.iterrows() if area in names}
-    return activity, fe
+    pipeline = summed.loc[summed["measure"].isin(FE_MEASURES) & summed["area"].isin(list(names))]
+    pipeline = pipeline.pivot_table(index=["area", "period"], columns="measure", values="value", aggfunc="sum").reset_index()
+    pipeline = pipeline.rename(columns={"period": "year"}).rename_axis(columns=None)
+    for measure in FE_MEASURES:
+        if measure not in pipeline:
+            pipeline[measure] = np.nan
+    pipeline["fe_starts"] = pipeline["fe_starts"].where(pipeline["fe_starts"] > 0)  # published as empty or 0: missing, not none
+    return activity, fe, pipeline[["area", "year", *FE_MEASURES]]
 
 
-def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """National vacancy signals per SOC 2020 sub-major group, relative to all occupations (1 = average)."""
+FE_MEASURES = ("fe_participation", "fe_achievements", "fe_starts")
+
+
+def _area_signals(sources, geography: Geography, membership: pd.DataFrame, district_jobs: pd.Series) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Local pressure per area (``shortage.area_pressure``): ESS 2019 vacancies per job by LEA, Textkernel adverts per job."""
+    years: dict[str, str] = {}
+    ess = sources.get("ess")
+    lea = pd.DataFrame(columns=["districts", "vacancies", "skill_shortage_vacancies", "employment"])
+    if ess is not None and (ess["period"] == ESS_AREA_YEAR).any():
+        found = {}
+        for measure in ("vacancies", "skill_shortage_vacancies", "employment"):
+            for districts, value in small_area.lea_groups(ess, geography, measure, ESS_AREA_YEAR):
+                found.setdefault(districts, {})[measure] = value
+        lea = pd.DataFrame([{"districts": districts, **values} for districts, values in found.items()]).dropna()
+        england = ess.loc[(ess["area"] == ENGLAND) & (ess["classification"] == "all") & (ess["period"] == ESS_AREA_YEAR)]
+        totals = england.groupby("measure")["value"].sum()
+        if {"vacancies", "skill_shortage_vacancies", "employment"} <= set(totals.index):
+            lea = pd.concat([lea, pd.DataFrame([{"districts": frozenset(), **totals.to_dict()}])], ignore_index=True)
+        years["area_vacancies"] = f"ESS {ESS_AREA_YEAR}"
+    adverts = sources.get("job-adverts")
+    lsip_rows = pd.DataFrame(columns=["area", "adverts", "members"])
+    own = pd.DataFrame(columns=["area", "adverts"])
+    if adverts is not None:
+        rows = adverts.loc[(adverts["measure"] == "job_adverts") & (adverts["classification"] == "all")]
+        if not rows.empty:
+            year = int(rows["period"].max())
+            latest = rows.loc[(rows["period"] == year) & (rows["area"] != ENGLAND) & rows["area"].isin(list(geography.codes()))]
+            own = latest.groupby("area", as_index=False)["value"].sum().rename(columns={"value": "adverts"})
+            lsips = own.loc[own["area"].map(lambda code: geography.type_of(code) == "lsip")]
+            lsip_rows = lsips.assign(members=[frozenset(geography.districts_of(code)) for code in lsips["area"]])
+            years["area_adverts"] = f"Textkernel, {year} monthly mean"
+    if lea.empty and own.empty:
+        return pd.DataFrame(columns=shortage.AREA_SIGNAL_COLUMNS), years
+    signals = shortage.area_pressure(lea, lsip_rows, own, membership, district_jobs, ENGLAND)
+    return signals, years
+
+
+ESS_AREA_YEAR = 2019  # the latest ESS with area totals (no occupation split)
+
+
+def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], dict[str, str]]:
+    """National vacancy signals per SOC 2020 sub-major group, relative to all occupations (1 = average), and
+    England's employment growth (% a year, ``GROWTH_YEARS`` observed years); the years each covers."""
+    years: dict[str, str] = {}
     titles: dict[str, str] = {}
     if "soc2020_structure" in tables:
         structure = tables["soc2020_structure"]
@@ -477,6 +584,7 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
             average = per_group.sum() / jobs.loc[jobs.index.isin(per_group.index)].sum()
             signals["advert_ratio"] = signals["occupation"].map(intensity / average)
             signals["advert_year"] = year
+            years["adverts"] = f"ONS/Textkernel new adverts, {year}"
 
     ess = sources.get("ess")
     if ess is not None and len(jobs):
@@ -485,14 +593,31 @@ def _occupation_signals(sources, tables, demand: pd.DataFrame) -> tuple[pd.DataF
             index="code", columns="measure", values="value", aggfunc="sum"
         )
         totals = national.loc[national["classification"] == "all"].set_index("measure")["value"]
-        if {"skill_shortage_vacancies", "employment"} <= set(by_major.columns) and {"skill_shortage_vacancies", "employment"} <= set(
-            totals.index
+        for measure, column in (
+            ("skill_shortage_vacancies", "ssv_ratio"),
+            ("hard_to_fill_vacancies", "htfv_ratio"),
+            ("vacancies", "vacancy_ratio"),
         ):
-            density = by_major["skill_shortage_vacancies"] / by_major["employment"]
-            ratio = density / (totals["skill_shortage_vacancies"] / totals["employment"])
-            signals["ssv_ratio"] = signals["occupation"].str[:1].map(ratio)
-            signals["ssv_year"] = 2017
-    for column in ("advert_ratio", "ssv_ratio"):
+            if {measure, "employment"} <= set(by_major.columns) and {measure, "employment"} <= set(totals.index):
+                density = by_major[measure] / by_major["employment"]
+                ratio = density / (totals[measure] / totals["employment"])
+                signals[column] = signals["occupation"].str[:1].map(ratio)
+                signals["ssv_year"] = 2017
+                years["ess"] = "ESS 2017"
+    if len(jobs):
+        observed = england.loc[england["classification"] == "soc2020_submajor"]
+        wide = observed.pivot_table(index="code", columns="period", values="value", aggfunc="sum")
+        last = int(wide.columns.max())
+        first = max(int(wide.columns.min()), last - GROWTH_YEARS)
+        if last > first:
+            rate = 100.0 * ((wide[last] / wide[first]) ** (1.0 / (last - first)) - 1.0)
+            signals["growth_pct"] = signals["occupation"].map(rate)
+            signals["growth_all_pct"] = 100.0 * ((wide[last].sum() / wide[first].sum()) ** (1.0 / (last - first)) - 1.0)
+            years["growth"] = f"{first}-{last}"
+    for column in ("advert_ratio", "ssv_ratio", "htfv_ratio", "vacancy_ratio", "growth_pct"):
         if column not in signals.columns:
             signals[column] = np.nan
-    return signals, units, titles
+    return signals, units, titles, years
+
+
+GROWTH_YEARS = 5  # England's employment growth by occupation over the last this many observed years

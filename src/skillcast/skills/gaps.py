@@ -508,8 +508,8 @@ def analyse(
 
 def pipeline_gaps(
     panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The pipeline's gaps step, and the apprenticeship priorities of every area it covers.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The pipeline's gaps step, and the apprenticeship priorities and shortage ratings of every area it covers.
 
     Engine demand + cohort supply where the panel has people by age and qualification in a
     plain tree of areas (the demo: areas, regions, nation); otherwise the engine's own
@@ -521,10 +521,10 @@ def pipeline_gaps(
     observed = observations(panel)
     overlapping = not geography.memberships.empty
     if overlapping or not (observed["classification"] == supply_side.AGE_CLASSIFICATION).any():
-        return compute_gaps(forecasts, history=history), pd.DataFrame(columns=PRIORITY_COLUMNS)
+        return compute_gaps(forecasts, history=history), pd.DataFrame(columns=PRIORITY_COLUMNS), pd.DataFrame()
     inputs = tree_inputs(observed, geography, synthetic=False)
     demand_areas = set(history.loc[history["measure"] == DEMAND_MEASURE, "area"])
     areas = [area for area in inputs.areas if area in demand_areas]
     settings = GapSettings(end_year=end_year, seed=seed)
     analysis = analyse(inputs, settings, DemandForecast(history=history, forecasts=forecasts), areas)
-    return analysis.gaps[GAP_COLUMNS], rank_areas(areas, analysis, inputs, settings)
+    return analysis.gaps[GAP_COLUMNS], rank_areas(areas, analysis, inputs, settings), inputs.shortages(areas)

@@ -1,31 +1,34 @@
-"""Apprenticeship priorities: which occupations an area should train for at levels 2-5.
+"""Apprenticeship priorities: which occupations an area should train for at levels 2-5, and why
+there rather than anywhere.
 
-For each occupation (SOC 2020 sub-major group where the data have it, else major group)
-over the window (first year, last year] - by default the last observed year of demand to
-2035:
+For each occupation (SOC 2020 sub-major group where the data have it, else major group) over
+the window (first year, last year] - by default the last observed year of demand to 2035:
 
-* **growth** - the projected change in its jobs held at RQF levels 2-5 (the apprenticeship
-  levels): (employment at the end - at the start) x its share of jobs at levels 2-5.
-* **replacement** - jobs at levels 2-5 that open as holders leave: each year's jobs at
-  each of those levels x an annual replacement rate. The rate is the occupation's own
-  where a publisher gives it (SI2035 2020-2035 replacement demand / 2020 jobs / 15, the
-  only source here with occupations' age structures); otherwise the exit rate of the
-  people holding that qualification band in the area (``demand.replacement_rates``).
-* **shortage** - ``(growth + replacement) x uplift``, where the uplift adds (each capped
-  at ``cap``, each only when positive):
-  - ``weights.gap`` x how much tighter the occupation's qualification band is than the
-    area's labour market as a whole in the last year (demand / supply of the band over
-    demand / supply of all bands, minus 1; people outnumber jobs in every band, so only
-    the relative tightness says anything), the bands weighted by the occupation's jobs at
-    levels 2-3 (intermediate) and 4-5 (high);
-  - ``weights.shortage_vacancies`` x (skill-shortage vacancies per job in its SOC major
-    group / the all-occupation rate - 1), ESS 2017, England;
-  - ``weights.adverts`` x (new online job adverts per job in the group / the
-    all-occupation rate - 1), ONS/Textkernel, England, latest full year.
+* **jobs to fill** (``openings``) - jobs held by people whose highest qualification is at RQF
+  2-5 that must be filled: **replacement** (holders leaving: each year's jobs at each level x an
+  annual replacement rate - the occupation's own where a publisher gives it, SI2035 2020-2035,
+  else the exit rate of the people holding that band in the area) plus **growth** where
+  positive (the change in its jobs x their share held at RQF 2-5). These are jobs *held* at a
+  level, not jobs *needing* it: the data record holders' qualifications. ``net_need`` =
+  max(growth + replacement, 0) is shown beside it.
+* **per 1,000 jobs** - openings per 1,000 of the area's jobs (all occupations, first year), and
+  the **location quotient of need** (``need_lq``) - that over England's (the ``national`` area),
+  same occupation: above 1, the area needs this occupation more than England does.
+* the local **shortage rating** (``skillcast.skills.shortage``) and its score;
+* **apprenticeship relevance** (``skillcast.skills.apprenticeships``).
 
-**score = max(growth + replacement, 0) + shortage**; each row reports the three parts as
-shares of its score, so it explains itself (a shrinking occupation shows negative growth).
-With a budget, money is allocated in proportion to the scores (``allocate``).
+Ranking (``mode``):
+
+* ``local`` (default): score = 0.35 z(log per 1,000) + 0.35 z(log LQ) + 0.2 z(shortage score)
+  + 0.1 z(relevance), z over the area's own occupations (so an area's order does not depend on
+  which other areas are ranked). The weights (``PriorityWeights``) are a policy choice, fixed
+  before looking at any result; docs/gaps.md shows how the order changes with them.
+* ``absolute``: score = openings x (1 + uplift of the rating: shortage 0.5, recruitment
+  difficulty 0.25) x relevance - volume planning: the biggest occupations first.
+
+Each row's ``explanation`` gives the numbers (jobs, per 1,000, LQ, rating, relevance), never
+shares of a score. With a budget, ``allocate`` splits money by need x relevance x (1 + uplift)
+(x LQ^0.5 in local mode) and converts it to starts at a stated cost per start by level.
 """
 
 from __future__ import annotations
@@ -38,6 +41,15 @@ from skillcast.skills.demand import replacement_rates, rqf_to_levels
 
 APPRENTICESHIP_RQF: tuple[str, ...] = ("rqf2", "rqf3", "rqf4", "rqf5")
 BAND_OF_RQF = {"rqf2": "intermediate", "rqf3": "intermediate", "rqf4": "high", "rqf5": "high"}
+INDICATOR_COLUMNS = [
+    "ssv_ratio",
+    "vacancy_ratio",
+    "advert_ratio",
+    "england_growth_pct",
+    "area_vacancy_ratio",
+    "area_advert_ratio",
+    "area_basis",
+]  # the shortage indicators a ranking carries (shortage.SHORTAGE_COLUMNS, growth renamed)
 PRIORITY_COLUMNS: list[str] = [
     "rank",
     "area",
@@ -48,19 +60,32 @@ PRIORITY_COLUMNS: list[str] = [
     "share_levels_2_5",
     "growth",
     "replacement",
+    "openings",
+    "net_need",
+    "per_1000",
+    "per_1000_england",
+    "need_lq",
+    "rating",
+    "shortage_score",
+    "relevance",
+    "apprenticeship_share",
+    "levels",
     "shortage",
     "score",
-    "growth_pct",
-    "replacement_pct",
-    "shortage_pct",
+    "mode",
+    *INDICATOR_COLUMNS,
     "band_tightness",
-    "ssv_ratio",
-    "advert_ratio",
     "replacement_source",
     "top_unit_groups",
+    "shortage_drivers",
     "explanation",
+    "share_rqf2",
+    "share_rqf3",
+    "share_rqf4",
+    "share_rqf5",
 ]
-
+MODES = ("local", "absolute")
+UPLIFT = {"shortage": 0.5, "recruitment difficulty": 0.25, "no shortage": 0.0}
 
 # SOC 2020 major group titles (ONS), for data without the SOC structure table (the demo).
 SOC2020_MAJOR_TITLES: dict[str, str] = {
@@ -77,14 +102,14 @@ SOC2020_MAJOR_TITLES: dict[str, str] = {
 
 
 class PriorityWeights(BaseModel):
-    """How much each shortage signal lifts an occupation's requirement (see module doc)."""
+    """Weights of the local ranking's standardised parts (module doc): a policy choice, fixed a priori."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    gap: float = Field(default=1.0, ge=0, le=10, description="local band tightness (forecast)")
-    shortage_vacancies: float = Field(default=0.5, ge=0, le=10, description="ESS skill-shortage vacancies (national, 2017)")
-    adverts: float = Field(default=0.5, ge=0, le=10, description="online job adverts (national, recent)")
-    cap: float = Field(default=1.0, gt=0, le=10, description="largest contribution of any one signal")
+    per_1000: float = Field(default=0.35, ge=0, le=10, description="openings per 1,000 jobs in the area (log)")
+    need_lq: float = Field(default=0.35, ge=0, le=10, description="location quotient of need vs England (log)")
+    shortage: float = Field(default=0.2, ge=0, le=10, description="local shortage score")
+    relevance: float = Field(default=0.1, ge=0, le=10, description="apprenticeship relevance")
 
 
 def band_tightness(gaps: pd.DataFrame, area: str, year: int) -> dict[str, float]:
@@ -139,18 +164,29 @@ def rank_occupations(
     end: int,
     weights: PriorityWeights,
     published_rates: pd.DataFrame | None = None,
-    signals: pd.DataFrame | None = None,
     titles: dict[str, str] | None = None,
     unit_groups: pd.DataFrame | None = None,
+    national: str | None = None,
+    shortages: pd.DataFrame | None = None,
+    relevance: pd.DataFrame | None = None,
+    mode: str = "local",
 ) -> pd.DataFrame:
     """Occupations of ``area`` ranked by score (see module doc); columns ``PRIORITY_COLUMNS``.
 
     ``area`` may be a list: every area is ranked at once (its own ranks), as each would be alone.
+    ``national``: the area the location quotient compares with (England), if ``occupations`` has it.
+    ``shortages``: ``shortage.SHORTAGE_COLUMNS`` rows; ``relevance``: ``apprenticeships.RELEVANCE_COLUMNS``.
     """
+    if mode not in MODES:
+        raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
     areas = [area] if isinstance(area, str) else list(area)
+    requested = areas
     own = occupations.loc[occupations["area"].isin(areas)]
     if own.empty or set(own["area"]) != set(areas):
         raise ValueError(f"no employment by occupation for area {sorted(set(areas) - set(own['area']))[0]!r}")
+    if national is not None and national not in areas and (occupations["area"] == national).any():
+        areas = [*areas, national]
+        own = occupations.loc[occupations["area"].isin(areas)]
     years = set(own["year"])
     for year, name in ((start, "first"), (end, "last")):
         if year not in years:
@@ -190,27 +226,53 @@ def rank_occupations(
     summed = by_band.groupby(["area", "occupation"])[["weighted", "share"]].sum()
     tightness = summed["weighted"] / summed["share"].where(summed["share"] > 0)
     table["band_tightness"] = tightness.reindex(pd.MultiIndex.from_frame(table[["area", "occupation"]])).to_numpy()
-    signals = signals if signals is not None and not signals.empty else pd.DataFrame(columns=["occupation", "ssv_ratio", "advert_ratio"])
-    by_code = signals.set_index("occupation")
-    for column in ("ssv_ratio", "advert_ratio"):
-        exact = table["occupation"].map(by_code[column]) if column in by_code else pd.Series(np.nan, index=table.index)
-        if table["occupation"].str.len().eq(1).all() and column in by_code:  # major groups: average their sub-majors
-            majors = by_code[column].groupby(by_code.index.str[:1]).mean()
-            exact = table["occupation"].map(majors)
-        table[column] = exact
+    table["openings"] = table["replacement"] + table["growth"].clip(lower=0.0)
+    table["net_need"] = (table["growth"] + table["replacement"]).clip(lower=0.0)
+    area_jobs = table.groupby("area")["jobs_start"].transform("sum")
+    table["per_1000"] = 1000.0 * table["openings"] / area_jobs.where(area_jobs > 0)
+    if national is not None and national in set(table["area"]):
+        england = table.loc[table["area"] == national].set_index("occupation")["per_1000"]
+        table["per_1000_england"] = table["occupation"].map(england)
+    else:
+        table["per_1000_england"] = np.nan
+    table["need_lq"] = table["per_1000"] / table["per_1000_england"].where(table["per_1000_england"] > 0)
 
-    cap = weights.cap
-    uplift = (
-        weights.gap * table["band_tightness"].fillna(0.0).clip(0.0, cap)
-        + weights.shortage_vacancies * (table["ssv_ratio"] - 1.0).fillna(0.0).clip(0.0, cap)
-        + weights.adverts * (table["advert_ratio"] - 1.0).fillna(0.0).clip(0.0, cap)
+    rated = shortages if shortages is not None and not shortages.empty else pd.DataFrame(columns=["area", "occupation"])
+    rated = rated.rename(columns={"growth_pct": "england_growth_pct"})
+    keep = [column for column in ("rating", "shortage_score", "drivers", *INDICATOR_COLUMNS) if column in rated]
+    table = table.merge(rated[["area", "occupation", *keep]], on=["area", "occupation"], how="left")
+    for column in INDICATOR_COLUMNS:
+        if column not in table:
+            table[column] = np.nan if column != "area_basis" else ""
+    table["rating"] = table["rating"].fillna("not rated") if "rating" in table else "not rated"
+    table["shortage_score"] = table["shortage_score"].astype(float).fillna(0.0) if "shortage_score" in table else 0.0
+    table["shortage_drivers"] = table["drivers"].fillna("") if "drivers" in table else ""
+    useful = relevance if relevance is not None and not relevance.empty else pd.DataFrame(columns=["occupation", "relevance"])
+    by_code = useful.set_index("occupation")
+    codes = table["occupation"]
+    if codes.str.len().eq(1).all() and len(by_code):  # major groups: the mean of their sub-majors
+        by_code = by_code[["relevance", "apprenticeship_share"]].groupby(by_code.index.str[:1]).mean()
+    table["relevance"] = codes.map(by_code["relevance"]) if "relevance" in by_code else np.nan
+    table["apprenticeship_share"] = codes.map(by_code["apprenticeship_share"]) if "apprenticeship_share" in by_code else np.nan
+    table["levels"] = _level_text(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)])(table)
+
+    levels_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].pivot_table(
+        index=["area", "occupation"], columns="rqf", values="share", aggfunc="sum"
     )
-    need = (table["growth"] + table["replacement"]).clip(lower=0.0)
-    table["shortage"] = need * uplift
-    table["score"] = need + table["shortage"]
-    scale = table["growth"].abs() + table["replacement"] + table["shortage"]
-    for part in ("growth", "replacement", "shortage"):
-        table[f"{part}_pct"] = np.where(scale > 0, 100.0 * table[part] / scale.where(scale > 0, 1.0), 0.0)
+    levels_25 = levels_25.reindex(columns=list(APPRENTICESHIP_RQF)).fillna(0.0)
+    levels_25 = levels_25.div(levels_25.sum(axis=1).where(lambda total: total > 0), axis=0)
+    keys = pd.MultiIndex.from_frame(table[["area", "occupation"]])
+    for rqf in APPRENTICESHIP_RQF:
+        table[f"share_{rqf}"] = levels_25[rqf].reindex(keys).to_numpy() if len(levels_25) else np.nan
+    uplift = table["rating"].map(UPLIFT).fillna(0.0)
+    table["shortage"] = table["openings"] * uplift
+    if mode in MODES:
+        table["score"] = mode_score(table, mode, weights)
+    else:
+        raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
+    table["mode"] = mode
+    areas = requested
+    table = table.loc[table["area"].isin(areas)]
     titles = {**SOC2020_MAJOR_TITLES, **(titles or {})}
     table["title"] = table["occupation"].map(titles).fillna("")
     table["top_unit_groups"] = (
@@ -230,52 +292,147 @@ def _top_units(unit_groups: pd.DataFrame, per_group: int = 3) -> pd.Series:
     return text.groupby("occupation")["label"].agg("; ".join)
 
 
+def mode_score(table: pd.DataFrame, mode: str, weights: PriorityWeights | None = None) -> pd.Series:
+    """The score of ``mode`` from a ranking's columns (module doc)."""
+    if mode == "absolute":
+        uplift = table["rating"].map(UPLIFT).fillna(0.0)
+        return table["openings"] * (1.0 + uplift) * table["relevance"].astype(float).fillna(1.0)
+    if mode == "local":
+        return local_score(table, weights or PriorityWeights())
+    raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
+
+
+def rerank(ranking: pd.DataFrame, mode: str, weights: PriorityWeights | None = None) -> pd.DataFrame:
+    """A ranking (one area or many) re-scored and re-ranked in ``mode``: what a bundle's local ranking gives in absolute mode."""
+    out = ranking.copy()
+    out["score"] = mode_score(out, mode, weights)
+    out["mode"] = mode
+    order = {area: index for index, area in enumerate(dict.fromkeys(out["area"]))}
+    out = out.assign(_area=out["area"].map(order)).sort_values(["_area", "score", "occupation"], ascending=[True, False, True])
+    out["rank"] = out.groupby("_area").cumcount().to_numpy() + 1
+    return out.drop(columns="_area").reset_index(drop=True)
+
+
+def local_score(table: pd.DataFrame, weights: PriorityWeights) -> pd.Series:
+    """The local mode's score (module doc): weighted z-scores over each area's own occupations."""
+    parts = {
+        "per_1000": np.log(table["per_1000"].astype(float).clip(lower=1e-6)),
+        "need_lq": np.log(table["need_lq"].astype(float).clip(lower=1e-3)),
+        "shortage": table["shortage_score"].astype(float),
+        "relevance": table["relevance"].astype(float),
+    }
+    score = pd.Series(0.0, index=table.index)
+    for name, values in parts.items():
+        grouped = values.groupby(table["area"])
+        spread = grouped.transform("std")
+        z = ((values - grouped.transform("mean")) / spread.where(spread > 0)).fillna(0.0)
+        score = score + getattr(weights, name) * z
+    return score
+
+
+def _level_text(mix: pd.DataFrame):
+    """A function giving each row's mix of jobs held at RQF 2-5 as text ('L2 40%, L3 35%, ...')."""
+    shares = mix.pivot_table(index=["area", "occupation"], columns="rqf", values="share", aggfunc="sum")
+
+    def text(table: pd.DataFrame) -> pd.Series:
+        out = []
+        for area, occupation in zip(table["area"], table["occupation"], strict=True):
+            row = shares.loc[(area, occupation)] if (area, occupation) in shares.index else pd.Series(dtype=float)
+            total = row.sum()
+            parts = [f"L{rqf[-1]} {value / total:.0%}" for rqf, value in row.items() if total > 0 and value / total >= 0.05]
+            out.append(", ".join(parts))
+        return pd.Series(out, index=table.index, dtype=object)
+
+    return text
+
+
 def _explain(row) -> str:
-    parts = [f"growth {row.growth_pct:+.0f}%", f"replacement {row.replacement_pct:.0f}%", f"shortage {row.shortage_pct:.0f}%"]
-    reasons = []
-    if pd.notna(row.band_tightness) and row.band_tightness > 0:
-        reasons.append(f"its band {row.band_tightness:+.0%} tighter than average")
-    if pd.notna(row.ssv_ratio) and row.ssv_ratio > 1:
-        reasons.append(f"skill-shortage vacancies {row.ssv_ratio:.1f}x average")
-    if pd.notna(row.advert_ratio) and row.advert_ratio > 1:
-        reasons.append(f"adverts {row.advert_ratio:.1f}x average")
-    return " / ".join(parts) + (f" ({'; '.join(reasons)})" if reasons else "")
+    """The row's numbers in words: jobs to fill, per 1,000 jobs against England, the rating, relevance."""
+    parts = [f"{row.openings:,.0f} jobs to fill at RQF 2-5 ({row.replacement:,.0f} replacement, {row.growth:+,.0f} change)"]
+    if pd.notna(row.per_1000):
+        england = f" vs {row.per_1000_england:.1f} in England (LQ {row.need_lq:.2f})" if pd.notna(row.need_lq) else ""
+        parts.append(f"{row.per_1000:.1f} per 1,000 jobs here{england}")
+    parts.append(f"shortage rating: {row.rating} ({row.shortage_score:+.2f})")
+    if pd.notna(row.relevance):
+        share = (
+            f", {row.apprenticeship_share:.0%} of hiring in unit groups naming apprenticeships"
+            if pd.notna(row.apprenticeship_share)
+            else ""
+        )
+        parts.append(f"apprenticeship relevance {row.relevance:.2f}{share}")
+    if row.levels:
+        parts.append(f"held at {row.levels}")
+    return "; ".join(parts)
 
 
 ALLOCATION_METHOD = (
-    "Each occupation with a positive score gets budget x its score / the sum of positive scores, "
-    "score = max(growth + replacement, 0) x (1 + shortage uplift), all counted in jobs at RQF levels 2-5 "
-    "over the window; the amounts are rounded to whole pounds, the remainder going to the top-ranked occupation."
+    "money per occupation in proportion to jobs to fill at RQF 2-5 x apprenticeship relevance x (1 + shortage uplift: "
+    "shortage 0.5, recruitment difficulty 0.25) x location quotient of need^0.5 (local mode; ^0 in absolute mode); "
+    "whole pounds, the remainder to the largest share; starts = money / cost per start, the cost being the occupation's "
+    "mix of jobs held at RQF 2-5 x the stated cost per start by level (skillcast.skills.apprenticeships.CostPerStart)"
 )
+LQ_TILT = {"local": 0.5, "absolute": 0.0}
 
 
-def allocate(ranking: pd.DataFrame, budget: float) -> pd.DataFrame:
-    """Add ``allocation`` (pounds, in proportion to positive scores) and ``per_job`` to a ranking."""
+def allocate(ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add ``allocation`` (pounds), ``allocation_share``, ``cost_per_start`` and ``starts`` to a ranking (one area or many:
+    each area gets the whole budget). ``mix``: area, occupation, rqf, share (the RQF mix of jobs) for the costs."""
+    from skillcast.skills.apprenticeships import CostPerStart
+
     if not np.isfinite(budget) or budget <= 0:
         raise ValueError(f"--budget: expected a positive amount of pounds, got {budget!r}")
-    positive = ranking["score"].clip(lower=0.0)
-    if positive.sum() <= 0:
-        raise ValueError("no occupation has a positive score, so there is nothing to allocate to")
-    shares = positive / positive.sum()
-    pounds = np.floor(shares * budget)
-    pounds.iloc[int(np.argmax(shares.to_numpy()))] += budget - pounds.sum()
+    costs = costs or CostPerStart()
     out = ranking.copy()
+    mode = str(out["mode"].iloc[0]) if "mode" in out and len(out) else "local"
+    uplift = out["rating"].map(UPLIFT).fillna(0.0) if "rating" in out else 0.0
+    relevance = out["relevance"].fillna(1.0) if "relevance" in out else 1.0
+    need = out["openings"] if "openings" in out else (out["growth"] + out["replacement"]).clip(lower=0.0)
+    lq = out["need_lq"].fillna(1.0).clip(lower=1e-3) if "need_lq" in out else 1.0
+    weight = (need.clip(lower=0.0) * relevance * (1.0 + uplift) * lq ** LQ_TILT.get(mode, 0.0)).fillna(0.0)
+    pounds = pd.Series(0.0, index=out.index)
+    shares = pd.Series(0.0, index=out.index)
+    for _, rows in out.groupby("area", sort=False):
+        own = weight.loc[rows.index]
+        if own.sum() <= 0:
+            raise ValueError("no occupation has jobs to fill, so there is nothing to allocate to")
+        share = own / own.sum()
+        money = np.floor(share * budget)
+        money.iloc[int(np.argmax(share.to_numpy()))] += budget - money.sum()
+        pounds.loc[rows.index], shares.loc[rows.index] = money, share
     out["allocation"] = pounds
     out["allocation_share"] = shares
-    need = (out["growth"] + out["replacement"]).clip(lower=0.0)
+    out["cost_per_start"] = _cost_per_start(out, costs, mix)
+    out["starts"] = out["allocation"] / out["cost_per_start"]
     out["per_job"] = np.where(need > 0, pounds / need.where(need > 0, 1.0), np.nan)
     return out
 
 
+def _cost_per_start(ranking: pd.DataFrame, costs, mix: pd.DataFrame | None) -> pd.Series:
+    """Each row's cost per start: its mix of jobs held at RQF 2-5 x the cost of each level (level 3 where no mix is known)."""
+    if (mix is None or mix.empty) and {f"share_{rqf}" for rqf in APPRENTICESHIP_RQF} <= set(ranking.columns):
+        shares = ranking[[f"share_{rqf}" for rqf in APPRENTICESHIP_RQF]].astype(float)
+        cost = sum(shares[f"share_{rqf}"] * costs.of_rqf(rqf) for rqf in APPRENTICESHIP_RQF)
+        return cost.where(shares.sum(axis=1) > 0).fillna(costs.level3)
+    if mix is None or mix.empty:
+        return pd.Series(costs.level3, index=ranking.index, dtype=float)
+    rows = mix.loc[mix["rqf"].isin(APPRENTICESHIP_RQF)]
+    rows = rows.assign(cost=rows["rqf"].map(costs.of_rqf) * rows["share"])
+    summed = rows.groupby(["area", "occupation"])[["cost", "share"]].sum()
+    per = (summed["cost"] / summed["share"].where(summed["share"] > 0)).rename("cost")
+    keys = pd.MultiIndex.from_frame(ranking[["area", "occupation"]].astype(str))
+    return pd.Series(per.reindex(keys).to_numpy(), index=ranking.index).fillna(costs.level3)
+
+
 def rank_from_analysis(
-    area: str | list[str], analysis, inputs, settings, weights: PriorityWeights | None = None
+    area: str | list[str], analysis, inputs, settings, weights: PriorityWeights | None = None, mode: str = "local"
 ) -> tuple[pd.DataFrame, int]:
     """One area's ranking (or several areas', each its own) from a finished ``gaps.analyse``
     run, and the window's first year.
 
     The window starts at the last observed year of employment by occupation; replacement
     uses the exit rates of the people holding each band (the run's cohort supply), and
-    the publisher's occupation rates where ``inputs`` carry them.
+    the publisher's occupation rates where ``inputs`` carry them. The location quotient needs
+    ``inputs.national`` in the analysis (``analysis_areas`` adds it).
     """
     if analysis.occupations.empty:
         raise ValueError("these data have no employment by occupation to rank")
@@ -291,14 +448,22 @@ def rank_from_analysis(
         settings.end_year,
         weights or PriorityWeights(),
         published_rates=inputs.occupation_replacement,
-        signals=inputs.signals,
         titles=inputs.titles,
         unit_groups=inputs.unit_groups,
+        national=inputs.national,
+        shortages=inputs.shortages([area] if isinstance(area, str) else list(area)),
+        relevance=inputs.relevance,
+        mode=mode,
     )
     return ranking, start
 
 
-def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWeights | None = None) -> pd.DataFrame:
+def analysis_areas(areas: list[str], inputs) -> list[str]:
+    """The areas a priorities run must analyse: the ones asked for and England (the location quotient's base)."""
+    return list(dict.fromkeys([*areas, inputs.national]))
+
+
+def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWeights | None = None, mode: str = "local") -> pd.DataFrame:
     """Rankings of every area in ``areas`` that has employment by occupation, stacked
     (``PRIORITY_COLUMNS``; all at once, each the ranking it would get alone); areas without
     occupations, and areas failing the alignment check (``analysis.flagged``), are left out,
@@ -309,4 +474,4 @@ def rank_areas(areas: list[str], analysis, inputs, settings, weights: PriorityWe
     chosen = [area for area in areas if area in with_occupations]
     if not chosen:
         return pd.DataFrame(columns=PRIORITY_COLUMNS)
-    return rank_from_analysis(chosen, analysis, inputs, settings, weights)[0]
+    return rank_from_analysis(chosen, analysis, inputs, settings, weights, mode)[0]

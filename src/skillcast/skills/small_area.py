@@ -182,8 +182,11 @@ def district_measure(series: pd.DataFrame, measure: str, geography: Geography, y
     return _mean_by_district(rows, geography, years).reindex(geography.districts())
 
 
-def lea_groups(ess: pd.DataFrame, geography: Geography) -> list[tuple[frozenset[str], float]]:
-    """ESS 2017 employment (establishment based) per 2017 upper-tier authority, as sets of 2023 districts.
+def lea_groups(
+    ess: pd.DataFrame, geography: Geography, measure: str = "employment", period: int = 2017
+) -> list[tuple[frozenset[str], float]]:
+    """ESS 2017 employment (establishment based; or another ``measure`` and ``period``) per upper-tier
+    authority, as sets of 2023 districts.
 
     An authority named like a county of 2018 (current or since replaced by unitaries: the
     store may have matched "Dorset" 2017, the county, to the Dorset unitary of 2019) is its
@@ -191,7 +194,7 @@ def lea_groups(ess: pd.DataFrame, geography: Geography) -> list[tuple[frozenset[
     after the 2019-2023 mergers are merged (2017 Dorset county + Bournemouth + Poole ->
     Bournemouth, Christchurch and Poole with Dorset).
     """
-    rows = ess.loc[(ess["measure"] == "employment") & (ess["classification"] == "all") & (ess["period"] == 2017)]
+    rows = ess.loc[(ess["measure"] == measure) & (ess["classification"] == "all") & (ess["period"] == period)]
     counties = {geography.name(code).lower(): code for kind in ("county", "former_county") for code in geography.codes(kind)}
     groups: list[tuple[set[str], float]] = []
     for area, value in zip(rows["area"], rows["value"], strict=True):

@@ -99,7 +99,21 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
     if panels:
         result.panel = validate(pd.concat(panels, ignore_index=True), source=NAME)
         result.tables["local_skills_rates"] = pd.concat(rates, ignore_index=True)
+        warning = empty_starts_warning(result.panel)
+        if warning:
+            result.notes.append(warning)
     return result
+
+
+def empty_starts_warning(panel: pd.DataFrame) -> str | None:
+    """A warning when FE ``starts`` carry no information (every row empty or zero, as published to 2021)."""
+    starts = panel.loc[panel["measure"] == "fe_starts", "value"]
+    if starts.empty or (starts.fillna(0) != 0).any():
+        return None
+    return (
+        f"WARNING: {NAME}: fe_starts is empty or zero in all {len(starts):,} rows; starts are treated as missing "
+        "(priorities show FE participation and achievements instead)"
+    )
 
 
 def _read_file(path: Path, geography: Geography, result: SourceResult) -> tuple[pd.DataFrame, pd.DataFrame]:
