@@ -10,16 +10,13 @@ Rerun: .venv/bin/python benchmarks/national_check.py [DATA_DIR] [--store STORE] 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from typer.testing import CliRunner
+from stores import ingested_store  # benchmarks/stores.py
 
 from skillcast.cli.gaps import load_inputs
-from skillcast.cli.main import app
 from skillcast.skills.demand import ENGLAND
 from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
@@ -39,12 +36,7 @@ def main() -> None:
     parser.add_argument("--store", help="an ingested store (else the data folder is ingested into a temporary one)")
     args = parser.parse_args()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as temp:
-        store = Path(args.store) if args.store else Path(temp) / "data"
-        if not args.store:
-            result = CliRunner().invoke(app, ["ingest", "all", args.data, "--out", str(store)])
-            if result.exit_code != 0:
-                raise SystemExit(result.output)
+    with ingested_store(args.data, args.store) as store:
         inputs = load_inputs(store, demo=False)
     settings = GapSettings()
     forecast = fit_demand(inputs, settings)

@@ -28,13 +28,11 @@ Rerun: .venv/bin/python benchmarks/small_area_validation.py [DATA_DIR] [--store 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from typer.testing import CliRunner
+from stores import ingested_store  # benchmarks/stores.py
 
 from skillcast.data.store import Store
 from skillcast.skills import small_area as sa
@@ -134,14 +132,7 @@ def main() -> None:
     parser.add_argument("--store", help="an ingested store (else the data folder is ingested into a temporary one)")
     args = parser.parse_args()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as temp:
-        folder = Path(args.store) if args.store else Path(temp) / "data"
-        if not args.store:
-            from skillcast.cli.main import app
-
-            result = CliRunner().invoke(app, ["ingest", "all", args.data, "--out", str(folder)])
-            if result.exit_code:
-                raise SystemExit(result.output)
+    with ingested_store(args.data, args.store) as folder:
         setup = Setup(Store(folder))
     truth, good = setup.truth, setup.good
     region_of_lsip = setup.region_of.groupby(setup.lsip_of.reindex(setup.region_of.index)).agg(lambda s: s.value_counts().index[0])

@@ -100,14 +100,29 @@ def lock_held_elsewhere(lock_file):
         holder.wait()
 
 
-def forget_service_metrics() -> None:
-    """Remove BentoML's request metrics from prometheus_client's process-wide registry.
+@contextmanager
+def service_app(settings: dict[str, str]):
+    """The BentoML service's ASGI app, built with ``settings`` in the environment (it reads its
+    Config from there), which is restored afterwards.
 
-    BentoML registers them there once per ASGI app it builds, so a second service app in the
-    same test process fails with ``DuplicateTimeseries``; a fixture that is done with its app
-    calls this so the next module can build its own."""
+    BentoML registers its request metrics in prometheus_client's process-wide registry once
+    per app it builds, so a second app in the same test process would fail with
+    ``DuplicateTimeseries``: they are removed when the app is done with, so the next module
+    can build its own."""
     from prometheus_client import REGISTRY
 
-    for collector, names in list(REGISTRY._collector_to_names.items()):
-        if any(name.startswith("bentoml_") for name in names):
-            REGISTRY.unregister(collector)
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        from serving.service import SkillcastService
+
+        yield SkillcastService.to_asgi()
+    finally:
+        for collector, names in list(REGISTRY._collector_to_names.items()):
+            if any(name.startswith("bentoml_") for name in names):
+                REGISTRY.unregister(collector)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

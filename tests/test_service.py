@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from skillcast.api.keys import create_key, revoke_key
-from tests.helpers import forget_service_metrics, free_port, running_server, serve_command
+from tests.helpers import free_port, running_server, serve_command, service_app
 
 REPO = Path(__file__).resolve().parents[1]
 ENVIRONMENT_KEY = "test-key-from-environment"
@@ -41,19 +41,8 @@ def app(bundle_dir, keys_file):
         "SKILLCAST_API_BURST_PER_KEY": "100000",
         "SKILLCAST_API_CONCURRENCY_PER_KEY": "1000",
     }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        from serving.service import SkillcastService
-
-        yield SkillcastService.to_asgi()
-    finally:
-        forget_service_metrics()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with service_app(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

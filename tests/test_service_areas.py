@@ -1,35 +1,22 @@
 """The service on real data (#15): every council's area answers by name, with its basis and warnings."""
 
-import os
-
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import forget_service_metrics
+from tests.helpers import service_app
 
 KEY = "test-key-for-real-areas"
 
 
 @pytest.fixture(scope="module")
 def client(real_bundle_dir, tmp_path_factory):
-    saved = {name: os.environ.get(name) for name in ("SKILLCAST_BUNDLE", "SKILLCAST_API_KEYS", "SKILLCAST_API_KEYS_FILE")}
-    os.environ.update(
-        SKILLCAST_BUNDLE=str(real_bundle_dir),
-        SKILLCAST_API_KEYS=KEY,
-        SKILLCAST_API_KEYS_FILE=str(tmp_path_factory.mktemp("k") / "none.json"),
-    )
-    try:
-        from serving.service import SkillcastService
-
-        with TestClient(app=SkillcastService.to_asgi(), headers={"Authorization": f"Bearer {KEY}"}) as test_client:
-            yield test_client
-    finally:
-        forget_service_metrics()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    settings = {
+        "SKILLCAST_BUNDLE": str(real_bundle_dir),
+        "SKILLCAST_API_KEYS": KEY,
+        "SKILLCAST_API_KEYS_FILE": str(tmp_path_factory.mktemp("k") / "none.json"),
+    }
+    with service_app(settings) as app, TestClient(app=app, headers={"Authorization": f"Bearer {KEY}"}) as test_client:
+        yield test_client
 
 
 @pytest.mark.parametrize(
