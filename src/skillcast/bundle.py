@@ -179,18 +179,14 @@ class ForecastBundle:
         """area -> (measure, classification, code) -> rows sorted by year, as plain dicts."""
         index: dict[str, dict[tuple[str, str, str], list[dict]]] = {}
         table = self.forecasts.sort_values(["area", "measure", "classification", "code", "period"])
-        rows = (  # one vectorised pass to plain Python values (a service start indexes ~60k rows)
-            table[["period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]]
-            .astype(
-                {"period": "int64", "forecast": "float64", "lo_80": "float64", "hi_80": "float64", "lo_95": "float64", "hi_95": "float64"}
-            )
-            .astype({"basis": "object"})
-            .rename(columns={"period": "year", "forecast": "value"})
-            .to_dict(orient="records")
-        )
+        columns = [  # one pass per column to plain Python values (a service start indexes ~60k rows)
+            table["period"].astype("int64").tolist(),
+            *(table[name].astype("float64").tolist() for name in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95")),
+            table["basis"].astype(str).tolist(),
+        ]
+        rows = [dict(zip(FORECAST_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
         keys = zip(*(table[column].astype(str).tolist() for column in ("area", "measure", "classification", "code")), strict=True)
         for (area, measure, classification, code), row in zip(keys, rows, strict=True):
-            row["basis"] = str(row["basis"])
             index.setdefault(area, {}).setdefault((measure, classification, code), []).append(row)
         return index
 
@@ -198,10 +194,12 @@ class ForecastBundle:
     def _gap_index(self) -> dict[str, dict[str | None, list[dict]]]:
         """area -> band (None: all bands) -> gap rows in the table's order (band, then year)."""
         index: dict[str, dict[str | None, list[dict]]] = {}
-        for record in self.gaps.to_dict(orient="records"):
-            row = {name: record.get(name, OPTIONAL_GAP_FIELDS.get(name)) for name in GAP_FIELDS}
-            row["year"] = int(row["year"])
-            by_band = index.setdefault(str(record["area"]), {None: []})
+        missing = {name: value for name, value in OPTIONAL_GAP_FIELDS.items() if name not in self.gaps}  # bundles before #15
+        table = self.gaps.assign(**missing)
+        columns = [table[name].astype("int64" if name == "year" else object).tolist() for name in GAP_FIELDS]  # plain Python values
+        rows = [dict(zip(GAP_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
+        for area, row in zip(table["area"].astype(str).tolist(), rows, strict=True):
+            by_band = index.setdefault(area, {None: []})
             by_band[None].append(row)
             by_band.setdefault(row["band"], []).append(row)
         return index
@@ -225,16 +223,15 @@ class ForecastBundle:
     def _priority_index(self) -> dict[str, pd.DataFrame]:
         if self.priorities.empty:
             return {}
-        return {str(area): rows.sort_values("rank").reset_index(drop=True) for area, rows in self.priorities.groupby("area", sort=False)}
+        ordered = self.priorities.sort_values(["area", "rank"], kind="stable")  # one sort, then each area's slice
+        return {str(area): rows.reset_index(drop=True) for area, rows in ordered.groupby("area", sort=False)}
 
     @cached_property
     def _shortage_index(self) -> dict[str, pd.DataFrame]:
         if self.shortages.empty:
             return {}
-        return {
-            str(area): rows.sort_values("shortage_score", ascending=False).reset_index(drop=True)
-            for area, rows in self.shortages.groupby("area", sort=False)
-        }
+        ordered = self.shortages.sort_values(["area", "shortage_score"], ascending=[True, False], kind="stable")
+        return {str(area): rows.reset_index(drop=True) for area, rows in ordered.groupby("area", sort=False)}
 
     @cached_property
     def finder(self) -> AreaFinder:
