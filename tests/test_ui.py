@@ -37,17 +37,22 @@ def browser():
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def served(bundle_dir, tmp_path_factory):
+def serve_with_a_key(bundle: Path, keys_folder: Path):
+    """`skillcast serve` of ``bundle`` on a free port with one browser key: yields (base URL, key)."""
     from skillcast.api.keys import create_key
 
-    keys_file = tmp_path_factory.mktemp("ui-keys") / "keys.json"
+    keys_file = keys_folder / "keys.json"
     key = create_key(keys_file, "browser-test")
     port = free_port()
-    command = serve_command(port, "--bundle", str(bundle_dir), "--api-keys-file", str(keys_file))
+    command = serve_command(port, "--bundle", str(bundle), "--api-keys-file", str(keys_file))
     base = f"http://127.0.0.1:{port}"
     with running_server(command, f"{base}/readyz", cwd=REPO):
         yield base, key
+
+
+@pytest.fixture(scope="module")
+def served(bundle_dir, tmp_path_factory):
+    yield from serve_with_a_key(bundle_dir, tmp_path_factory.mktemp("ui-keys"))
 
 
 @pytest.mark.slow
@@ -127,15 +132,7 @@ def test_typing_an_area_name_finds_it(browser, served):
 
 @pytest.fixture(scope="module")
 def served_real(real_bundle_dir, tmp_path_factory):
-    from skillcast.api.keys import create_key
-
-    keys_file = tmp_path_factory.mktemp("ui-real-keys") / "keys.json"
-    key = create_key(keys_file, "browser-test")
-    port = free_port()
-    command = serve_command(port, "--bundle", str(real_bundle_dir), "--api-keys-file", str(keys_file))
-    base = f"http://127.0.0.1:{port}"
-    with running_server(command, f"{base}/readyz", cwd=REPO):
-        yield base, key
+    yield from serve_with_a_key(real_bundle_dir, tmp_path_factory.mktemp("ui-real-keys"))
 
 
 @pytest.mark.slow
