@@ -195,3 +195,28 @@ def test_real_north_east_ca_is_the_sum_of_its_districts(real):
     jobs = sum(demand[("E47000014", band, 2020)] for band in ("low", "intermediate", "high"))
     assert jobs == pytest.approx(478926 + 419518, rel=1e-5)  # SI2035 NE_MCA + NT_MCA
     assert inputs.aliases["GM_LSIP"] == "E69000014" and inputs.resolve("gm_mca") == "E47000001"
+
+
+def test_real_gaps_demand_takes_englands_occupational_mix_from_the_aps_as_the_forecasts_do(real):
+    """The gaps' demand is the production model with its nowcast (as `skillcast train` and
+    /forecast), not the same model without newer data: England's SOC major mix moves from
+    2020 (last SI2035 year) to 2021 as the APS says, and without the nowcast it does not."""
+    from skillcast.skills.gaps import GapSettings, fit_demand
+
+    inputs, _ = real
+    signal = {(code, year): log_share for _, _, code, year, log_share in inputs.mix_signal}
+    assert {year for _, year in signal} == set(range(2015, 2022))
+
+    def mix_change(forecasts: pd.DataFrame) -> pd.Series:
+        england = forecasts.loc[(forecasts["area"] == ENGLAND) & (forecasts["classification"] == "soc2020_major")]
+        in_2021 = england.loc[england["period"] == 2021].set_index("code")["forecast"]
+        history = inputs.demand_history
+        observed = history.loc[(history["area"] == ENGLAND) & (history["classification"] == "soc2020_major") & (history["period"] == 2020)]
+        in_2020 = observed.drop_duplicates("code").set_index("code")["value"]
+        return np.log(in_2021 / in_2021.sum()) - np.log(in_2020 / in_2020.sum()).reindex(in_2021.index)
+
+    survey = pd.Series({code: signal[(code, 2021)] - signal[(code, 2020)] for code, _ in signal})
+    with_nowcast = mix_change(fit_demand(inputs, GapSettings(draws=200)).forecasts).reindex(survey.index)
+    without = mix_change(fit_demand(inputs, GapSettings(draws=200, nowcast=False)).forecasts).reindex(survey.index)
+    assert (with_nowcast - survey).abs().max() < 0.005  # reconciliation moves it a little, not away
+    assert (without - survey).abs().max() > 0.05  # the trend alone does not know 2021

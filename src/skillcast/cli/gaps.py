@@ -86,6 +86,7 @@ def gap_settings(end_year: int, draws: int, seed: int, basis: str | None = None)
         end_year=end_year,
         model=config.production_model,
         calibration_windows=config.calibration_windows,
+        nowcast=config.nowcast_occupation_mix,
         draws=draws,
         seed=seed,
         basis=basis,

@@ -105,6 +105,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         horizon=config.backtest_horizon,
         cutoffs=list(config.backtest_cutoffs) or None,
         area_parents=tuple(inputs.area_parents),
+        mix_signal=inputs.mix_signal if settings.nowcast else (),
     )
     tables = {code: accuracy_table(result, code, cutoffs, config.backtest_horizon, settings.model) for code in areas}
     trained_on = "every area's demand series, as in production" if not inputs.synthetic else "every demo area's demand series"

@@ -490,7 +490,12 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
     try:
         sources, tables = store.available(SOURCES, TABLES)
         inputs = real_inputs(sources, store.geography(), tables)
-        settings = GapSettings(end_year=config.end_year, model=config.production_model, calibration_windows=config.calibration_windows)
+        settings = GapSettings(
+            end_year=config.end_year,
+            model=config.production_model,
+            calibration_windows=config.calibration_windows,
+            nowcast=config.nowcast_occupation_mix,
+        )
         analysis = analyse(inputs, settings, fit_demand(inputs, settings), inputs.areas)
         gaps = _gap_table(analysis.gaps)
     except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
@@ -501,7 +506,8 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
         "draws": settings.draws,
         "seed": settings.seed,
         "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
-        "demand": f"gaps.fit_demand ({settings.model}) on SI2035's units; districts by small-area estimation, areas their sums",
+        "demand": f"gaps.fit_demand ({settings.model}{' + APS nowcast' if settings.nowcast and inputs.mix_signal else ''}) on SI2035's "
+        "units; districts by small-area estimation, areas their sums",
         "basis": str(gaps["gap_basis"].iloc[0]) if len(gaps) else None,
         "notes": list(analysis.notes),
         "warnings": {area: list(texts) for area, texts in analysis.warnings.items()},

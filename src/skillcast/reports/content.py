@@ -417,17 +417,20 @@ def demand_backtest(
     horizon: int = 4,
     cutoffs: list[int] | None = None,
     area_parents: tuple[tuple[str, str], ...] = (),
+    mix_signal: tuple = (),
 ):
     """Rolling-origin backtest of the production ``model`` and the naive baseline on observed demand.
 
     ``history``: the engine's demand history (``gaps.DemandForecast.history``: every area,
     so the model sees what it sees in production: the national series its shares use, and
-    ``area_parents`` for the bottom-up sums). Score one area with ``accuracy_table``.
+    ``area_parents`` for the bottom-up sums; ``mix_signal``: the nowcast's survey mix, as
+    ``gaps.fit_demand`` uses it, one year past each cutoff). Score one area with ``accuracy_table``.
     Returns (``backtest.BacktestResult``, cutoffs).
     """
     # imported here: the service builds workbooks from this module and must not load the training stack for it
     from skillcast.engine.backtest import default_cutoffs, rolling_origin
     from skillcast.engine.factory import make_forecaster
+    from skillcast.engine.nowcast import with_mix_signal
     from skillcast.engine.reconcile import ReconciledForecaster
 
     panel = observations(history)
@@ -435,6 +438,7 @@ def demand_backtest(
     models = {name: make_forecaster(name, calibration_windows, levels, seed) for name in dict.fromkeys((BASELINE_MODEL, model))}
     if isinstance(models[model], ReconciledForecaster) and area_parents:
         models[model].set_params(area_parents=tuple(area_parents))
+    models[model] = with_mix_signal(models[model], mix_signal)
     return rolling_origin(panel, models, cutoffs, horizon, model), cutoffs
 
 

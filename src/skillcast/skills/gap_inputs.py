@@ -42,6 +42,8 @@ from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
 from skillcast.data.schema import SIGNED_MEASURES, DataError
+from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.nowcast import occupation_mix_signal
 from skillcast.skills import alignment, apprenticeships, shortage, small_area
 from skillcast.skills.demand import (
     CROSSED,
@@ -99,6 +101,7 @@ class GapInputs:
     signal_years: dict[str, str] = field(default_factory=dict)  # indicator -> the years it covers (for the drivers' text)
     relevance: pd.DataFrame = field(default_factory=pd.DataFrame)  # apprenticeships.RELEVANCE_COLUMNS per occupation
     fe_pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)  # area, year, fe_participation, fe_achievements, fe_starts
+    mix_signal: MixSignal = ()  # England's occupational mix from the APS: the demand forecast's nowcast (engine.nowcast)
 
     def shortages(self, areas: list[str] | None = None) -> pd.DataFrame:
         """Local shortage ratings (``shortage.SHORTAGE_COLUMNS``) for ``areas`` (default: every area); all areas
@@ -197,6 +200,7 @@ def tree_inputs(panel: pd.DataFrame, geography: Geography, synthetic: bool = Tru
         notes=("SYNTHETIC demo data: not official statistics; no vacancy or advert signals",) if synthetic else (),
         synthetic=synthetic,
         geography=geography,
+        mix_signal=occupation_mix_signal(panel, area=national),
     )
 
 
@@ -450,6 +454,7 @@ def real_inputs(
         signal_years={**years, **area_years},
         relevance=relevance,
         fe_pipeline=fe_pipeline,
+        mix_signal=occupation_mix_signal(sources["aps-occupations"]),
     )
 
 

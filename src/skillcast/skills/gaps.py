@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skillcast.data.qualifications import ALL_BANDS, BANDS, LEVELS
 from skillcast.data.schema import observations
 from skillcast.engine.factory import make_forecaster
+from skillcast.engine.nowcast import with_mix_signal
 from skillcast.engine.reconcile import ReconciledForecaster
 from skillcast.skills import demand as demand_side
 from skillcast.skills import small_area
@@ -242,10 +243,15 @@ class GapSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     end_year: int = Field(default=2035, ge=2000, le=2100)
-    model: str = "reconciled:national_share"
+    model: str = "reconciled:national_mix"  # the production model (Config.production_model)
     calibration_windows: int = Field(default=5, ge=1, le=20)
     draws: int = Field(default=1000, ge=20, le=20000)
     seed: int = Field(default=20240601, ge=0)
+    nowcast: bool = Field(
+        default=True,
+        description="the demand forecast takes England's occupational mix from the APS one year past the last observation "
+        "(GapInputs.mix_signal), as the production forecasts do (Config.nowcast_occupation_mix)",
+    )
     basis: Literal["people", "active", "workplace"] | None = Field(
         default=None, description="what supply counts (docs/gaps.md); None: workplace where the data allow, else people"
     )
@@ -337,7 +343,9 @@ def with_share_error(demand: pd.DataFrame, inputs, forecast: DemandForecast, are
 
 
 def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
-    """Fit the production engine on the demand history and forecast to ``end_year``."""
+    """Fit the production engine on the demand history and forecast to ``end_year``, with the
+    nowcast's survey mix when ``settings.nowcast`` (so the gaps' demand is the model that
+    ``skillcast train`` registers and ``/forecast`` serves, not the same model without newer data)."""
     history = demand_side.fit_demand_history(inputs.demand_history)
     last_year = int(history["period"].max())
     if settings.end_year <= last_year:
@@ -345,6 +353,8 @@ def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
     model = make_forecaster(settings.model, settings.calibration_windows, (80, 95), settings.seed)
     if isinstance(model, ReconciledForecaster) and inputs.area_parents:
         model.set_params(area_parents=tuple(inputs.area_parents))
+    if settings.nowcast:
+        model = with_mix_signal(model, inputs.mix_signal)
     forecasts = model.fit(history).predict(settings.end_year - last_year)
     return DemandForecast(history=history, forecasts=forecasts)
 
