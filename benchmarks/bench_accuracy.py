@@ -96,6 +96,19 @@ def decompositions(result: BacktestResult) -> BacktestResult:
     return BacktestResult(forecasts=pd.concat(variants, ignore_index=True), scales=result.scales, seconds={})
 
 
+def total_exact(result: BacktestResult, model: str) -> BacktestResult:
+    """``model``'s forecasts, intervals included, times England's actual total over its own
+    forecast of it (same cutoff and year): everything the model's own except England's total
+    path, the one part no data before the test years carry (its 2014 jump)."""
+    frame = result.forecasts.loc[result.forecasts["model"] == model]
+    england = frame.loc[(frame["area"] == NATIONAL) & (frame["classification"] == "all")].set_index(["cutoff", "period"])
+    ratio = (england["value"] / england["forecast"]).reindex(pd.MultiIndex.from_frame(frame[["cutoff", "period"]])).to_numpy()
+    moved = frame.assign(model=f"{model} | England's total exact")
+    for column in ("forecast", "lo_80", "hi_80", "lo_95", "hi_95"):
+        moved[column] = frame[column].to_numpy() * ratio
+    return BacktestResult(forecasts=moved, scales=result.scales, seconds={})
+
+
 def oracle(panel: pd.DataFrame, result: BacktestResult, cutoffs: list[int], share_years: int = 3) -> BacktestResult:
     """England's actual path per category x the area's mean share of it over the last 3 years to the cutoff."""
     full = SeriesMatrix.from_panel(panel)
@@ -154,12 +167,15 @@ def mase_by_horizon(by_horizon: pd.DataFrame) -> pd.DataFrame:
 
 # -- the APS nowcast --------------------------------------------------------------------------
 def nowcast_test(panel: pd.DataFrame, signal: tuple) -> pd.DataFrame:
-    """national_mix with and without the APS mix one year past each cutoff, cutoffs 2015-2019 (mean over cutoffs)."""
+    """national_mix without the APS, with its major groups' mix only, and with its major and
+    sub-major groups' (production) one year past each cutoff, cutoffs 2015-2019 (mean over cutoffs)."""
+    majors = tuple(row for row in signal if row[1] == "soc2020_major")
     variants = {
         "reconciled:national_mix": make_forecaster("reconciled:national_mix"),
-        "reconciled:national_mix + APS": with_mix_signal(make_forecaster("reconciled:national_mix"), signal),
+        "reconciled:national_mix + APS majors": with_mix_signal(make_forecaster("reconciled:national_mix"), majors),
+        "reconciled:national_mix + APS majors, sub-majors": with_mix_signal(make_forecaster("reconciled:national_mix"), signal),
         "national_mix": make_forecaster("national_mix"),
-        "national_mix + APS": with_mix_signal(make_forecaster("national_mix"), signal),
+        "national_mix + APS majors, sub-majors": with_mix_signal(make_forecaster("national_mix"), signal),
     }
     rows = []
     for cutoff in range(2015, 2020):
@@ -168,7 +184,8 @@ def nowcast_test(panel: pd.DataFrame, signal: tuple) -> pd.DataFrame:
     table = pd.concat(rows)
     table = table.loc[table["model"] != PRODUCTION_NAME]
     columns = ["mase", "mase_all", "mase_soc2020_major", "mase_soc2020_submajor", "direction_right", "faster_right"]
-    return table.groupby("model")[columns].mean(), table.pivot_table(index="cutoff", columns="model", values="mase_soc2020_major")
+    by_cutoff = table.pivot_table(index="cutoff", columns="model", values=["mase", "mase_soc2020_major", "mase_soc2020_submajor"])
+    return table.groupby("model")[columns].mean(), by_cutoff
 
 
 # -- 2021 -> 2035 growth by band across areas ---------------------------------------------------
@@ -251,6 +268,23 @@ def main() -> None:
         print(mase_by_horizon(by_horizon).loc[figures.index].to_string(float_format=lambda value: f"{value:.3f}"))
         print("\nCoverage by horizon (targets: 80% in [0.75, 0.85], 95% in [0.90, 0.98])")
         print(coverage_table(by_horizon).drop(index=["oracle"]).to_string(float_format=lambda value: f"{value:.3f}"))
+        exact = total_exact(ours, PRODUCTION_NAME)
+        with_exact = BacktestResult(pd.concat([ours.forecasts.loc[ours.forecasts["model"].isin([PRODUCTION_NAME, "naive"])], exact.forecasts]),
+                                    ours.scales, {})  # fmt: skip
+        exact_table, exact_by_horizon = score(with_exact), score(with_exact, by=["horizon"])
+        print("\nWhat England's total path costs: skillcast with England's actual total (everything else its own)")
+        exact_figures = summary(exact_table, exact_by_horizon, levers.iloc[0:0], horizon)
+        exact_figures = exact_figures.drop(columns=["seconds", "lever 1 err (shares exact)", "lever 2 err (national exact)"])
+        exact_figures["MASE / best peer"] = exact_figures["MASE"] / figures.at[best_peer, "MASE"]
+        print(exact_figures.to_string(float_format=lambda value: f"{value:.3f}"))
+        print(coverage_table(exact_by_horizon).to_string(float_format=lambda value: f"{value:.3f}"))
+        if len(cutoffs) > 1:
+            print("MASE by cutoff")
+            print(
+                score(with_exact, by=["cutoff"])
+                .pivot(index="cutoff", columns="model", values="mase")
+                .to_string(float_format=lambda v: f"{v:.3f}")
+            )
         production = figures.loc[PRODUCTION_NAME]
         naive = figures.loc["naive"]
         coverage = coverage_table(by_horizon).loc[PRODUCTION_NAME]
@@ -289,11 +323,18 @@ def main() -> None:
                 )
             )
 
-    print(f"\n{'=' * 110}\nNewer data: England's occupational mix from the APS one year past each cutoff (cutoffs 2015-2019, mean)")
+    print(
+        f"\n{'=' * 110}\nNewer data: England's occupational mix (major, sub-major groups) from the APS one year past each cutoff (cutoffs 2015-2019, mean)"
+    )
     means, per_cutoff = nowcast_test(panel, signal)
     print(means.to_string(float_format=lambda value: f"{value:.3f}"))
-    print("MASE of SOC major groups by cutoff")
-    print(per_cutoff.to_string(float_format=lambda value: f"{value:.3f}"))
+    for measure, label in (
+        ("mase", "MASE"),
+        ("mase_soc2020_major", "MASE of SOC major groups"),
+        ("mase_soc2020_submajor", "MASE of sub-majors"),
+    ):
+        print(f"{label} by cutoff")
+        print(per_cutoff[measure].to_string(float_format=lambda value: f"{value:.3f}"))
 
     print(f"\n{'=' * 110}\n2021 -> 2035 demand growth by qualification band, % (48 LSIP / CA areas; England apart)")
     blocks = {"publisher (SI2035 projections)": spread(band_growth(with_projections, 2021, 2035, "value"))}

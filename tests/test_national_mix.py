@@ -141,10 +141,52 @@ def test_the_survey_signal_is_englands_major_group_mix_within_one_classification
     rows += [("E92000001", "employment_residence", "soc2010_submajor", "11", 2021, 5.0)]  # 2021 lacks 12 and 21: left out
     rows += [("E06000001", "employment_residence", "soc2010_submajor", "11", 2020, 99.0)]  # not England: ignored
     panel = pd.DataFrame(rows, columns=["area", "measure", "classification", "code", "period", "value"])
-    signal = {(code, year): share for _, _, code, year, share in occupation_mix_signal(panel)}
+    found = occupation_mix_signal(panel)
+    signal = {(code, year): share for _, classification, code, year, share in found if classification == "soc2020_major"}
     assert set(signal) == {("1", 2019), ("1", 2020), ("2", 2019), ("2", 2020)}
     assert signal[("1", 2019)] == pytest.approx(np.log(0.4)) and signal[("1", 2020)] == pytest.approx(np.log(0.5))
+    sub = {(code, year): share for _, classification, code, year, share in found if classification == "soc2020_submajor"}
+    assert set(sub) == {(code, year) for code in ("11", "12", "21") for year in (2019, 2020)}
+    assert sub[("11", 2020)] == pytest.approx(np.log(0.2)) and sub[("21", 2019)] == pytest.approx(np.log(0.6))
+    assert all(classification == "soc2020_major" for _, classification, *_ in occupation_mix_signal(panel, sub_target=None))
     assert occupation_mix_signal(panel.assign(classification="soc2020_submajor")) == (), "another classification is another signal"
+
+
+def sub_major_signal(within_per_year: float, years: range, major_next: float, within_next: float) -> tuple:
+    """Survey log shares for major group 1 (flat, then ``major_next`` into the year after the
+    last observation) and its sub-majors 11 and 12, which move within it by +/-``within_per_year``
+    a year over ``years`` and by +/-``within_next`` into the year after the last observation."""
+    last = 2010 + LAST
+    rows = []
+    for year in [*years, last + 1]:
+        major = major_next if year == last + 1 else 0.0
+        within = within_per_year * (min(year, last) - years[0]) + (within_next if year == last + 1 else 0.0)
+        rows += [("employment", "soc2020_major", "1", year, major)]
+        rows += [("employment", "soc2020_submajor", "11", year, major + within), ("employment", "soc2020_submajor", "12", year, major - within)]
+    return tuple(rows)
+
+
+@pytest.mark.parametrize(
+    ("within_per_year", "years", "weight"),
+    [
+        (0.03, range(2014, 2018), 1.0),  # the history moved within major 1 exactly as the survey did: follow it whole
+        (0.06, range(2014, 2018), 0.5),  # the history moved half as much as the survey: follow half of it
+        (-0.03, range(2014, 2018), 0.0),  # the opposite way: the link is broken, the sub-majors follow their major only
+        (0.06, range(2017, 2018), 1.0),  # the survey starts at the last observed year: nothing to measure, follow it whole
+    ],
+)
+def test_a_sub_major_the_survey_knows_moves_within_its_major_as_far_as_the_history_followed_the_survey(
+    within_per_year, years, weight
+):
+    # England's sub-major 11 grows 3% a year within major 1 (6% against 3%), 12 falls 3%
+    steps = np.arange(1, 5)
+    signal = sub_major_signal(within_per_year, years, major_next=0.02, within_next=0.04)
+    frame = NationalMixForecaster(mix_signal=signal).fit(exact_panel()).predict(4)
+    major = np.exp((0.01 + 0.005) * steps + (0.02 - 0.005))  # the major group's path, moved by the survey as before
+    assert np.allclose(forecast_of(frame, "A", "soc2020_major", "1"), 0.1 * NATIONAL[("soc2020_major", "1")][LAST] * major, rtol=1e-12)
+    for code, sign in (("11", 1.0), ("12", -1.0)):
+        expected = 0.3 * NATIONAL[("soc2020_submajor", code)][LAST] * major * np.exp(sign * weight * 0.04)
+        assert np.allclose(forecast_of(frame, "B", "soc2020_submajor", code), expected, rtol=1e-9), (code, weight)
 
 
 def test_with_mix_signal_reaches_a_reconciled_models_base():

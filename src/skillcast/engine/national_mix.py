@@ -17,7 +17,9 @@ Forecast for series i (area a, category c) at h years past the last observed yea
 * ``d_c``: the *nowcast*. When a newer survey gives the national mix one year past L
   (``mix_signal``: England's occupational mix from the Annual Population Survey), the
   national path of that category is moved so that its mix change from L to L + 1 is the
-  survey's, and its children (sub-majors) move with it; years after L + 1 follow the trend.
+  survey's, and its children (sub-majors) move with it; a child the survey knows too also
+  moves within its parent by a weight measured on the years before L
+  (``within_parent_weight``); years after L + 1 follow the trend.
 
 Why (measured on the Skills Imperative 2035 panel; BENCHMARKS.md, docs/forecasting.md):
 
@@ -149,7 +151,7 @@ def national_path(
     logs: np.ndarray,
     layout: Layout,
     keys: pd.DataFrame,
-    last_year: int,
+    periods: np.ndarray,
     total_weight: float,
     mix_weight: float,
     mix_signal: dict[tuple[str, str, str], dict[int, float]],
@@ -157,8 +159,10 @@ def national_path(
     """Growth of every national row: ``total_weight`` x the national total's slope +
     ``mix_weight`` x its mix slope (a nested category: its parent's); a series with no
     national counterpart: ``mix_weight`` x its own slope (Theta, as ``national_share``).
-    The nowcast moves a national row whose mix the signal knows at ``last_year`` and the
-    year after, and its children with it."""
+    The nowcast moves a national row whose mix the signal knows at the last of ``periods``
+    (the years of ``logs``' columns) and the year after, and its children with it; a child
+    the signal knows too also moves within its parent, by ``within_parent_weight``."""
+    last_year = int(periods[-1])
     rows = np.flatnonzero(layout.is_national | (layout.national < 0))
     total = layout.national_total[rows]
     has_total = (total >= 0) & layout.is_national[rows]
@@ -182,8 +186,53 @@ def national_path(
         category = list(zip(*(keys[column].astype(str).to_numpy()[rows] for column in CATEGORY), strict=True))
         survey = np.array([_survey_change(mix_signal.get(key), last_year) for key in category])
         own_shift = np.where(has_total & np.isfinite(survey), survey - mix_weight * mix_slope, 0.0)
-        shift[rows] = np.where(pooled, own_shift[np.maximum(parent_position, 0)], own_shift)
+        parent_at = np.maximum(parent_position, 0)
+        within = np.where(pooled & has_total, survey - survey[parent_at], np.nan)  # NaN: the survey lacks the child or its parent
+        weight = np.zeros(len(rows))
+        classification = keys["classification"].astype(str).to_numpy()[rows]
+        for child in np.unique(classification[np.isfinite(within)]):
+            members = np.flatnonzero(np.isfinite(within) & (classification == child))
+            parents = [category[at] for at in parent_at[members]]
+            children = [category[at] for at in members]
+            weight[members] = within_parent_weight(logs, rows[members], rows[parent_at[members]], periods, children, parents, mix_signal)
+        nudge = np.where(np.isfinite(within), weight * np.nan_to_num(within), 0.0)
+        shift[rows] = np.where(pooled, own_shift[parent_at] + nudge, own_shift)
     return NationalPath(growth=growth, shift=shift)
+
+
+def within_parent_weight(
+    logs: np.ndarray,
+    child_rows: np.ndarray,
+    parent_rows: np.ndarray,
+    periods: np.ndarray,
+    children: list[tuple[str, str, str]],
+    parents: list[tuple[str, str, str]],
+    mix_signal: dict[tuple[str, str, str], dict[int, float]],
+) -> float:
+    """How far the nowcast follows the survey's change of a child category *within* its parent
+    (a SOC sub-major within its major group): the least-squares slope, through the origin and
+    pooled over children and years, of the history's own within-parent log changes on the
+    survey's, over the years of ``periods`` both cover (so only what was known at the last of
+    them), kept in [0, 1]; 1 with no such year (a major group's change is taken whole too).
+
+    Why: a survey's smaller groups carry more sampling noise than its major groups, so how
+    much of their year-on-year movement is real is measured, not assumed (on SI2035 and the
+    APS it was 0.81-1.02 at cutoffs 2016-2019; BENCHMARKS.md). A switch of coding that broke
+    the link would show as a slope near 0 and switch the nudge off."""
+    column_of = {int(year): column for column, year in enumerate(periods)}
+    products = squares = 0.0
+    for child_row, parent_row, child, parent in zip(child_rows, parent_rows, children, parents, strict=True):
+        child_years, parent_years = mix_signal.get(child) or {}, mix_signal.get(parent) or {}
+        for year in column_of:
+            if year - 1 not in column_of or not all(y in child_years and y in parent_years for y in (year - 1, year)):
+                continue
+            survey = (child_years[year] - child_years[year - 1]) - (parent_years[year] - parent_years[year - 1])
+            now, before = column_of[year], column_of[year - 1]
+            history = (logs[child_row, now] - logs[child_row, before]) - (logs[parent_row, now] - logs[parent_row, before])
+            if np.isfinite(survey) and np.isfinite(history):
+                products += survey * history
+                squares += survey * survey
+    return float(np.clip(products / squares, 0.0, 1.0)) if squares > 0 else 1.0
 
 
 def _survey_change(years: dict[int, float] | None, last_year: int) -> float:
@@ -265,12 +314,12 @@ class NationalMixForecaster(Forecaster):
         share[layout.is_national] = 1.0
         return share
 
-    def _paths(self, values: np.ndarray, keys: pd.DataFrame, last_year: int, layout: Layout, horizon: int, alphas: tuple[float, ...]):
+    def _paths(self, values: np.ndarray, keys: pd.DataFrame, periods: np.ndarray, layout: Layout, horizon: int, alphas: tuple[float, ...]):
         """Point forecasts (series x horizon) for each smoothing in ``alphas``, from ``values``
-        (the years up to ``last_year``)."""
+        (one column for each of ``periods``)."""
         filled = forward_fill(values)
         logs = np.log(np.maximum(filled, _TINY))
-        path = national_path(logs, layout, keys, last_year, self.total_trend_weight, self.mix_trend_weight, self._signal())
+        path = national_path(logs, layout, keys, periods, self.total_trend_weight, self.mix_trend_weight, self._signal())
         share = self._shares(filled, layout)
         national = np.where(layout.national >= 0, layout.national, np.arange(layout.n))
         steps = np.arange(1, horizon + 1)[None, :]
@@ -298,7 +347,7 @@ class NationalMixForecaster(Forecaster):
             count = np.isfinite(steps).sum(axis=1)
             scale = np.where(count > 0, np.where(np.isfinite(steps), steps, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
             scale = np.where(scale > 0, scale, np.nan)
-            paths = self._paths(history, matrix.keys, int(matrix.periods[column]), layout, actual.shape[1], self.share_alphas)
+            paths = self._paths(history, matrix.keys, matrix.periods[: column + 1], layout, actual.shape[1], self.share_alphas)
             for index, point in enumerate(paths):
                 with np.errstate(invalid="ignore"):
                     error = np.abs(actual - point) / scale[:, None]
@@ -331,4 +380,4 @@ class NationalMixForecaster(Forecaster):
         self.share_alpha_ = chosen.alpha
 
     def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
-        return next(self._paths(matrix.values, matrix.keys, matrix.last_period, self.layout_, horizon, (self.share_alpha_,)))
+        return next(self._paths(matrix.values, matrix.keys, matrix.periods, self.layout_, horizon, (self.share_alpha_,)))

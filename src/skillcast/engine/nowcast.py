@@ -39,13 +39,19 @@ def occupation_mix_signal(
     measure: str = APS_MEASURE,
     classification: str = APS_CLASSIFICATION,
     target: tuple[str, str] = ("employment", "soc2020_major"),
+    sub_target: str | None = "soc2020_submajor",
 ) -> MixSignal:
-    """England's log share of employment by major group, year by year, from survey rows
-    (``panel``: any rows; those of ``area``, ``measure`` and ``classification`` are used),
-    labelled as the ``target`` (measure, classification) the model forecasts.
+    """England's log share of employment by major group and by sub-major group, year by year,
+    from survey rows (``panel``: any rows; those of ``area``, ``measure`` and
+    ``classification`` are used), labelled as the ``target`` (measure, classification) the
+    model forecasts and, for sub-majors, ``sub_target`` (None: major groups only).
 
     Sub-major counts are summed to their major group (the code's first digit); a year
-    missing any sub-major group is left out rather than read as a change of mix."""
+    missing any sub-major group is left out rather than read as a change of mix. A survey
+    sub-major code stands in for the same code of ``sub_target`` (SOC 2010's 25 sub-majors for
+    SOC 2020's 26: 63 has no counterpart and follows its major group); how far the forecast
+    follows a sub-major's movement within its major is measured in the model
+    (``national_mix.within_parent_weight``)."""
     rows = panel.loc[(panel["area"] == area) & (panel["measure"] == measure) & (panel["classification"] == classification)]
     if rows.empty:
         return ()
@@ -53,15 +59,21 @@ def occupation_mix_signal(
     sub_majors = rows["code"].nunique()
     counts = rows.groupby("period")["code"].nunique()
     years = [int(year) for year in complete.index if complete[year] and counts[year] == sub_majors]
-    rows = rows.loc[rows["period"].isin(years)]
-    by_major = rows.assign(major=rows["code"].astype(str).str[:1]).groupby(["major", "period"])["value"].sum().unstack("period")
-    log_share = np.log(by_major / by_major.sum(axis=0))
+    rows = rows.loc[rows["period"].isin(years)].assign(code=rows["code"].astype(str))
+    by_sub_major = rows.groupby(["code", "period"])["value"].sum().unstack("period")
+    by_major = by_sub_major.groupby(by_sub_major.index.str[:1]).sum()
     measure_out, classification_out = target
-    return tuple(
-        (measure_out, classification_out, str(major), int(year), float(log_share.at[major, year]))
-        for major in log_share.index
-        for year in log_share.columns
-    )
+    signal = []
+    for label, counts_by_year in ((classification_out, by_major), (sub_target, by_sub_major)):
+        if label is None:
+            continue
+        log_share = np.log(counts_by_year / counts_by_year.sum(axis=0))
+        signal += [
+            (measure_out, label, str(code), int(year), float(log_share.at[code, year]))
+            for code in log_share.index
+            for year in log_share.columns
+        ]
+    return tuple(signal)
 
 
 def with_mix_signal(model, signal: MixSignal):
