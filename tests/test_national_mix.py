@@ -149,6 +149,23 @@ def test_the_survey_signal_is_englands_major_group_mix_within_one_classification
     assert set(sub) == {(code, year) for code in ("11", "12", "21") for year in (2019, 2020)}
     assert sub[("11", 2020)] == pytest.approx(np.log(0.2)) and sub[("21", 2019)] == pytest.approx(np.log(0.6))
     assert all(classification == "soc2020_major" for _, classification, *_ in occupation_mix_signal(panel, sub_target=None))
+
+
+def test_no_change_is_taken_across_a_switch_of_coding_at_source():
+    """The APS's 2021 figures on SOC 2010 were coded to SOC 2020 at source: a complete 2021
+    year is still left out, unless the caller says the coding did not break."""
+    rows = []
+    for year, counts in ((2020, {"11": 20.0, "12": 30.0, "21": 50.0}), (2021, {"11": 10.0, "12": 20.0, "21": 70.0})):
+        rows += [("E92000001", "employment_residence", "soc2010_submajor", code, year, value) for code, value in counts.items()]
+    panel = pd.DataFrame(rows, columns=["area", "measure", "classification", "code", "period", "value"])
+    assert {year for *_, year, _ in occupation_mix_signal(panel)} == {2020}
+    assert {year for *_, year, _ in occupation_mix_signal(panel, coding_break=2100)} == {2020, 2021}
+    model = NationalMixForecaster(mix_signal=occupation_mix_signal(panel))
+    plain = NationalMixForecaster()
+    panel_2020 = exact_panel().assign(period=lambda frame: frame["period"] + 2020 - 2010 - LAST)  # last observed year 2020
+    pd.testing.assert_frame_equal(model.fit(panel_2020).predict(3), plain.fit(panel_2020).predict(3))
+    across = NationalMixForecaster(mix_signal=occupation_mix_signal(panel, coding_break=2100)).fit(panel_2020).predict(3)
+    assert not np.allclose(across["forecast"], plain.fit(panel_2020).predict(3)["forecast"]), "taken across the break, 2021 would move"
     assert occupation_mix_signal(panel.assign(classification="soc2020_submajor")) == (), "another classification is another signal"
 
 
@@ -162,7 +179,10 @@ def sub_major_signal(within_per_year: float, years: range, major_next: float, wi
         major = major_next if year == last + 1 else 0.0
         within = within_per_year * (min(year, last) - years[0]) + (within_next if year == last + 1 else 0.0)
         rows += [("employment", "soc2020_major", "1", year, major)]
-        rows += [("employment", "soc2020_submajor", "11", year, major + within), ("employment", "soc2020_submajor", "12", year, major - within)]
+        rows += [
+            ("employment", "soc2020_submajor", "11", year, major + within),
+            ("employment", "soc2020_submajor", "12", year, major - within),
+        ]
     return tuple(rows)
 
 
@@ -175,9 +195,7 @@ def sub_major_signal(within_per_year: float, years: range, major_next: float, wi
         (0.06, range(2017, 2018), 1.0),  # the survey starts at the last observed year: nothing to measure, follow it whole
     ],
 )
-def test_a_sub_major_the_survey_knows_moves_within_its_major_as_far_as_the_history_followed_the_survey(
-    within_per_year, years, weight
-):
+def test_a_sub_major_the_survey_knows_moves_within_its_major_as_far_as_the_history_followed_the_survey(within_per_year, years, weight):
     # England's sub-major 11 grows 3% a year within major 1 (6% against 3%), 12 falls 3%
     steps = np.arange(1, 5)
     signal = sub_major_signal(within_per_year, years, major_next=0.02, within_next=0.04)

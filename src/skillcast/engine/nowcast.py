@@ -15,9 +15,12 @@ the yearly changes of areas' shares of England in the two sources are uncorrelat
 with SI2035's). So only England's mix crosses from one source to the other.
 
 SOC 2010 and SOC 2020: the survey's major group m stands in for SOC 2020 major group m
-(the codes of nine major groups barely moved). Changes are only ever taken between two
-years of the *same* survey classification, so a switch of coding (SOC 2010 to SOC 2020
-in 2021) never shows up as a change: a signal holds one classification's years only.
+(the codes of nine major groups barely moved), its sub-major group s for SOC 2020's s.
+Changes are only ever taken between two years of the *same* survey classification *and*
+coding: the survey's 2021 figures on SOC 2010 were coded to SOC 2020 at source
+(``CODING_BREAKS``), so no change into 2021 is taken. On the SI2035 panel (last year 2020)
+that leaves the nowcast nothing to add today; it acts in the backtests (2015-2019) and
+will act again with a comparable survey year after a panel's last observation.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ from skillcast.engine.national_mix import MixSignal
 APS_SOURCE = "aps-occupations"  # the store source that holds the survey's occupations
 APS_MEASURE = "employment_residence"  # its measure
 APS_CLASSIFICATION = "soc2010_submajor"
+# A survey classification's first year coded differently at source: no change into it (or later) is taken.
+# The APS coded occupations to SOC 2020 from January 2021 (and ONS later found errors in that coding
+# between professional and associate professional groups); its 2021 figures on SOC 2010 move England's
+# sub-majors by up to 36% in a year (91 +35.9%, 21 +18.7%, 31 -12.8%, 33 -11.9%) against at most 16% in
+# any earlier year, 2020's pandemic included: a break of coding, not a change of the labour market.
+CODING_BREAKS: dict[str, int] = {"soc2010_submajor": 2021}
 
 
 def occupation_mix_signal(
@@ -40,6 +49,7 @@ def occupation_mix_signal(
     classification: str = APS_CLASSIFICATION,
     target: tuple[str, str] = ("employment", "soc2020_major"),
     sub_target: str | None = "soc2020_submajor",
+    coding_break: int | None = None,
 ) -> MixSignal:
     """England's log share of employment by major group and by sub-major group, year by year,
     from survey rows (``panel``: any rows; those of ``area``, ``measure`` and
@@ -51,8 +61,14 @@ def occupation_mix_signal(
     sub-major code stands in for the same code of ``sub_target`` (SOC 2010's 25 sub-majors for
     SOC 2020's 26: 63 has no counterpart and follows its major group); how far the forecast
     follows a sub-major's movement within its major is measured in the model
-    (``national_mix.within_parent_weight``)."""
+    (``national_mix.within_parent_weight``).
+
+    Years from ``coding_break`` on (default: ``CODING_BREAKS`` of the classification) are left
+    out: a change across a switch of coding at source is not a change of mix."""
+    coding_break = coding_break if coding_break is not None else CODING_BREAKS.get(classification)
     rows = panel.loc[(panel["area"] == area) & (panel["measure"] == measure) & (panel["classification"] == classification)]
+    if coding_break is not None:
+        rows = rows.loc[rows["period"] < coding_break]
     if rows.empty:
         return ()
     complete = rows.groupby("period")["value"].apply(lambda values: bool(values.notna().all()))

@@ -470,6 +470,13 @@ def _gap_table(gaps: pd.DataFrame | None) -> pd.DataFrame:
     return gaps[list(GAP_COLUMNS)].astype(GAP_COLUMNS).reset_index(drop=True)
 
 
+def _survey_years(signal) -> str:
+    """What the nowcast's survey covers, for the bundle's metadata (it moves the year after the
+    last observation only where the survey has that year, comparable: engine.nowcast)."""
+    years = sorted({int(year) for *_, year, _ in signal})
+    return f"APS occupational mix {years[0]}-{years[-1]}" if years else "none"
+
+
 def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict, pd.DataFrame | None]:
     """The skills gaps and apprenticeship priorities of every area ``gaps.analyse`` supports,
     from an ingested store.
@@ -506,8 +513,8 @@ def bundle_gaps(store: Store, config: Config) -> tuple[pd.DataFrame | None, pd.D
         "draws": settings.draws,
         "seed": settings.seed,
         "aliases": {alias: code for alias, code in inputs.aliases.items() if code in set(gaps["area"])},
-        "demand": f"gaps.fit_demand ({settings.model}{' + APS nowcast' if settings.nowcast and inputs.mix_signal else ''}) on SI2035's "
-        "units; districts by small-area estimation, areas their sums",
+        "demand": f"gaps.fit_demand ({settings.model}) on SI2035's units; districts by small-area estimation, areas their sums",
+        "demand_nowcast": _survey_years(inputs.mix_signal) if settings.nowcast else "off",
         "basis": str(gaps["gap_basis"].iloc[0]) if len(gaps) else None,
         "notes": list(analysis.notes),
         "warnings": {area: list(texts) for area, texts in analysis.warnings.items()},
