@@ -190,7 +190,7 @@ def main() -> None:
         env.pop("SKILLCAST_MODEL_URI", None)
         port = free_port()
         source = ["--model-uri", options.model_uri] if options.model_uri else (["--bundle", str(options.bundle)] if options.bundle else [])
-        command = [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), *source, "--project-dir", str(REPO)]
+        command = [sys.executable, "-m", "skillcast.cli.entry", "serve", "--port", str(port), *source, "--project-dir", str(REPO)]
         command += ["--api-keys-file", str(keys_file)]
         base = f"http://127.0.0.1:{port}"
         service, ready_seconds = start(command, env, f"{base}/readyz")

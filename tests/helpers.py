@@ -79,7 +79,7 @@ def serve_command(port: int, *options: str) -> list[str]:
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
-    return [sys.executable, "-m", "skillcast.cli.main", "serve", "--port", str(port), "--project-dir", str(repo), *options]
+    return [sys.executable, "-m", "skillcast.cli.entry", "serve", "--port", str(port), "--project-dir", str(repo), *options]
 
 
 @contextmanager

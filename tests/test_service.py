@@ -495,6 +495,37 @@ def test_the_server_process_loads_neither_mlflow_nor_the_training_stack(bundle_d
     assert answer["heavy"] == [], f"the server process imported {answer['heavy']}"
 
 
+EXEC_PROBE = """
+import json, os, sys
+def stop(path, argv, env):  # in place of the exec: report what `skillcast serve` loaded, then end
+    heavy = sorted(name for name in ("pandas", "numpy", "pyarrow", "sklearn", "mlflow", "bentoml", "skillcast.bundle") if name in sys.modules)
+    print(json.dumps({"heavy": heavy, "worker": argv[1:3]}), flush=True)
+    os._exit(0)
+os.execve = stop
+bundle, repo, port = sys.argv[1:4]
+sys.argv = ["skillcast", "serve", "--bundle", bundle, "--project-dir", repo, "--port", port]
+from skillcast.cli.entry import main
+main()
+"""
+
+
+def test_skillcast_serve_reaches_the_server_without_loading_pandas_or_the_training_stack(bundle_dir):
+    """Everything `skillcast serve` imports before it execs the server is time before /readyz
+    (the ready time is measured in benchmarks/bench_api.py): the console script starts serve
+    from its own module, and its checks need neither pandas nor the engine."""
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "SKILLCAST_API_KEYS": "probe-key"}
+    environment.pop("SKILLCAST_MODEL_URI", None)
+    command = [sys.executable, "-c", EXEC_PROBE, str(bundle_dir), str(REPO), str(free_port())]
+    done = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["worker"] == ["-m", "_bentoml_impl.worker.service"], answer
+    assert answer["heavy"] == [], f"skillcast serve imported {answer['heavy']} before the server"
+
+
 # -- a real server ---------------------------------------------------------------------------
 
 

@@ -22,20 +22,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from skillcast.data.bundle_files import (  # the layout lives below, so `skillcast serve` checks it without pandas
+    FORECASTS_FILE,
+    GAPS_FILE,
+    GEOGRAPHY_FILE,
+    MEMBERSHIPS_FILE,
+    METADATA_FILE,
+    PRIORITIES_FILE,
+    SHORTAGES_FILE,
+    SUCCESSORS_FILE,
+    check_bundle,
+)
 from skillcast.data.finder import AmbiguousArea, AreaFinder, UnknownArea
 from skillcast.data.geography import Geography
 from skillcast.data.qualifications import ALL_BANDS
 from skillcast.data.schema import series_count
 from skillcast.skills.gap_table import GAP_COLUMNS
 
-FORECASTS_FILE = "forecasts.parquet"
-GAPS_FILE = "gaps.parquet"
-GEOGRAPHY_FILE = "geography.parquet"
-MEMBERSHIPS_FILE = "memberships.parquet"  # optional: which districts make up each area (bundles before #15 lack it)
-SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> the code replacing them
-PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
-SHORTAGES_FILE = "shortages.parquet"  # optional: bundles made before #16 answer no shortage ratings
-METADATA_FILE = "metadata.json"
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
 BASES: tuple[str, ...] = ("observed", "nowcast", "forecast")  # what a forecast or gap row's ``basis`` may be, in time order
 GAP_FIELDS = tuple(column for column in GAP_COLUMNS if column != "area")  # a served gap row: the columns after the area
@@ -150,11 +153,7 @@ class ForecastBundle:
     @staticmethod
     def check(directory: Path) -> Path:
         """``directory`` if it holds a bundle's files, else a one-line ``FileNotFoundError`` (reads nothing)."""
-        directory = Path(directory)
-        missing = [name for name in (FORECASTS_FILE, GAPS_FILE, GEOGRAPHY_FILE, METADATA_FILE) if not (directory / name).is_file()]
-        if missing:
-            raise FileNotFoundError(f"{directory}: not a forecast bundle (missing {', '.join(missing)}); run `skillcast demo` first")
-        return directory
+        return check_bundle(directory)
 
     @classmethod
     def load(cls, directory: Path) -> ForecastBundle:

@@ -1,5 +1,2 @@
-"""The ``skillcast`` command: one module per command group, ``main`` assembles them."""
-
-from skillcast.cli.main import app
-
-__all__ = ["app"]
+"""The ``skillcast`` command: one module per command group, ``main`` assembles them and
+``entry`` starts them (``skillcast serve`` without importing the others)."""

@@ -15,9 +15,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from skillcast.bundle import AmbiguousArea, InvalidQuery, UnknownArea
-from skillcast.data.schema import DataError
-
 console = Console()
 errors = Console(stderr=True)
 
@@ -34,9 +31,21 @@ def clear_errors() -> Iterator[None]:
         where = ".".join(str(part) for part in first["loc"]) or "input"
         errors.print(f"[bold red]error:[/] setting {where}: {first['msg']} (got {first.get('input')!r})", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (DataError, InvalidQuery, UnknownArea, AmbiguousArea, FileNotFoundError, ValueError) as error:
+    except Exception as error:
+        if not isinstance(error, user_errors()):
+            raise
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The errors users cause. Imported when an error is being classified, not with this
+    module: they live beside pandas-based code, and `skillcast serve` execs the server, so
+    every import before that is time before the service is ready (BENCHMARKS.md)."""
+    from skillcast.bundle import AmbiguousArea, InvalidQuery, UnknownArea
+    from skillcast.data.schema import DataError
+
+    return (DataError, InvalidQuery, UnknownArea, AmbiguousArea, FileNotFoundError, ValueError)
 
 
 @contextmanager

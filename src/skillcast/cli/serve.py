@@ -89,9 +89,9 @@ def serve(
             environment.pop("SKILLCAST_MODEL_URI", None)
             environment.pop("SKILLCAST_MODEL_VERSION", None)
             serving = str(bundle)
-        from skillcast.bundle import ForecastBundle
+        from skillcast.data.bundle_files import check_bundle
 
-        ForecastBundle.check(bundle)  # fail here, in one line, rather than inside the server
+        check_bundle(bundle)  # fail here, in one line, rather than inside the server
         environment["SKILLCAST_BUNDLE"] = str(Path(bundle).resolve())
         keys_file = api_keys_file.resolve() if api_keys_file else config.resolved_api_keys_file()
         environment["SKILLCAST_API_KEYS_FILE"] = str(keys_file)
@@ -181,3 +181,7 @@ def champion_uri(config: Config) -> str | None:
     except Exception:  # noqa: BLE001 - an unreachable registry means "no champion to serve", said by the caller
         return None
     return f"models:/{config.registered_model}@champion" if champion else None
+
+
+serve_app = typer.Typer(add_completion=False, help="Start the prediction service.")  # `skillcast serve` alone (cli.entry)
+serve_app.command()(serve)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from skillcast.data.qualifications import add_qualification_bands
+if TYPE_CHECKING:  # the configuration reads DEFAULT_TARGETS; it should not load pandas for it
+    import pandas as pd
 
 DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (
     ("employment", "all"),
@@ -21,6 +22,10 @@ DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (
 
 def select_targets(panel: pd.DataFrame, targets: tuple[tuple[str, str], ...]) -> pd.DataFrame:
     """The (measure, classification) series the engine forecasts, qualification bands added."""
+    import pandas as pd
+
+    from skillcast.data.qualifications import add_qualification_bands
+
     enriched = add_qualification_bands(panel)
     wanted = pd.MultiIndex.from_tuples(targets, names=["measure", "classification"])
     keep = pd.MultiIndex.from_frame(enriched[["measure", "classification"]]).isin(wanted)
