@@ -95,3 +95,28 @@ def test_nowcast_labels_come_from_the_metadata_and_survive_a_round_trip(demo_res
     pd.testing.assert_frame_equal(loaded.forecasts, bundle.forecasts)
     unlabelled = ForecastBundle(forecasts=frame, gaps=bundle.gaps.iloc[:0], geography=bundle.geography, metadata={})
     assert list(unlabelled.forecasts["basis"]) == list(frame["basis"]), "a bundle without nowcast_until (made before) is left as it was"
+
+
+def test_a_service_start_builds_no_areas_rows_and_a_request_builds_its_own_only(demo_result, tmp_path):
+    """The indexes find each area's rows at start (warm) and build an area's on its first
+    request; the answers are the table's own rows."""
+    bundle = ForecastBundle.load(demo_result.bundle.save(tmp_path / "bundle")).warm()
+    assert bundle._forecast_index.built == 0 and bundle._gap_index.built == 0 and bundle._priority_index.built == 0
+    assert len(bundle._gap_index) == demo_result.bundle.gaps["area"].nunique()
+    area = str(bundle.gaps["area"].iloc[-1])
+    rows = bundle.gap_records(area, "high")
+    assert bundle._gap_index.built == 1 and bundle._forecast_index.built == 0
+    expected = bundle.gaps.loc[(bundle.gaps["area"] == area) & (bundle.gaps["band"] == "high")]
+    assert [row["year"] for row in rows] == expected["year"].tolist()
+    assert [row["gap"] for row in rows] == pytest.approx(expected["gap"].tolist())
+    series = bundle.forecasts.iloc[0]
+    records = bundle.forecast_records(series["area"], series["measure"], series["classification"], series["code"])
+    same = bundle.forecasts.loc[
+        (bundle.forecasts[["area", "measure", "classification", "code"]] == series[["area", "measure", "classification", "code"]]).all(
+            axis=1
+        )
+    ].sort_values("period")
+    assert [row["year"] for row in records] == same["period"].tolist() and bundle._forecast_index.built == 1
+    assert [row["value"] for row in records] == pytest.approx(same["forecast"].tolist())
+    table = bundle.classification_table()
+    assert int(table["areas"].max()) == bundle.forecasts["area"].nunique() and bundle._forecast_index.built == 1
