@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skillcast.data.aggregate import to_districts
 from skillcast.data.geography import Geography
 from skillcast.data.qualifications import BAND_OF_LEVEL, BANDS, LEVEL_SHARES, LEVELS
+from skillcast.engine.nowcast import APS_CLASSIFICATION, CODING_BREAKS
 
 SOC2020_SUBMAJOR: tuple[str, ...] = (
     "11", "12", "21", "22", "23", "24", "31", "32", "33", "34", "35", "41", "42",
@@ -82,7 +83,8 @@ class SmallAreaSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     occupation_years: tuple[int, ...] = Field(
-        default=(2017, 2018, 2019, 2020), description="APS occupation years pooled (2021 carries the SOC 2020 coding break)"
+        default=tuple(range(2017, CODING_BREAKS[APS_CLASSIFICATION])),  # 2017-2020: the survey's 2021 is a coding break
+        description="APS occupation years pooled (to the year before the SOC 2020 coding break, engine.nowcast.CODING_BREAKS)",
     )
     employed_years: tuple[int, int] = Field(default=(2018, 2021), description="APS employed residents, Oct-Sep years averaged")
     advert_years: tuple[int, int] = Field(default=(2018, 2021), description="ONS/Adzuna advert index years averaged")
