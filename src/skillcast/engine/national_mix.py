@@ -187,7 +187,7 @@ def national_path(
         survey = np.array([_survey_change(mix_signal.get(key), last_year) for key in category])
         own_shift = np.where(has_total & np.isfinite(survey), survey - mix_weight * mix_slope, 0.0)
         parent_at = np.maximum(parent_position, 0)
-        within = np.where(pooled & has_total, survey - survey[parent_at], np.nan)  # NaN: the survey lacks the child or its parent
+        within = np.where(pooled, survey - survey[parent_at], np.nan)  # NaN: the survey lacks the child or its parent
         weight = np.zeros(len(rows))
         classification = keys["classification"].astype(str).to_numpy()[rows]
         for child in np.unique(classification[np.isfinite(within)]):
