@@ -13,8 +13,6 @@ save leaves the previous bundle intact.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -25,19 +23,17 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
+from skillcast.data.atomic import atomic_folder
 from skillcast.data.bundle_files import (  # the layout lives below, so `skillcast serve` checks it without pandas
     FORECASTS_FILE,
     GAPS_FILE,
-    GEOGRAPHY_FILE,
-    MEMBERSHIPS_FILE,
     METADATA_FILE,
     PRIORITIES_FILE,
     SHORTAGES_FILE,
-    SUCCESSORS_FILE,
     check_bundle,
 )
 from skillcast.data.finder import AmbiguousArea, AreaFinder, UnknownArea
-from skillcast.data.geography import Geography
+from skillcast.data.geography import Geography, read_geography
 from skillcast.data.qualifications import ALL_BANDS
 from skillcast.data.schema import series_count
 from skillcast.skills.gap_table import GAP_COLUMNS
@@ -171,29 +167,14 @@ class ForecastBundle:
             object.__setattr__(self, "gaps", label_nowcast(self.gaps, int(until), "year"))
 
     def save(self, directory: Path) -> Path:
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = directory.with_name(f".{directory.name}.staging-{os.getpid()}")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir()
-        self.forecasts.to_parquet(staging / FORECASTS_FILE, index=False)
-        self.gaps.to_parquet(staging / GAPS_FILE, index=False)
-        self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
-        self.shortages.to_parquet(staging / SHORTAGES_FILE, index=False)
-        self.geography.areas.reset_index(drop=True).to_parquet(staging / GEOGRAPHY_FILE, index=False)
-        self.geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
-        pd.DataFrame(sorted(self.geography.successor.items()), columns=["area", "successor"]).to_parquet(
-            staging / SUCCESSORS_FILE, index=False
-        )
-        (staging / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str))
-        previous = directory.with_name(f".{directory.name}.previous-{os.getpid()}")
-        if directory.exists():
-            directory.rename(previous)
-        staging.rename(directory)
-        if previous.exists():
-            shutil.rmtree(previous)
-        return directory
+        with atomic_folder(Path(directory)) as staging:
+            self.forecasts.to_parquet(staging / FORECASTS_FILE, index=False)
+            self.gaps.to_parquet(staging / GAPS_FILE, index=False)
+            self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
+            self.shortages.to_parquet(staging / SHORTAGES_FILE, index=False)
+            self.geography.write(staging)
+            (staging / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str))
+        return Path(directory)
 
     @staticmethod
     def check(directory: Path) -> Path:
@@ -205,13 +186,10 @@ class ForecastBundle:
         directory = cls.check(directory)
         priorities = directory / PRIORITIES_FILE
         shortages = directory / SHORTAGES_FILE
-        memberships = pd.read_parquet(directory / MEMBERSHIPS_FILE) if (directory / MEMBERSHIPS_FILE).is_file() else None
-        successors = directory / SUCCESSORS_FILE
-        successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
         return cls(
             forecasts=pd.read_parquet(directory / FORECASTS_FILE),
             gaps=pd.read_parquet(directory / GAPS_FILE),
-            geography=Geography.from_frame(pd.read_parquet(directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor),
+            geography=read_geography(directory),
             metadata=json.loads((directory / METADATA_FILE).read_text()),
             priorities=pd.read_parquet(priorities) if priorities.is_file() else pd.DataFrame(),
             shortages=pd.read_parquet(shortages) if shortages.is_file() else pd.DataFrame(),

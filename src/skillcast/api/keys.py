@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from skillcast.data.atomic import PRIVATE, write_text
+
 KEY_PREFIX = "sk_"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -147,13 +149,7 @@ class KeySource:
 
 def _write_file(path: Path, keys: list[StoredKey]) -> None:
     """Write the key file atomically, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    payload = {"keys": [key.__dict__ for key in keys]}
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(payload, handle, indent=2)
-    os.replace(staging, path)
+    write_text(path, json.dumps({"keys": [key.__dict__ for key in keys]}, indent=2), mode=PRIVATE)
 
 
 def list_keys(path: Path) -> list[StoredKey]:

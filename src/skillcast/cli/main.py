@@ -7,8 +7,6 @@ traceback.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -184,26 +182,18 @@ def demo(
 
 def _write_outputs(out: Path, result, source_note: str) -> None:
     """Write the demo tables and bundle into ``out``, all or nothing."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    result.forecasts.assign(source=source_note).to_csv(staging / "forecasts.csv", index=False)
-    result.gaps.assign(source=source_note).to_csv(staging / "gaps.csv", index=False)
-    result.backtest.forecasts.assign(source=source_note).to_csv(staging / "backtest.csv", index=False)
-    result.metrics.assign(source=source_note).to_csv(staging / "metrics.csv", index=False)
-    (staging / "README.txt").write_text(
-        f"{source_note}\nThese tables come from skillcast's synthetic demo data. Do not use them as evidence.\n"
-        "gap = demand - supply; a positive gap is a shortage of people.\n"
-    )
-    result.bundle.save(staging / "bundle")
-    previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
-    if out.exists():
-        out.rename(previous)
-    staging.rename(out)
-    if previous.exists():
-        shutil.rmtree(previous)
+    from skillcast.data.atomic import atomic_folder
+
+    with atomic_folder(out) as staging:
+        result.forecasts.assign(source=source_note).to_csv(staging / "forecasts.csv", index=False)
+        result.gaps.assign(source=source_note).to_csv(staging / "gaps.csv", index=False)
+        result.backtest.forecasts.assign(source=source_note).to_csv(staging / "backtest.csv", index=False)
+        result.metrics.assign(source=source_note).to_csv(staging / "metrics.csv", index=False)
+        (staging / "README.txt").write_text(
+            f"{source_note}\nThese tables come from skillcast's synthetic demo data. Do not use them as evidence.\n"
+            "gap = demand - supply; a positive gap is a shortage of people.\n"
+        )
+        result.bundle.save(staging / "bundle")
 
 
 ingest_help = "Read published files into the processed store (panel.parquet + manifest.json)."

@@ -181,9 +181,9 @@ def bundle_report(bundle, code: str, backtest=None):
 
 def write_report(report, out: Path, fmt: str, stage=lambda name: None) -> Path:
     """Charts, HTML and (for PDF) the browser; the file appears whole or not at all."""
+    from skillcast.data.atomic import write_text
     from skillcast.reports.charts import report_charts
     from skillcast.reports.html import print_pdf, render
-    from skillcast.reports.workbook import atomic_path
 
     stage("charts")
     charts = report_charts(report)
@@ -192,8 +192,7 @@ def write_report(report, out: Path, fmt: str, stage=lambda name: None) -> Path:
     if fmt == "pdf":
         print_pdf(html, out)
     else:
-        with atomic_path(out) as temp:
-            temp.write_text(html, encoding="utf-8")
+        write_text(out, html)
     return out
 
 

@@ -1,4 +1,4 @@
-"""The files a forecast bundle folder holds, and the check that a folder has them.
+"""The files a forecast bundle folder holds (the geography files a store holds too), and the check that a folder has them.
 
 Apart from ``skillcast.bundle`` (which reads and writes them with pandas) so that
 ``skillcast serve`` can check a folder before it execs the server without loading pandas:

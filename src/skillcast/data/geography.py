@@ -22,9 +22,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
+from skillcast.data.bundle_files import GEOGRAPHY_FILE, MEMBERSHIPS_FILE, SUCCESSORS_FILE  # the same names in a store and a bundle
 from skillcast.data.schema import DataError
 
 GEOGRAPHY_COLUMNS: tuple[str, ...] = ("area", "name", "type", "parent")
@@ -233,5 +235,19 @@ class Geography:
                 unmatched.append(name)
         return NameMatch(codes=codes, unmatched=sorted(unmatched))
 
-    def to_records(self) -> list[dict[str, str]]:
-        return self.areas[list(GEOGRAPHY_COLUMNS)].to_dict(orient="records")
+    def write(self, folder: Path) -> None:
+        """The three files a store or bundle keeps the areas in (``read_geography`` reads them back)."""
+        folder = Path(folder)
+        self.areas.reset_index(drop=True).to_parquet(folder / GEOGRAPHY_FILE, index=False)
+        self.memberships.to_parquet(folder / MEMBERSHIPS_FILE, index=False)
+        pd.DataFrame(sorted(self.successor.items()), columns=["area", "successor"]).to_parquet(folder / SUCCESSORS_FILE, index=False)
+
+
+def read_geography(folder: Path) -> Geography:
+    """The areas ``Geography.write`` left in ``folder``; memberships and successors are optional
+    (bundles before #15, stores before successors were kept, have none)."""
+    folder = Path(folder)
+    memberships = pd.read_parquet(folder / MEMBERSHIPS_FILE) if (folder / MEMBERSHIPS_FILE).is_file() else None
+    successors = folder / SUCCESSORS_FILE
+    successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
+    return Geography.from_frame(pd.read_parquet(folder / GEOGRAPHY_FILE), memberships=memberships, successor=successor)

@@ -45,9 +45,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -58,6 +56,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pandas as pd
 
+from skillcast.data.atomic import write_text
 from skillcast.data.schema import DataError, validate
 from skillcast.data.sources.common import SourceResult, parse_counts
 
@@ -204,7 +203,7 @@ class NomisClient:
         text = self._get(http, url)
         _check_csv(text, url)
         if cached is not None:
-            _write_atomic(cached, text)
+            write_text(cached, text)
         return text, datetime.now(UTC)
 
     def _get(self, http: httpx.Client, url: str) -> str:
@@ -307,19 +306,6 @@ def _check_csv(text: str, url: str) -> None:
 def _count_rows(text: str) -> int:
     """Data rows in a CSV text (records after the header; quoted newlines handled)."""
     return max(0, sum(1 for record in csv.reader(io.StringIO(text)) if record) - 1)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and os.replace, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # -- APS highest qualification -------------------------------------------------------------

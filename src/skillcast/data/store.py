@@ -10,32 +10,30 @@ Layout of a store folder::
     manifest.json          sources, files, checksums, rows, suppressed cells, vintages, time
     history/STAMP/         every earlier state of the above, kept whole
 
-Writing never loses anything: the new state is built in a staging folder beside the old
-one; the old state is moved into ``history/`` and the new one moved in, file by file with
-atomic renames, the manifest last. A failure before that point (bad input, a full disk)
-leaves the store exactly as it was.
+Writing never loses anything: the new state is built in a staging folder beside the store
+(``data.atomic.atomic_folder``), the old state is copied into ``history/``, and the new
+folder is swapped in with ``history/`` carried over. A failure before the swap (bad input,
+a full disk) leaves the store exactly as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from skillcast.data.geography import Geography
+from skillcast.data.atomic import atomic_folder
+from skillcast.data.bundle_files import GEOGRAPHY_FILE, MEMBERSHIPS_FILE, SUCCESSORS_FILE
+from skillcast.data.geography import Geography, read_geography
 from skillcast.data.schema import DataError, series_count, validate
 from skillcast.data.sources.common import SourceResult
 
 PANEL_FILE = "panel.parquet"
-GEOGRAPHY_FILE = "geography.parquet"
-MEMBERSHIPS_FILE = "memberships.parquet"
-SUCCESSORS_FILE = "successors.parquet"
 MANIFEST_FILE = "manifest.json"
 STATE = (PANEL_FILE, GEOGRAPHY_FILE, MEMBERSHIPS_FILE, SUCCESSORS_FILE, MANIFEST_FILE, "sources", "tables")
 
@@ -82,13 +80,9 @@ class Store:
         return panels, {name: self.table(name) for name in tables if name in manifest.get("tables", [])}
 
     def geography(self) -> Geography:
+        """The areas; successors let district data of earlier boundaries add up to today's areas."""
         self.manifest()
-        memberships = pd.read_parquet(self.directory / MEMBERSHIPS_FILE)
-        # Successors let district data of earlier boundaries add up to today's areas
-        # (aggregate_districts); stores written before they were kept have none.
-        successors = self.directory / SUCCESSORS_FILE
-        successor = dict(pd.read_parquet(successors).itertuples(index=False, name=None)) if successors.is_file() else {}
-        return Geography.from_frame(pd.read_parquet(self.directory / GEOGRAPHY_FILE), memberships=memberships, successor=successor)
+        return read_geography(self.directory)
 
     def table(self, name: str) -> pd.DataFrame:
         path = self.directory / "tables" / f"{name}.parquet"
@@ -104,12 +98,9 @@ class Store:
         """Add (or replace) the sources in ``results``; keep everything else and all history."""
         from skillcast import __version__
 
-        self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         previous = self.manifest() if self.exists() else {"sources": {}}
-        staging = self.directory / f".staging-{stamp}-{os.getpid()}"
-        staging.mkdir()
-        try:
+        with atomic_folder(self.directory, keep=("history",)) as staging:
             (staging / "sources").mkdir()
             (staging / "tables").mkdir()
             sources = dict(previous.get("sources", {}))
@@ -138,11 +129,7 @@ class Store:
             areas = pd.concat([geography.areas.reset_index(drop=True), *extra_areas], ignore_index=True).drop_duplicates(
                 "area", keep="first"
             )
-            areas.to_parquet(staging / GEOGRAPHY_FILE, index=False)
-            geography.memberships.to_parquet(staging / MEMBERSHIPS_FILE, index=False)
-            pd.DataFrame(sorted(geography.successor.items()), columns=["area", "successor"]).to_parquet(
-                staging / SUCCESSORS_FILE, index=False
-            )
+            replace(geography, areas=areas).write(staging)
             unknown = sorted(set(panel["area"]) - set(areas["area"])) if not panel.empty else []
             manifest = {
                 "created": stamp,
@@ -157,31 +144,21 @@ class Store:
                 "previous": previous.get("created"),
             }
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        self._swap_in(staging, previous.get("created"))
+            self._keep_in_history(previous.get("created"))
         return manifest
 
-    def _swap_in(self, staging: Path, previous_stamp: str | None) -> None:
-        """Old state into history/<its creation stamp>, new state in; the manifest goes last."""
-        if previous_stamp:
-            kept = self.directory / "history" / previous_stamp
-            kept.mkdir(parents=True)
-            for name in STATE:
-                if (self.directory / name).exists():
-                    shutil.copytree(self.directory / name, kept / name) if (self.directory / name).is_dir() else shutil.copy2(
-                        self.directory / name, kept / name
-                    )
+    def _keep_in_history(self, previous_stamp: str | None) -> None:
+        """The state about to be replaced, copied whole into ``history/<its creation stamp>``."""
+        if not previous_stamp:
+            return
+        kept = self.directory / "history" / previous_stamp
+        kept.mkdir(parents=True)
         for name in STATE:
-            if name == MANIFEST_FILE:
-                continue
-            target = self.directory / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(staging / name, target)
-        os.replace(staging / MANIFEST_FILE, self.manifest_path)
-        shutil.rmtree(staging, ignore_errors=True)
+            source = self.directory / name
+            if source.is_dir():
+                shutil.copytree(source, kept / name)
+            elif source.exists():
+                shutil.copy2(source, kept / name)
 
 
 def _describe(result: SourceResult, stamp: str) -> dict:

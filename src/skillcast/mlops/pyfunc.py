@@ -14,6 +14,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from skillcast.bundle import ForecastBundle
+from skillcast.data.atomic import atomic_folder
 
 QUERY_COLUMNS = ["area", "measure", "classification", "code", "period"]
 ANSWER_COLUMNS = ["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
@@ -89,33 +90,23 @@ def served_bundle(model_uri: str, tracking_uri: str, cache: Path) -> tuple[Path,
     and a restart on the same version downloads nothing. Older versions beyond
     ``SERVED_KEPT`` are removed.
     """
-    import os
     import shutil
 
     name, version = resolve_model_uri(model_uri, tracking_uri)
     folder = Path(cache) / name
     target = folder / version / "bundle"
     if not (target / "metadata.json").is_file():
-        staging = folder / f".{version}.download-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        try:
+        with atomic_folder(target, replace=False) as staging:  # another instance may put the same version there first: it stands
             mlflow.set_tracking_uri(tracking_uri)  # models:/ downloads resolve the model through the default registry
             mlflow.set_registry_uri(tracking_uri)
-            found = bundle_dir_of(f"models:/{name}/{version}", staging, tracking_uri)
-            ready = staging / "ready"
-            found.rename(ready)
-            metadata = json.loads((ready / "metadata.json").read_text())
+            (staging / "download").mkdir()
+            found = bundle_dir_of(f"models:/{name}/{version}", staging / "download", tracking_uri)
+            for item in found.iterdir():
+                item.rename(staging / item.name)
+            metadata = json.loads((staging / "metadata.json").read_text())
             metadata.update({"registry_version": version, "registered_model": name})
-            (ready / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                ready.rename(target)
-            except OSError:  # another instance put the same version there first
-                if not (target / "metadata.json").is_file():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
+            shutil.rmtree(staging / "download")
     versions = sorted((path for path in folder.iterdir() if path.is_dir() and path.name.isdigit()), key=lambda path: int(path.name))
     for old in versions[:-SERVED_KEPT]:
         if old.name != version:

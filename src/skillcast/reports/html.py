@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from skillcast import __version__
+from skillcast.data.atomic import atomic_file
 from skillcast.reports.charts import report_charts
 from skillcast.reports.content import BAND_LABELS, BASELINE_MODEL, caveats, gap_rows, headline, key_years, people, thousands
-from skillcast.reports.workbook import atomic_path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -243,7 +243,7 @@ def print_pdf(html: str, path: Path) -> None:
     with offline_page() as (page, _):
         page.set_content(html, wait_until="load")
         page.emulate_media(media="print")
-        with atomic_path(Path(path)) as temp:
+        with atomic_file(Path(path)) as temp:
             page.pdf(
                 path=str(temp),
                 format="A4",

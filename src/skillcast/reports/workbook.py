@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from skillcast.data.atomic import atomic_file
 
 SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "shortages", "backtest", "sources")
 COUNT = "#,##0"
@@ -147,22 +146,6 @@ def header(column: str) -> str:
     return HEADERS.get(column, (column, None))[0]
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temp path beside ``path``; renamed onto it when the block ends without error, removed otherwise."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        yield Path(temp)
-        os.chmod(temp, 0o644)  # mkstemp makes it private; a report or workbook is meant to be shared
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _cell(value):
     """A value openpyxl stores natively: numbers as numbers, missing as empty."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -261,7 +244,7 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], about: Sequen
     """Build and save the workbook at ``path`` (``*.xlsx``), atomically: a failure leaves no file."""
     check_suffix(path)
     workbook = build_workbook(sheets, about)
-    with atomic_path(Path(path)) as temp:
+    with atomic_file(Path(path)) as temp:
         workbook.save(temp)
     return Path(path)
 
