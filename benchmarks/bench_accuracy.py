@@ -44,7 +44,8 @@ from skillcast.data.sources.si2035 import read_employment_wide
 from skillcast.engine.backtest import PRODUCTION_NAME, BacktestResult, rolling_origin, score
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.matrix import SeriesMatrix
-from skillcast.engine.nowcast import APS_SOURCE, occupation_mix_signal, with_mix_signal
+from skillcast.engine.nowcast import APS_SOURCE, occupation_mix_signal
+from skillcast.pipeline.job import forecaster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_peers import run_peers  # noqa: E402
@@ -70,7 +71,7 @@ def panels(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def models(signal: tuple, lightgbm: bool) -> dict:
     names = ["naive", "drift", "national_share", "reconciled:national_share", "national_mix", "reconciled:national_mix"]
     chosen = {name: make_forecaster(name) for name in names + (["lightgbm"] if lightgbm else [])}
-    chosen[PRODUCTION] = with_mix_signal(make_forecaster("reconciled:national_mix"), signal)
+    chosen[PRODUCTION] = forecaster(Config().production_model, Config(), signal=signal)  # as the job makes it
     return chosen
 
 
@@ -172,10 +173,10 @@ def nowcast_test(panel: pd.DataFrame, signal: tuple) -> pd.DataFrame:
     majors = tuple(row for row in signal if row[1] == "soc2020_major")
     variants = {
         "reconciled:national_mix": make_forecaster("reconciled:national_mix"),
-        "reconciled:national_mix + APS majors": with_mix_signal(make_forecaster("reconciled:national_mix"), majors),
-        "reconciled:national_mix + APS majors, sub-majors": with_mix_signal(make_forecaster("reconciled:national_mix"), signal),
+        "reconciled:national_mix + APS majors": make_forecaster("reconciled:national_mix", mix_signal=majors),
+        "reconciled:national_mix + APS majors, sub-majors": make_forecaster("reconciled:national_mix", mix_signal=signal),
         "national_mix": make_forecaster("national_mix"),
-        "national_mix + APS majors, sub-majors": with_mix_signal(make_forecaster("national_mix"), signal),
+        "national_mix + APS majors, sub-majors": make_forecaster("national_mix", mix_signal=signal),
     }
     rows = []
     for cutoff in range(2015, 2020):

@@ -122,12 +122,13 @@ def main() -> None:
         from skillcast.bundle import ForecastBundle
         from skillcast.config import Config
         from skillcast.data.store import Store
-        from skillcast.mlops.retrain import bundle_gaps
+        from skillcast.pipeline import store_inputs
+        from skillcast.pipeline.job import gaps as gaps_stage
 
         began = time.perf_counter()
-        gaps, priorities, info, shortages = bundle_gaps(Store(store), Config(home=folder / "home"))
+        gaps, priorities, shortages, info = gaps_stage(store_inputs(Store(store)), Config(home=folder / "home"))
         print(
-            f"the retrain's gaps and priorities of every area (mlops.retrain.bundle_gaps): {time.perf_counter() - began:.1f} s, "
+            f"the retrain's gaps and priorities of every area (the job's gaps stage): {time.perf_counter() - began:.1f} s, "
             f"{info['areas']} areas, {info['rows']:,} gap rows, priorities for {info.get('priorities_areas')} (flagged left out: {len(info['flagged'])})"
         )
         columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from skillcast.config import Config
 from skillcast.data.demo import demo_panel
-from skillcast.pipeline import run_pipeline
+from skillcast.pipeline import demo_inputs, run_job
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
         started = time.perf_counter()
         stage("generate demo data")
         panel, geography = demo_panel(seed=config.seed)
-        result = run_pipeline(panel, geography, config, progress=stage)
+        result = run_job(demo_inputs(panel, geography, config.targets), config, progress=stage)
         stage("track in MLflow (log + register)")
         from skillcast.mlops.tracking import log_pipeline_run
 

@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from skillcast.cli.main import _plan_folder
 from skillcast.config import Config
+from skillcast.data.ingest import plan_folder
 from skillcast.data.sources.lookups import load_geography
 from skillcast.data.sources.registry import load_source
 from skillcast.data.store import Store
@@ -21,7 +21,7 @@ from skillcast.data.store import Store
 def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Config.from_env().data_dir
     started = time.perf_counter()
-    plan, skipped = _plan_folder(folder)
+    plan, skipped = plan_folder(folder)
     geography = load_geography(folder / "lookups")
     print(f"geography: {time.perf_counter() - started:5.2f} s ({len(geography.areas)} areas)")
     results = []

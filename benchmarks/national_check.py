@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from stores import ingested_store  # benchmarks/stores.py
 
-from skillcast.cli.gaps import load_inputs
+from skillcast.data.store import Store
+from skillcast.pipeline import store_inputs
 from skillcast.skills.demand import ENGLAND
 from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
@@ -37,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     with ingested_store(args.data, args.store) as store:
-        inputs = load_inputs(store, demo=False)
+        inputs = store_inputs(Store(store)).gap_inputs()
     settings = GapSettings()
     forecast = fit_demand(inputs, settings)
     lsips = [code for code in inputs.parents if code.startswith("E69")]

@@ -30,6 +30,7 @@ Spreadsheet users get the same answers as CSV under ``GET /download/...``.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import threading
@@ -79,6 +80,12 @@ Rating = Literal[RATINGS]  # type: ignore[valid-type]
 VERSION_HEADER = "x-skillcast-model-version"
 
 use_header_timeout()  # before BentoML builds its uvicorn server (skillcast.api.protocol)
+
+
+@functools.cache
+def service_config() -> Config:
+    """The configuration, read from the environment once per worker process (the service and its guard share it)."""
+    return Config.from_env()
 
 
 # -- request models: unknown fields are an error (a typo such as "year" must not widen the answer)
@@ -405,7 +412,7 @@ def _years(text: str | None) -> list[int] | None:
 )
 class SkillcastService:
     def __init__(self) -> None:
-        config = Config.from_env()
+        config = service_config()
         if config.model_uri and config.bundle is None:  # started without `skillcast serve`, which resolves it beforehand
             from skillcast.mlops.served import served_bundle
 
@@ -734,7 +741,7 @@ DRAIN = Drain()  # one per worker process: its SIGTERM handler is installed when
 
 def _guard_stack(app):
     """Built when the worker builds its ASGI app (not at import): keys, limits and CORS from the config."""
-    config = Config.from_env()
+    config = service_config()
     keys = KeySource(config.resolved_api_keys_file(), tuple(key.get_secret_value() for key in config.api_keys))
     posts = set(routes.json)
     gets = {route.path for route in endpoints(api) if route.path.startswith("/download/") or route.path == "/areas"}

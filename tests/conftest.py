@@ -9,7 +9,7 @@ import pytest
 
 from skillcast.config import Config
 from skillcast.data.demo import demo_panel
-from skillcast.pipeline import PipelineResult, run_pipeline
+from skillcast.pipeline import JobResult, demo_inputs, run_job
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,9 +38,9 @@ def demo_config(tmp_path_factory) -> Config:
 
 
 @pytest.fixture(scope="session")
-def demo_result(demo, demo_config) -> PipelineResult:
+def demo_result(demo, demo_config) -> JobResult:
     panel, geography = demo
-    return run_pipeline(panel, geography, demo_config)
+    return run_job(demo_inputs(panel, geography), demo_config)
 
 
 @pytest.fixture(scope="session")
@@ -58,13 +58,14 @@ def real_bundle_dir(data_dir, tmp_path_factory) -> Path:
     from skillcast.bundle import ForecastBundle
     from skillcast.cli.main import app
     from skillcast.data.store import Store
-    from skillcast.mlops.retrain import bundle_gaps
+    from skillcast.pipeline import store_inputs
+    from skillcast.pipeline.job import gaps as gaps_stage
 
     store = tmp_path_factory.mktemp("real-bundle-store") / "data"
     result = CliRunner().invoke(app, ["ingest", "all", str(data_dir), "--out", str(store)])
     assert result.exit_code == 0, result.output
     config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
-    gaps, priorities, info, shortages = bundle_gaps(Store(store), config)
+    gaps, priorities, shortages, info = gaps_stage(store_inputs(Store(store)), config)
     assert gaps is not None, info
     columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
     bundle = ForecastBundle(

@@ -88,7 +88,7 @@ def lock_held_elsewhere(lock_file):
     import sys
 
     code = (
-        "import sys, time; from pathlib import Path; from skillcast.mlops.retrain import job_lock\n"
+        "import sys, time; from pathlib import Path; from skillcast.mlops.workspace import job_lock\n"
         "with job_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)"
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(lock_file)], stdout=subprocess.PIPE, text=True)
@@ -114,8 +114,9 @@ def service_app(settings: dict[str, str]):
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
-        from serving.service import SkillcastService
+        from serving.service import SkillcastService, service_config
 
+        service_config.cache_clear()  # one configuration per process in production; each app here has its own
         yield SkillcastService.to_asgi()
     finally:
         for collector, names in list(REGISTRY._collector_to_names.items()):

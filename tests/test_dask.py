@@ -30,10 +30,10 @@ from skillcast.engine.backtest import rolling_origin, score
 from skillcast.engine.engines import open_engine
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.fanout import ClusterError, EngineUnavailable, ForecastRequest, LocalEngine, require_dask
-from skillcast.engine.nowcast import with_mix_signal
 from skillcast.engine.partitioned import plan_partitions, run_in_process, tasks_for, totals_matrix, write_panel
 from skillcast.engine.targets import select_targets
-from skillcast.pipeline import _forecaster
+from skillcast.pipeline import demo_inputs
+from skillcast.pipeline.job import forecaster
 from tests.helpers import free_port, make_panel
 
 distributed = pytest.importorskip("distributed")
@@ -113,7 +113,7 @@ def test_national_mix_with_a_nowcast_signal_is_the_same_partitioned(targets, tmp
         for major in range(1, 10)
         for year in (2016, 2017)
     )
-    model = with_mix_signal(make_forecaster("reconciled:national_mix"), signal)
+    model = make_forecaster("reconciled:national_mix", mix_signal=signal)
     requests = [ForecastRequest("skillcast", model, 4, 2016)]
     [answer] = run_in_process(targets, requests, tmp_path, partitions=4)
     pd.testing.assert_frame_equal(answer.frame, local_forecasts(targets, requests)[0], check_exact=True)
@@ -123,8 +123,9 @@ def test_national_mix_with_a_nowcast_signal_is_the_same_partitioned(targets, tmp
 
 def test_areas_reconciled_to_their_parents_share_a_partition_and_match_local(tmp_path):
     panel, geography = demo_panel()
-    targets = select_targets(observations(panel), Config().targets)
-    model = _forecaster("reconciled:national_share", Config(), geography)  # with area_parents, as the demo pipeline fits it
+    inputs = demo_inputs(panel, geography)
+    targets = inputs.training
+    model = forecaster("reconciled:national_share", Config(), inputs.hierarchy())  # with area_parents, as the demo job fits it
     assert model.area_parents
     requests = [ForecastRequest("skillcast", model, 3, 2017)]
     [answer] = run_in_process(targets, requests, tmp_path, partitions=6)

@@ -161,10 +161,11 @@ def real_store(data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real(real_store):
-    from skillcast.cli.gaps import _load_inputs
+    from skillcast.data.store import Store
+    from skillcast.pipeline import store_inputs
     from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
-    inputs = _load_inputs(real_store, demo=False)
+    inputs = store_inputs(Store(real_store)).gap_inputs()
     settings = GapSettings(draws=200)
     forecast = fit_demand(inputs, settings)
     return inputs, analyse(inputs, settings, forecast, [ENGLAND, "E69000014", "E47000014"])

@@ -73,9 +73,10 @@ def test_all_means_every_area_and_values_round_trip_as_numbers(demo_export):
     out, expected = demo_export
     book = load_workbook(out)
     gaps = rows(book["gaps"])
-    from skillcast.cli.gaps import load_inputs
+    from skillcast.data.demo import demo_panel
+    from skillcast.pipeline import demo_inputs
 
-    assert set(gaps["area code"]) == set(load_inputs(None, demo=True).areas)
+    assert set(gaps["area code"]) == set(demo_inputs(*demo_panel()).gap_inputs().areas)
     mine = gaps.loc[gaps["area code"] == "DM_R1_01"].set_index(["qualification band", "year"])
     truth = expected.set_index(["band", "year"])
     assert len(mine) == len(truth)

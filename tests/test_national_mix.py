@@ -15,7 +15,7 @@ from skillcast.engine.factory import make_forecaster
 from skillcast.engine.matrix import SeriesMatrix
 from skillcast.engine.national_mix import NationalMixForecaster
 from skillcast.engine.national_share import NationalShareForecaster
-from skillcast.engine.nowcast import occupation_mix_signal, with_mix_signal
+from skillcast.engine.nowcast import occupation_mix_signal
 from skillcast.engine.reconcile import ReconciledForecaster
 from tests.helpers import make_panel
 
@@ -207,12 +207,12 @@ def test_a_sub_major_the_survey_knows_moves_within_its_major_as_far_as_the_histo
         assert np.allclose(forecast_of(frame, "B", "soc2020_submajor", code), expected, rtol=1e-9), (code, weight)
 
 
-def test_with_mix_signal_reaches_a_reconciled_models_base():
+def test_the_factory_gives_the_signal_to_every_national_mix_inside_a_model():
     signal = signal_for({2017: 0.0, 2018: 0.05})
-    model = with_mix_signal(make_forecaster("reconciled:national_mix"), signal)
-    assert isinstance(model, ReconciledForecaster) and model.base.mix_signal == signal
-    naive = make_forecaster("naive")
-    assert with_mix_signal(naive, signal) is naive
+    model = make_forecaster("reconciled:national_mix", mix_signal=signal, area_parents=(("A", "EN"),))
+    assert isinstance(model, ReconciledForecaster) and model.base.mix_signal == signal and model.area_parents == (("A", "EN"),)
+    assert make_forecaster("reconciled:national_mix").base.mix_signal == ()
+    assert "mix_signal" not in make_forecaster("naive", mix_signal=signal).get_params()
 
 
 def test_layout_finds_national_rows_totals_and_parents():

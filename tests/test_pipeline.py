@@ -2,7 +2,7 @@ import pytest
 
 from skillcast.config import Config
 from skillcast.engine.backtest import PRODUCTION_NAME
-from skillcast.pipeline import run_pipeline
+from skillcast.pipeline import demo_inputs, run_job
 
 
 def test_pipeline_produces_forecasts_to_2035_for_every_target(demo_result):
@@ -29,7 +29,7 @@ def test_bundle_metadata_says_synthetic_and_names_the_model(demo_result):
 def test_end_year_must_be_after_the_data(demo):
     panel, geography = demo
     with pytest.raises(ValueError, match="not after the last observed year 2024"):
-        run_pipeline(panel, geography, Config(end_year=2024))
+        run_job(demo_inputs(panel, geography), Config(end_year=2024))
 
 
 def test_production_forecasts_are_coherent_and_never_negative(demo_result):

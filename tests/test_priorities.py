@@ -157,12 +157,15 @@ def test_a_good_scenario_reads_back_every_lever(tmp_path):
 
 
 def test_ranking_many_areas_at_once_gives_each_the_ranking_it_gets_alone(demo_result):
-    from skillcast.cli.gaps import gap_settings, load_inputs
+    from skillcast.config import Config
+    from skillcast.data.demo import demo_panel
+    from skillcast.pipeline import demo_inputs
+    from skillcast.pipeline.job import gap_settings
     from skillcast.skills.gaps import analyse, fit_demand
     from skillcast.skills.priorities import rank_areas, rank_from_analysis
 
-    inputs = load_inputs(None, demo=True)
-    settings = gap_settings(2035, 100, 7)
+    inputs = demo_inputs(*demo_panel()).gap_inputs()
+    settings = gap_settings(Config(), 100, 7)
     areas = ["DM_R1_01", "DM_R2_03", "DM_EN"]
     run = analyse(inputs, settings, fit_demand(inputs, settings), areas)
     together = rank_areas(areas, run, inputs, settings)

@@ -413,7 +413,7 @@ def test_retrain_on_the_real_data_folder_completes(data_dir, tmp_path, record_pr
 
 
 def test_serve_defaults_to_the_champion_when_the_registry_has_one(story, home, tmp_path):
-    from skillcast.cli.main import champion_uri
+    from skillcast.cli.serve import champion_uri
 
     assert champion_uri(Config(home=home)) == "models:/skillcast@champion"
     empty = tmp_path / "empty-home"

@@ -15,8 +15,9 @@ import pytest
 from mlflow import MlflowClient
 
 from skillcast.config import Config
+from skillcast.mlops.job_file import RetrainJob
 from skillcast.mlops.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_SYNTHETIC, Registry
-from skillcast.mlops.retrain import RetrainJob, run_retrain
+from skillcast.mlops.retrain import run_retrain
 from tests.test_retrain import FAST, lay_out, retrain
 
 REPO = Path(__file__).resolve().parents[1]

@@ -211,7 +211,6 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def real(data_dir, tmp_path_factory):
-    from skillcast.cli.gaps import _load_inputs
     from skillcast.cli.main import app
 
     out = tmp_path_factory.mktemp("supply-store") / "data"
@@ -221,7 +220,9 @@ def real(data_dir, tmp_path_factory):
 
     # the store keeps retired district codes, so 2017 districts add up to 2023 LSIPs
     assert Store(out).geography().successor["E06000048"] == "E06000057"  # Northumberland's 2020 code change
-    return _load_inputs(out, demo=False)
+    from skillcast.pipeline import store_inputs
+
+    return store_inputs(Store(out)).gap_inputs()
 
 
 def test_real_supply_covers_every_district_and_areas_are_their_sums(real):

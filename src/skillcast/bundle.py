@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.data.atomic import atomic_folder
+from skillcast.data.basis import BASES, label_nowcast
 from skillcast.data.bundle_files import (  # the layout lives below, so `skillcast serve` checks it without pandas
     FORECASTS_FILE,
     GAPS_FILE,
@@ -39,7 +40,6 @@ from skillcast.data.schema import series_count
 from skillcast.skills.gap_table import GAP_COLUMNS
 
 FORECAST_FIELDS = ("year", "value", "lo_80", "hi_80", "lo_95", "hi_95", "basis")
-BASES: tuple[str, ...] = ("observed", "nowcast", "forecast")  # what a forecast or gap row's ``basis`` may be, in time order
 GAP_FIELDS = tuple(column for column in GAP_COLUMNS if column != "area")  # a served gap row: the columns after the area
 OPTIONAL_GAP_FIELDS = {
     "gap_basis": "people",
@@ -47,17 +47,6 @@ OPTIONAL_GAP_FIELDS = {
     "imbalance_lo_80": float("nan"),
     "imbalance_hi_80": float("nan"),
 }  # bundles before #15
-
-
-def label_nowcast(frame: pd.DataFrame, nowcast_until: int | None, year: str) -> pd.DataFrame:
-    """``frame`` with its model rows (``forecast``, or supply's ``projected``) up to
-    ``nowcast_until`` (column ``year``) labelled ``nowcast``: years that have already
-    happened but were not observed in the data the model was fitted on. None leaves the
-    labels as they are."""
-    if nowcast_until is None or frame.empty or "basis" not in frame or year not in frame:
-        return frame
-    nowcast = frame["basis"].isin(("forecast", "projected")) & (frame[year] <= nowcast_until)
-    return frame.assign(basis=frame["basis"].where(~nowcast, "nowcast")) if nowcast.any() else frame
 
 
 def training_metadata(
@@ -96,7 +85,13 @@ def training_metadata(
     }
 
 
-__all__ = ["AmbiguousArea", "ForecastBundle", "InvalidQuery", "UnknownArea"]  # the area errors come from skillcast.data.finder
+__all__ = [
+    "BASES",
+    "AmbiguousArea",
+    "ForecastBundle",
+    "InvalidQuery",
+    "UnknownArea",
+]  # the area errors come from data.finder, BASES from data.basis
 
 
 Rows = TypeVar("Rows")

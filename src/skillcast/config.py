@@ -120,6 +120,9 @@ class Config(BaseModel):
     api_drain_seconds: float = Field(
         default=3.0, ge=0, description="after SIGTERM: seconds the service keeps answering (readyz 503) before it stops accepting"
     )
+    chromium: Path | None = Field(
+        default=None, description="the Chromium that prints PDF reports, SKILLCAST_CHROMIUM; None = /usr/bin/chromium"
+    )
     api_cors_origins: tuple[str, ...] = Field(
         default=(), description="origins of browser apps allowed to call the API (CORS), SKILLCAST_CORS_ORIGINS (comma-separated)"
     )
@@ -168,7 +171,7 @@ class Config(BaseModel):
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
         """Defaults, then SKILLCAST_DATA_DIR / _HOME / _BUNDLE / _MODEL_URI / _ENGINE / _SCHEDULER / _SHARED_DIR /
-        _API_KEYS(_FILE), the service settings (``SERVICE_VARIABLES``, _CORS_ORIGINS) and MLFLOW_TRACKING_URI, then ``overrides``."""
+        _API_KEYS(_FILE), _CHROMIUM, the service settings (``SERVICE_VARIABLES``, _CORS_ORIGINS) and MLFLOW_TRACKING_URI, then ``overrides``."""
         values: dict[str, object] = {}
         if os.environ.get("SKILLCAST_DATA_DIR"):
             values["data_dir"] = Path(os.environ["SKILLCAST_DATA_DIR"])
@@ -189,6 +192,8 @@ class Config(BaseModel):
         ):
             if os.environ.get(variable):
                 values[name] = os.environ[variable]
+        if os.environ.get("SKILLCAST_CHROMIUM"):
+            values["chromium"] = Path(os.environ["SKILLCAST_CHROMIUM"])
         if os.environ.get("SKILLCAST_API_KEYS_FILE"):
             values["api_keys_file"] = Path(os.environ["SKILLCAST_API_KEYS_FILE"])
         if os.environ.get("SKILLCAST_API_KEYS"):

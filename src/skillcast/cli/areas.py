@@ -16,12 +16,13 @@ import typer
 from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console
-from skillcast.cli.gaps import DataOption, DemoOption
+from skillcast.cli.options import BundleOption, DataOption, DemoOption, store_folder
+from skillcast.config import Config
 
 TYPE_CHOICES = {"district": "lad", "county": "county", "ca": "mca", "lsip": "lsip", "lep": "lep", "region": "region", "country": "country"}
 
 
-def _geography(data: Path | None, demo: bool, bundle: Path | None):
+def _geography(data: Path | None, demo: bool, bundle: Path | None, config: Config):
     if sum(bool(choice) for choice in (data, demo, bundle)) > 1:
         raise ValueError("--data, --demo and --bundle: choose one source of areas")
     if demo:
@@ -32,10 +33,9 @@ def _geography(data: Path | None, demo: bool, bundle: Path | None):
         from skillcast.bundle import ForecastBundle
 
         return ForecastBundle.load(bundle).geography
-    from skillcast.config import Config
     from skillcast.data.store import Store
 
-    return Store(data or Config.from_env().home / "data").geography()
+    return Store(store_folder(data, config)).geography()
 
 
 def areas(
@@ -47,7 +47,7 @@ def areas(
     ] = None,
     data: DataOption = None,
     demo: DemoOption = False,
-    bundle: Annotated[Path | None, typer.Option(help="a forecast bundle folder instead of the store")] = None,
+    bundle: BundleOption = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="most rows to show")] = 500,
 ) -> None:
     """List areas (districts, counties, combined authorities, LSIPs, LEPs, regions, England) or find one by name."""
@@ -59,7 +59,7 @@ def areas(
             if kind.lower() not in TYPE_CHOICES:
                 raise ValueError(f"--type: {kind!r} is not an area type; expected one of {sorted(TYPE_CHOICES)}")
             wanted = TYPE_CHOICES[kind.lower()]
-        finder = AreaFinder(_geography(data, demo, bundle))
+        finder = AreaFinder(_geography(data, demo, bundle, Config.from_env()))
         if query is None:
             codes = [code for code in finder.places() if wanted is None or finder.geography.type_of(code) == wanted]
             title = f"{len(codes)} areas" + (f" of type {kind}" if kind else "")

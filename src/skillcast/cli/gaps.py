@@ -1,10 +1,10 @@
 """``skillcast gaps`` and ``skillcast priorities``: skills gaps and apprenticeship priorities.
 
-Registered by ``skillcast.cli.main`` (``app.command("gaps")(gaps)``, ``app.command("priorities")(priorities)``).
-The I/O edge of the gaps analysis: reads the store (or makes the demo panel), a scenario
-TOML and an optional population projection, runs the pure stages (``gap_inputs``,
-``gaps``, ``priorities``), prints a table and writes the result atomically (temp file +
-``os.replace``): whole or not at all. Bad input ends with one line and exit code 2.
+Registered by ``skillcast.cli.main``. The I/O edge of the gaps analysis: reads the store (or
+makes the demo panel, ``cli.options.gap_inputs``), a scenario TOML and an optional population
+projection, runs the pure stages (``skills.gaps``, ``skills.priorities``, ``skills.gap_output``),
+prints a table and writes the result atomically (``data.atomic``): whole or not at all. Bad
+input ends with one line and exit code 2.
 
 Sign convention everywhere: gap = demand - supply; a positive gap is a shortage of people.
 """
@@ -19,81 +19,12 @@ import typer
 from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console, stages
+from skillcast.cli.options import ActiveOption, BasisOption, DataOption, DemoOption, DrawsOption, ScenarioOption, SeedOption, gap_inputs
+from skillcast.config import Config
 from skillcast.data.atomic import write_table
-from skillcast.data.schema import DataError
 
 MAIN_BANDS = ("low", "intermediate", "high")
 ALL_ORDER = ("low", "intermediate", "high", "none", "level1", "level2", "level3", "level4plus")
-
-DataOption = Annotated[Path | None, typer.Option(help="store folder made by `skillcast ingest all` (default .skillcast/data)")]
-DemoOption = Annotated[bool, typer.Option("--demo", help="run on the SYNTHETIC demo panel instead of a store")]
-ScenarioOption = Annotated[Path | None, typer.Option(help="scenario TOML: completions, retention, demand growth (see docs/gaps.md)")]
-SeedOption = Annotated[int, typer.Option(help="seed of the simulations")]
-DrawsOption = Annotated[int, typer.Option(min=20, max=20000, help="simulations for the intervals")]
-
-
-def load_inputs(data: Path | None, demo: bool):
-    """GapInputs from the store (default folder) or the demo; one-line errors for a bad store."""
-    from skillcast.skills.gap_inputs import SOURCES, TABLES, real_inputs, tree_inputs
-
-    if demo:
-        if data is not None:
-            raise ValueError("--demo and --data: choose one (the demo makes its own synthetic panel)")
-        from skillcast.data.demo import demo_panel
-
-        panel, geography = demo_panel()
-        return tree_inputs(panel, geography, synthetic=True)
-    from skillcast.config import Config
-    from skillcast.data.store import Store
-
-    store = Store(data or Config.from_env().home / "data")  # .skillcast/data unless SKILLCAST_HOME says otherwise
-    sources, tables = store.available(SOURCES, TABLES)
-    return real_inputs(sources, store.geography(), tables)
-
-
-_load_inputs = load_inputs  # the earlier private name (tests, benchmarks)
-
-
-BASIS_WORDS = {
-    "people": "people 16-64 by highest qualification, living in the area",
-    "active": "economically active people 16-64 living in the area",
-    "workplace": "economically active people 16-64 x the area's jobs per employed resident (the workers its jobs draw on)",
-}
-BasisOption = Annotated[
-    str | None,
-    typer.Option(
-        help="what supply counts: workplace (default where the data allow: active people x jobs per employed resident), active or people"
-    ),
-]
-ActiveOption = Annotated[bool, typer.Option("--active", help="the same as --basis active (kept for earlier scripts)")]
-
-
-def choose_basis(basis: str | None, active: bool) -> str | None:
-    """``--basis`` (or ``--active``, its earlier spelling); None leaves the data's default (workplace where possible)."""
-    if basis is not None and basis.strip().lower() not in BASIS_WORDS:
-        raise ValueError(f"--basis: {basis!r} is not a basis; expected one of {list(BASIS_WORDS)}")
-    if active and basis is not None and basis.strip().lower() != "active":
-        raise ValueError(f"--active and --basis {basis}: --active means --basis active; give one")
-    return "active" if active else (basis.strip().lower() if basis else None)
-
-
-def gap_settings(end_year: int, draws: int, seed: int, basis: str | None = None):
-    from skillcast.config import Config
-    from skillcast.skills.gaps import GapSettings
-
-    config = Config.from_env()
-    return GapSettings(
-        end_year=end_year,
-        model=config.production_model,
-        calibration_windows=config.calibration_windows,
-        nowcast=config.nowcast_occupation_mix,
-        draws=draws,
-        seed=seed,
-        basis=basis,
-    )
-
-
-_settings = gap_settings
 
 
 def _parse_year(text: str, option: str = "--year") -> int | None:
@@ -108,33 +39,14 @@ def _parse_year(text: str, option: str = "--year") -> int | None:
     return year
 
 
-def _read_population(path: Path, inputs) -> pd.DataFrame:
-    """A population projection CSV: area, age_band, year, value (people)."""
+def _population(path: Path, inputs) -> pd.DataFrame:
+    """The population projection file with its areas resolved as every ``--area`` is."""
+    from skillcast.data.population import read_population_projection
     from skillcast.skills.supply import AGE_BANDS
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such population file")
-    try:
-        frame = pd.read_csv(path, dtype={"area": str, "age_band": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
-    expected = ["area", "age_band", "year", "value"]
-    missing = [column for column in expected if column not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {missing}; expected {expected}")
-    for row, band in enumerate(frame["age_band"]):
-        if band not in AGE_BANDS:
-            raise DataError(f"{path}: row {row + 2}, column 'age_band', value {band!r}: expected one of {list(AGE_BANDS)}")
-    for column in ("year", "value"):
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna() | (numbers < 0)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise DataError(f"{path}: row {row + 2}, column {column!r}, value {frame[column].iat[row]!r}: expected a number >= 0")
-        frame[column] = numbers
-    frame["year"] = frame["year"].astype(int)
+    frame = read_population_projection(path, AGE_BANDS)
     frame["area"] = [inputs.resolve(area, f"{path}: column 'area'") for area in frame["area"]]
-    return frame[expected]
+    return frame
 
 
 def _scenario_areas(plan, inputs, path: Path | None):
@@ -184,10 +96,12 @@ def gaps(
 ) -> None:
     """Skills gaps per area, qualification band and year: demand - supply (positive = shortage), with 80%/95% intervals."""
     with clear_errors():
-        from skillcast.config import Config
+        from skillcast.pipeline.job import gap_settings
+        from skillcast.skills.gap_output import BASIS_WORDS, choose_basis, output_table, relevant_notes
         from skillcast.skills.gaps import analyse, fit_demand
         from skillcast.skills.scenarios import load_scenario
 
+        config = Config.from_env()
         chosen_year = _parse_year(year)
         if chosen_year is not None and chosen_year > end_year:
             raise ValueError(f"--year: {chosen_year} is after the last projected year {end_year}")
@@ -199,12 +113,12 @@ def gaps(
         )
         with stages(steps) as stage:
             stage("read data")
-            inputs = _load_inputs(data, demo)
+            inputs = gap_inputs(data, demo, config)
             stage("prepare inputs")
             areas = _areas(inputs, area)
             plan = _scenario_areas(plan, inputs, scenario)
-            projection = _read_population(population, inputs) if population else None
-            settings = _settings(end_year, draws, seed, choose_basis(basis, active))
+            projection = _population(population, inputs) if population else None
+            settings = gap_settings(config, draws, seed, choose_basis(basis, active), end_year)
             stage("forecast demand")
             forecast = fit_demand(inputs, settings)
             stage("baseline gaps")
@@ -212,14 +126,14 @@ def gaps(
             if plan:
                 stage("scenario gaps")
                 runs[plan.name] = analyse(inputs, settings, forecast, areas, scenario=plan, population=projection)
-            table = _gap_table(runs, inputs, chosen_year, Config.from_env().nowcast_until)
+            table = output_table(runs, inputs, chosen_year, config.nowcast_until)
             if out:
                 stage("write")
                 write_table(table, out)
         if inputs.synthetic:
             console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
         console.print(_print_gaps(table, inputs, chosen_year, plan.name if plan else None))
-        for note in _relevant(runs, inputs, areas):
+        for note in relevant_notes(runs, inputs, areas):
             console.print(f"note: {note}", highlight=False)
         print_warnings(runs["baseline"], areas)
         used = str(table["gap_basis"].iloc[0])
@@ -244,57 +158,6 @@ def print_warnings(run, areas: list[str], limit: int = 12) -> None:
         console.print(
             f"... {len(lines) - limit} more warnings ({flagged} areas flagged in all): see the 'warning' column of --out", highlight=False
         )
-
-
-def relevant_notes(runs: dict, inputs, areas: list[str]) -> list[str]:
-    """Notes about the areas shown (a note about one area starts with its code); all of them for every area."""
-    every = len(areas) >= len(inputs.areas)
-    notes = dict.fromkeys(note for run in runs.values() for note in run.notes)
-    return [note for note in notes if every or note.split(" ", 1)[0].rstrip(":") in areas or note not in inputs.notes]
-
-
-_relevant = relevant_notes
-
-
-def gap_table(runs: dict, inputs, year: int | None, nowcast_until: int | None = None):
-    """What `skillcast gaps --out` writes: each run's gaps with the requirement columns, area name and scenario.
-    Model years up to ``nowcast_until`` (``Config.nowcast_until``) are labelled ``nowcast``, as in
-    the bundle, the API and the report: they have happened but are not yet published."""
-    from skillcast.bundle import label_nowcast
-    from skillcast.skills.gaps import GAP_COLUMNS
-
-    frames = []
-    for name, run in runs.items():
-        extra = run.demand[
-            [
-                "area",
-                "band",
-                "year",
-                *[
-                    c
-                    for c in ("expansion_demand", "replacement_demand", "total_requirement", "demand_by_occupation", "reference_demand")
-                    if c in run.demand.columns
-                ],
-            ]
-        ]
-        table = run.gaps.merge(extra, on=["area", "band", "year"], how="left")
-        table.insert(len(GAP_COLUMNS), "name", table["area"].map(inputs.names).fillna(""))
-        table.insert(len(GAP_COLUMNS) + 1, "scenario", name)
-        table.insert(len(GAP_COLUMNS) + 2, "flagged", table["area"].isin(run.flagged))
-        joined = {area: " | ".join(texts) for area, texts in run.warnings.items()}
-        table.insert(len(GAP_COLUMNS) + 3, "warning", [joined.get(area, "") for area in table["area"]])
-        frames.append(table)
-    table = label_nowcast(pd.concat(frames, ignore_index=True), nowcast_until, "year")
-    if year is not None:
-        table = table.loc[table["year"] == year]
-        if table.empty:
-            raise ValueError(
-                f"--year: no gaps for {year}; years with both demand and supply: {sorted(set(frames[0]['year']))[0]}-{max(frames[0]['year'])}"
-            )
-    return table.reset_index(drop=True)
-
-
-_gap_table = gap_table
 
 
 def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | None) -> Table:
@@ -383,11 +246,14 @@ def priorities(
     with clear_errors():
         from dataclasses import replace
 
+        from skillcast.pipeline.job import gap_settings
         from skillcast.skills.apprenticeships import CostPerStart, load_costs, override_relevance
+        from skillcast.skills.gap_output import relevant_notes
         from skillcast.skills.gaps import fit_demand
         from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, PriorityWeights, allocate
         from skillcast.skills.scenarios import load_scenario
 
+        config = Config.from_env()
         if budget is not None and not budget > 0:
             raise ValueError(f"--budget: expected a positive amount of pounds, got {budget}")
         if mode.strip().lower() not in MODES:
@@ -400,14 +266,14 @@ def priorities(
         steps = ["read data", "forecast demand", "baseline ranking"] + (["scenario ranking"] if plan else []) + (["write"] if out else [])
         with stages(steps) as stage:
             stage("read data")
-            inputs = _load_inputs(data, demo)
+            inputs = gap_inputs(data, demo, config)
             if relevance:
                 inputs = replace(inputs, relevance=override_relevance(inputs.relevance, relevance))
             code = inputs.resolve(area)
             if code in inputs.flagged:
                 raise ValueError(f"--area: {' '.join(inputs.warnings.get(code, (f'{code} failed the alignment check',)))} No priorities.")
             plan = _scenario_areas(plan, inputs, scenario)
-            settings = _settings(year, draws, seed)
+            settings = gap_settings(config, draws, seed, end_year=year)
             stage("forecast demand")
             forecast = fit_demand(inputs, settings)
             stage("baseline ranking")
@@ -428,7 +294,7 @@ def priorities(
         final = rankings[plan.name] if plan else rankings["baseline"]
         baseline = rankings["baseline"] if plan else None
         console.print(_print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None))
-        for note in _relevant({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
+        for note in relevant_notes({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
             console.print(f"note: {note}", highlight=False)
         window = f"{runs['baseline'][2]}-{settings.end_year}"
         console.print(
@@ -479,7 +345,7 @@ def shortages(
     with clear_errors():
         with stages(["read data", "rate"] + (["write"] if out else [])) as stage:
             stage("read data")
-            inputs = _load_inputs(data, demo)
+            inputs = gap_inputs(data, demo, Config.from_env())
             codes = None if area.strip().lower() == "all" else [inputs.resolve(area)]
             stage("rate")
             table = inputs.shortages(codes)

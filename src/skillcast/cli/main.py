@@ -20,10 +20,10 @@ from skillcast.cli.fetch import fetch_app
 from skillcast.cli.gaps import gaps, priorities, shortages
 from skillcast.cli.keys import keys_app
 from skillcast.cli.models import models_app, retrain, train
+from skillcast.cli.options import store_folder
 from skillcast.cli.report import demo_report, export, report
-from skillcast.cli.serve import champion_uri, serve  # noqa: F401 - champion_uri: callers import it from here
+from skillcast.cli.serve import serve
 from skillcast.config import Config
-from skillcast.data.ingest import plan_folder as _plan_folder  # moved to skillcast.data.ingest; name kept for callers
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Local skills supply-and-demand forecasts to 2035.")
 
@@ -144,7 +144,7 @@ def demo(
 ) -> None:
     """Run the whole pipeline on embedded SYNTHETIC demo data: backtest, fit, track, forecast, gaps."""
     from skillcast.data.demo import SYNTHETIC_SOURCE, demo_panel
-    from skillcast.pipeline import STAGES, run_pipeline
+    from skillcast.pipeline import STAGES, demo_inputs, run_job
 
     with clear_errors():
         config = Config.from_env(tracking_uri=tracking_uri, **({"seed": seed} if seed is not None else {}))
@@ -156,7 +156,7 @@ def demo(
         with stages(stage_names) as stage:
             stage("generate demo data")
             panel, geography = demo_panel(seed=config.seed)
-            result = run_pipeline(panel, geography, config, progress=stage)
+            result = run_job(demo_inputs(panel, geography, config.targets), config, progress=stage)
             stage("write outputs")
             _write_outputs(out, result, SYNTHETIC_SOURCE)
             stage("write report")
@@ -219,7 +219,9 @@ def ingest(
         if source == "all":
             if len(paths) != 1 or not paths[0].is_dir():
                 raise ValueError("'ingest all' takes exactly one folder laid out like ../shared/data")
-            plan, skipped = _plan_folder(paths[0])
+            from skillcast.data.ingest import plan_folder
+
+            plan, skipped = plan_folder(paths[0])
             geography = load_geography(lookups or paths[0] / "lookups")
         else:
             load_source(source)
@@ -279,7 +281,7 @@ def data_list(data: Annotated[Path | None, typer.Option(help="store folder (defa
     from skillcast.data.store import Store
 
     with clear_errors():
-        store = Store(data or Config.from_env().home / "data")
+        store = Store(store_folder(data, Config.from_env()))
         manifest = store.manifest()
         table = Table(title=f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)")
         for column in ("source", "ingested", "files", "rows", "series", "periods", "vintages", "suppressed", "unmatched areas"):
@@ -345,13 +347,13 @@ def backtest(
     """Rolling-origin backtest on real data: MASE (overall, by classification, by horizon), sMAPE, interval
     coverage, direction and faster-than-area-total right for SOC sub-majors, MAPE at the last horizon, time."""
     from skillcast.cli.engine import check_engine, cluster_bar, engine_settings, one_line_cluster_failures
-    from skillcast.data.schema import observations, series_count
+    from skillcast.data.schema import series_count
     from skillcast.data.store import Store
-    from skillcast.engine.backtest import rolling_origin, score
+    from skillcast.engine.backtest import score
     from skillcast.engine.engines import open_engine
-    from skillcast.engine.factory import make_forecaster
-    from skillcast.engine.nowcast import APS_SOURCE, with_mix_signal
-    from skillcast.pipeline import nowcast_signal
+    from skillcast.pipeline import TrainingData, store_inputs
+    from skillcast.pipeline.job import backtest as backtest_stage
+    from skillcast.pipeline.job import models as candidate_models
 
     with clear_errors(), one_line_cluster_failures():
         config = Config.from_env(
@@ -362,12 +364,9 @@ def backtest(
         )
         check_engine(config)
         years = parse_years(cutoffs, "--cutoffs")
-        store = Store(data or config.home / "data")
-        panel = observations(store.source_panel(source))
-        wanted = classifications.split(",")
-        panel = panel.loc[(panel["measure"] == measure) & panel["classification"].isin(wanted)].reset_index(drop=True)
-        if panel.empty:
-            raise ValueError(f"no {measure} series with classifications {wanted} in source {source!r}")
+        store = Store(store_folder(data, config))
+        inputs = store_inputs(store, TrainingData(source=source, measure=measure, classifications=tuple(classifications.split(","))))
+        panel = inputs.training
         last = int(panel["period"].max())
         if max(years) + 1 > last:
             raise ValueError(f"--cutoffs: {max(years)} leaves no observed year to test (data end in {last})")
@@ -376,12 +375,10 @@ def backtest(
                 f"--horizon: {horizon} years after cutoff {max(years)} goes past the last observed year {last}; "
                 f"at most {last - max(years)} for these cutoffs"
             )
-        signal = nowcast_signal(store.available((APS_SOURCE,))[0].get(APS_SOURCE), config)
-        names = list(dict.fromkeys((*config.models, config.production_model)))
-        forecasters = {
-            name: with_mix_signal(make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed), signal)
-            for name in names
-        }
+        signal = inputs.mix_signal(config.nowcast_occupation_mix)
+        forecasters = candidate_models(config, inputs.hierarchy(), signal)
+        names = list(forecasters)
+        run = config.model_copy(update={"backtest_cutoffs": tuple(years), "backtest_horizon": horizon})
         console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
         if signal and any("national_mix" in name for name in names):
             known = sorted({year for *_, year, _ in signal})
@@ -392,13 +389,10 @@ def backtest(
         if config.engine == "local":
             steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
             with stages(steps) as stage:
-                result = rolling_origin(
-                    panel, forecasters, years, horizon, config.production_model, on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}")
-                )
+                result, metrics, _ = backtest_stage(panel, forecasters, run, on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
         else:
             with cluster_bar() as bar, open_engine(config.engine_settings(), progress=bar) as cluster:
-                result = rolling_origin(panel, forecasters, years, horizon, config.production_model, engine=cluster)
-        metrics = score(result)
+                result, metrics, _ = backtest_stage(panel, forecasters, run, engine=cluster)
         console.print(_metrics_table(metrics))
         for table in _breakdown_tables(metrics):
             console.print(table)

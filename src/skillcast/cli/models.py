@@ -20,6 +20,7 @@ from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console, errors, stages
 from skillcast.cli.engine import ClusterLines, EngineOption, SchedulerOption, check_engine, engine_settings, one_line_cluster_failures
+from skillcast.cli.options import TrackingOption, store_folder
 from skillcast.config import Config
 from skillcast.engine.engines import open_engine
 
@@ -28,9 +29,6 @@ EXIT_FAILED, EXIT_LOCKED = 1, 3
 models_app = typer.Typer(no_args_is_help=True, help="The registered model: versions, champion, rollback.")
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="job file (TOML)")]
-TrackingOption = Annotated[
-    str | None, typer.Option(help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under .skillcast/)")
-]
 
 
 @contextmanager
@@ -68,7 +66,7 @@ def _lazy_stages(stack: ExitStack, names: tuple[str, ...]) -> Callable[[str], No
 def _one_line_failures() -> Iterator[None]:
     """The lock held (exit 3) and an unreachable or refusing tracking store (exit 1), in one line."""
     from skillcast.mlops.registry import TrackingError
-    from skillcast.mlops.retrain import LockHeld
+    from skillcast.mlops.workspace import LockHeld
 
     try:
         yield
@@ -88,7 +86,9 @@ def retrain(
     scheduler: SchedulerOption = None,
 ) -> None:
     """The quarterly job: ingest, validate, backtest, fit, register, compare, promote if the gate passes."""
-    from skillcast.mlops.retrain import RETRAIN_STAGES, RetrainJob, render_report, run_retrain
+    from skillcast.mlops.job_file import RetrainJob
+    from skillcast.mlops.report import render_report
+    from skillcast.mlops.retrain import RETRAIN_STAGES, run_retrain
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # its INFO lines would break the progress display
     with clear_errors(), _one_line_failures(), _stopped_cleanly(), one_line_cluster_failures():
@@ -112,14 +112,15 @@ def train(
 ) -> None:
     """Backtest, fit and register the production model on an ingested store (version becomes challenger)."""
     from skillcast.data.store import Store
-    from skillcast.mlops.retrain import TRAIN_STAGES, RetrainJob, run_train
+    from skillcast.mlops.job_file import RetrainJob
+    from skillcast.mlops.train import TRAIN_STAGES, run_train
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     with clear_errors(), _one_line_failures(), _stopped_cleanly(), one_line_cluster_failures():
         base = Config.from_env(tracking_uri=tracking_uri, **engine_settings(engine, scheduler))
         check_engine(base)
         job = RetrainJob.load(config_file, base) if config_file else RetrainJob(config=base)
-        store = Store(data or base.home / "data")
+        store = Store(store_folder(data, base))
         store.manifest()  # no store: one line, before anything starts
         with ExitStack() as stack:
             cluster = stack.enter_context(open_engine(job.config.engine_settings(), progress=ClusterLines()))  # starts nothing until needed
@@ -189,7 +190,7 @@ def models_rollback(
 ) -> None:
     """Move the champion back: to the previous champion, or to VERSION."""
     from skillcast.mlops.registry import Registry
-    from skillcast.mlops.retrain import LOCK_FILE, job_lock
+    from skillcast.mlops.workspace import LOCK_FILE, job_lock
 
     with clear_errors(), _one_line_failures():
         config = Config.from_env(tracking_uri=tracking_uri)

@@ -23,9 +23,9 @@ import pandas as pd
 import typer
 
 from skillcast.cli.console import clear_errors, console, stages
-from skillcast.cli.gaps import DataOption, DemoOption, DrawsOption, SeedOption
+from skillcast.cli.options import BundleOption, DataOption, DemoOption, DrawsOption, SeedOption, gap_inputs, store_folder
+from skillcast.config import Config
 
-BundleOption = Annotated[Path | None, typer.Option(help="a forecast bundle folder (what the service answers from) instead of a store")]
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
@@ -36,7 +36,7 @@ class Analysis:
     inputs: object  # gap_inputs.GapInputs
     settings: object  # gaps.GapSettings
     run: object  # gaps.GapAnalysis
-    gaps: pd.DataFrame  # cli.gaps.gap_table
+    gaps: pd.DataFrame  # skills.gap_output.output_table
     priorities: pd.DataFrame
     window: tuple[int, int] | None
     accuracy: pd.DataFrame
@@ -65,30 +65,29 @@ def _check_sources(data: Path | None, demo: bool, bundle: Path | None) -> None:
         raise ValueError("--bundle with --data or --demo: choose one source")
 
 
-def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool) -> Analysis:
+def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config) -> Analysis:
     """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
-    from skillcast.cli.gaps import gap_settings, gap_table, load_inputs
-    from skillcast.config import Config
+    from skillcast.pipeline.job import gap_settings
     from skillcast.reports.content import accuracy_basis, accuracy_table, demand_backtest, demo_sources, sources_from_manifest
     from skillcast.skills.gap_inputs import SOURCES
+    from skillcast.skills.gap_output import output_table
     from skillcast.skills.gaps import analyse, fit_demand
     from skillcast.skills.priorities import rank_areas
 
     stage("read data")
-    config = Config.from_env()
-    inputs = load_inputs(data, demo)
+    inputs = gap_inputs(data, demo, config)
     if area.strip().lower() == "all":
         if not allow_all:
             raise ValueError("--area: a report is for one area at a time; give an area code or SI2035 id (export takes 'all')")
         areas = list(inputs.areas)
     else:
         areas = [inputs.resolve(area)]
-    settings = gap_settings(config.end_year, draws, seed)
+    settings = gap_settings(config, draws, seed)
     stage("forecast demand")
     forecast = fit_demand(inputs, settings)
     stage("gaps")
     run = analyse(inputs, settings, forecast, areas)
-    table = gap_table({"baseline": run}, inputs, None)
+    table = output_table({"baseline": run}, inputs, None)
     stage("priorities")
     priorities, window = pd.DataFrame(), None
     if not run.occupations.empty:
@@ -122,7 +121,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
     else:
         from skillcast.data.store import Store
 
-        manifest = Store(data or config.home / "data").manifest()
+        manifest = Store(store_folder(data, config)).manifest()
         sources = sources_from_manifest(manifest, SOURCES)
     return Analysis(
         inputs=inputs,
@@ -138,11 +137,10 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
     )
 
 
-def area_report(analysis: Analysis, code: str):
+def area_report(analysis: Analysis, code: str, nowcast_until: int | None):
     """The ``report.AreaReport`` of one analysed area."""
-    from skillcast.cli.gaps import relevant_notes
-    from skillcast.config import Config
     from skillcast.reports.content import from_analysis
+    from skillcast.skills.gap_output import relevant_notes
 
     inputs = analysis.inputs
     accuracy = analysis.accuracy.loc[analysis.accuracy["area"] == code] if len(analysis.accuracy) else None
@@ -159,7 +157,7 @@ def area_report(analysis: Analysis, code: str):
         synthetic=inputs.synthetic,
         model=analysis.settings.model,
         gaps=analysis.gaps,
-        nowcast_until=Config.from_env().nowcast_until,
+        nowcast_until=nowcast_until,
     )
 
 
@@ -179,7 +177,7 @@ def bundle_report(bundle, code: str, backtest=None):
     return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=bundle.priorities, metadata=metadata, accuracy=accuracy)
 
 
-def write_report(report, out: Path, fmt: str, stage=lambda name: None) -> Path:
+def write_report(report, out: Path, fmt: str, stage=lambda name: None, browser: Path | None = None) -> Path:
     """Charts, HTML and (for PDF) the browser; the file appears whole or not at all."""
     from skillcast.data.atomic import write_text
     from skillcast.reports.charts import report_charts
@@ -190,7 +188,7 @@ def write_report(report, out: Path, fmt: str, stage=lambda name: None) -> Path:
     stage("write")
     html = render(report, charts)
     if fmt == "pdf":
-        print_pdf(html, out)
+        print_pdf(html, out, browser)
     else:
         write_text(out, html)
     return out
@@ -214,12 +212,13 @@ def report(
     """One area's report: demand and supply by band with 80%/95% ranges, the gap, priorities, accuracy, sources, caveats."""
     started = time.perf_counter()
     with clear_errors():
+        config = Config.from_env()
         _check_sources(data, demo, bundle)
         path, kind = _output(out, fmt, f"report-{area.strip().replace('/', '_')}")
         if kind == "pdf":
             from skillcast.reports.html import chromium
 
-            chromium()  # fail now, in one line, rather than after the analysis
+            chromium(config.chromium)  # fail now, in one line, rather than after the analysis
         if bundle is not None:
             from skillcast.bundle import ForecastBundle
 
@@ -228,13 +227,13 @@ def report(
                 loaded = ForecastBundle.load(bundle)
                 code = loaded.area_code(area, "gaps")  # a code with gaps, or its SI2035 id; else 404-like one line
                 result = bundle_report(loaded, code)
-                write_report(result, path, kind, stage)
+                write_report(result, path, kind, stage, config.chromium)
         else:
             steps = ["read data", "forecast demand", "gaps", "priorities", "backtest", "charts", "write"]
             with stages(steps) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False)
-                result = area_report(analysis, analysis.areas[0])
-                write_report(result, path, kind, stage)
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False, config=config)
+                result = area_report(analysis, analysis.areas[0], config.nowcast_until)
+                write_report(result, path, kind, stage, config.chromium)
     if result.synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
     console.print(
@@ -256,12 +255,12 @@ def export(
     seed: SeedOption = 20240601,
 ) -> None:
     """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers."""
-    from skillcast.config import Config
     from skillcast.reports.content import about_rows, analysis_frames, bundle_frames
     from skillcast.reports.workbook import check_suffix, write_workbook
 
     started = time.perf_counter()
     with clear_errors():
+        config = Config.from_env()
         _check_sources(data, demo, bundle)
         path = out or Path(f"skillcast-{area.strip().replace('/', '_')}.xlsx")
         check_suffix(path)
@@ -285,7 +284,7 @@ def export(
                 write_workbook(path, sheets, about)
         else:
             with stages(["read data", "forecast demand", "gaps", "priorities", "backtest", "write"]) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True)
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True, config=config)
                 inputs = analysis.inputs
                 sheets = analysis_frames(
                     analysis.run,
@@ -294,7 +293,7 @@ def export(
                     priorities=analysis.priorities,
                     accuracy=analysis.accuracy,
                     sources=analysis.sources,
-                    nowcast_until=Config.from_env().nowcast_until,
+                    nowcast_until=config.nowcast_until,
                 )
                 stage("write")
                 synthetic = inputs.synthetic
@@ -308,7 +307,7 @@ def export(
 
 
 def _notes(analysis: Analysis) -> list[str]:
-    from skillcast.cli.gaps import relevant_notes
+    from skillcast.skills.gap_output import relevant_notes
 
     warnings = [text for area in analysis.areas for text in analysis.run.warnings.get(area, ())]
     return relevant_notes({"baseline": analysis.run}, analysis.inputs, analysis.areas) + warnings
@@ -318,26 +317,8 @@ def _notes(analysis: Analysis) -> list[str]:
 
 
 def demo_report(result, out_dir: Path) -> Path:
-    """``<out_dir>/report.html`` for the demo's nation, from the demo's own bundle (the numbers
-    of its gaps.csv) and the backtest it ran; what ``make demo`` writes."""
+    """``<out_dir>/report.html`` for the demo's nation, from the demo job's own bundle (the numbers
+    of its gaps.csv, its priorities) and the backtest it ran; what ``make demo`` writes."""
     bundle = result.bundle
     nation = bundle.geography.areas.query("parent == ''")["area"].iloc[0]
-    report_ = bundle_report(bundle, nation, backtest=result.backtest)
-    if report_.priorities.empty:  # bundles made before they carried priorities: the `priorities --demo` code path
-        report_ = _with_demo_priorities(report_, nation)
-    return write_report(report_, Path(out_dir) / "report.html", "html")
-
-
-def _with_demo_priorities(report_, code: str):
-    from dataclasses import replace
-
-    from skillcast.cli.gaps import gap_settings, load_inputs
-    from skillcast.config import Config
-    from skillcast.skills.gaps import analyse, fit_demand
-    from skillcast.skills.priorities import rank_from_analysis
-
-    inputs = load_inputs(None, demo=True)
-    settings = gap_settings(Config.from_env().end_year, 1000, 20240601)
-    run = analyse(inputs, settings, fit_demand(inputs, settings), [code])
-    ranking, start = rank_from_analysis(code, run, inputs, settings)
-    return replace(report_, priorities=ranking, priority_window=(start, settings.end_year))
+    return write_report(bundle_report(bundle, nation, backtest=result.backtest), Path(out_dir) / "report.html", "html")

@@ -23,8 +23,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the key file is written through here by `skillcast keys`, and `skillcast serve` must not load pandas
+    import pandas as pd
 
 SHARED = 0o644  # a table, report or workbook is meant to be read by others
 PRIVATE = 0o600  # the API key file: its owner only

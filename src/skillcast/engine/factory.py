@@ -1,4 +1,10 @@
-"""Models by name: what the configuration, the CLI and the registry tags call them."""
+"""Models by name: what the configuration, the CLI and the registry tags call them.
+
+What shapes a model is an argument of the model, given when it is made (as in
+hierarchicalforecast): ``area_parents`` (child area -> parent area) makes a reconciled
+model's parents the sums of their children; ``mix_signal`` (``engine.nowcast``) gives every
+national_mix inside the model the survey's national mix. Nobody sets them afterwards.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from skillcast.engine.baselines import DriftForecaster, NaiveForecaster
 from skillcast.engine.ensemble import MeanEnsembleForecaster
 from skillcast.engine.ets import DampedETSForecaster
 from skillcast.engine.global_lightgbm import GlobalLightGBMForecaster
-from skillcast.engine.national_mix import NationalMixForecaster
+from skillcast.engine.national_mix import MixSignal, NationalMixForecaster
 from skillcast.engine.national_share import NationalShareForecaster
 from skillcast.engine.reconcile import ReconciledForecaster
 
@@ -20,11 +26,19 @@ def is_model_name(name: str) -> bool:
     return name in BASE_MODELS or (name.startswith(RECONCILED) and name[len(RECONCILED) :] in BASE_MODELS)
 
 
-def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, ...] = (80, 95), seed: int = 0) -> Forecaster:
+def make_forecaster(
+    name: str,
+    calibration_windows: int = 5,
+    levels: tuple[int, ...] = (80, 95),
+    seed: int = 0,
+    area_parents: tuple[tuple[str, str], ...] = (),
+    mix_signal: MixSignal = (),
+) -> Forecaster:
     """A forecaster by its registered name: one of ``BASE_MODELS``, or ``reconciled:NAME``."""
     common = {"calibration_windows": calibration_windows, "levels": levels}
     if name.startswith(RECONCILED) and is_model_name(name):
-        return ReconciledForecaster(base=make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed), **common)
+        base = make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed, mix_signal=mix_signal)
+        return ReconciledForecaster(base=base, area_parents=tuple(area_parents), **common)
     if name == "naive":
         return NaiveForecaster(**common)
     if name == "drift":
@@ -34,10 +48,10 @@ def make_forecaster(name: str, calibration_windows: int = 5, levels: tuple[int, 
     if name == "national_share":
         return NationalShareForecaster(**common)
     if name == "national_mix":
-        return NationalMixForecaster(**common)
+        return NationalMixForecaster(mix_signal=tuple(mix_signal), **common)
     if name == "ets":
         return DampedETSForecaster(**common)
     if name == "ensemble":
-        members = tuple(make_forecaster(member, calibration_windows, levels, seed) for member in ENSEMBLE_MEMBERS)
+        members = tuple(make_forecaster(member, calibration_windows, levels, seed, mix_signal=mix_signal) for member in ENSEMBLE_MEMBERS)
         return MeanEnsembleForecaster(members=members, **common)
     raise ValueError(f"unknown model {name!r}; expected one of {sorted(BASE_MODELS)}, optionally prefixed '{RECONCILED}'")

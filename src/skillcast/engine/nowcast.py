@@ -90,10 +90,3 @@ def occupation_mix_signal(
             for year in log_share.columns
         ]
     return tuple(signal)
-
-
-def with_mix_signal(model, signal: MixSignal):
-    """``model`` with ``signal`` given to every national_mix inside it (a reconciled
-    model's base, an ensemble's members); other models are returned unchanged."""
-    names = [name for name in model.get_params(deep=True) if name == "mix_signal" or name.endswith("__mix_signal")]
-    return model.set_params(**dict.fromkeys(names, tuple(signal))) if names else model

@@ -1,4 +1,4 @@
-"""MLflow: log a run (demo pipeline, train, retrain) and register its model. With
+"""MLflow: log a run (the demo job, train, retrain) and register its model. With
 ``registry`` the only modules that talk to MLflow when training (``pyfunc`` holds the
 pyfunc class and what the service needs to load a registered bundle).
 
@@ -25,7 +25,7 @@ from skillcast.bundle import ForecastBundle
 from skillcast.config import Config
 from skillcast.engine.backtest import PRODUCTION_NAME, BacktestResult, score
 from skillcast.engine.base import Forecaster
-from skillcast.pipeline import PipelineResult
+from skillcast.pipeline import JobResult
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def log_backtest_run(
         return run.info.run_id
 
 
-def log_pipeline_run(config: Config, result: PipelineResult, run_name: str, register: bool = True) -> TrackedRun:
+def log_pipeline_run(config: Config, result: JobResult, run_name: str, register: bool = True) -> TrackedRun:
     """Log params, metrics, tables and the model; register it as ``config.registered_model``."""
     import mlflow
 

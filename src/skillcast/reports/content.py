@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from skillcast.bundle import label_nowcast
+from skillcast.data.basis import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.data.schema import observations
 from skillcast.skills.priorities import INDICATOR_COLUMNS
@@ -430,15 +430,11 @@ def demand_backtest(
     # imported here: the service builds workbooks from this module and must not load the training stack for it
     from skillcast.engine.backtest import default_cutoffs, rolling_origin
     from skillcast.engine.factory import make_forecaster
-    from skillcast.engine.nowcast import with_mix_signal
-    from skillcast.engine.reconcile import ReconciledForecaster
 
     panel = observations(history)
     cutoffs = list(cutoffs or default_cutoffs(panel, horizon))
-    models = {name: make_forecaster(name, calibration_windows, levels, seed) for name in dict.fromkeys((BASELINE_MODEL, model))}
-    if isinstance(models[model], ReconciledForecaster) and area_parents:
-        models[model].set_params(area_parents=tuple(area_parents))
-    models[model] = with_mix_signal(models[model], mix_signal)
+    models = {BASELINE_MODEL: make_forecaster(BASELINE_MODEL, calibration_windows, levels, seed)}
+    models[model] = make_forecaster(model, calibration_windows, levels, seed, area_parents=tuple(area_parents), mix_signal=mix_signal)
     return rolling_origin(panel, models, cutoffs, horizon, model), cutoffs
 
 

@@ -13,7 +13,6 @@ Playwright with every network request refused: the PDF is the HTML as printed. B
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -202,9 +201,9 @@ def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITI
 # -- the browser -----------------------------------------------------------------------------------
 
 
-def chromium() -> Path:
-    """The Chromium executable (``SKILLCAST_CHROMIUM`` or /usr/bin/chromium); FileNotFoundError naming what is missing."""
-    path = Path(os.environ.get("SKILLCAST_CHROMIUM") or CHROMIUM)
+def chromium(executable: Path | None = None) -> Path:
+    """The Chromium executable (``executable``, ``Config.chromium``, or /usr/bin/chromium); FileNotFoundError naming what is missing."""
+    path = Path(executable or CHROMIUM)
     if not path.is_file():
         raise FileNotFoundError(
             f"PDF output needs Chromium at {path} (Debian: apt-get install chromium); "
@@ -220,12 +219,12 @@ def chromium() -> Path:
 
 
 @contextmanager
-def offline_page(width: int = 1100, height: int = 900) -> Iterator:
+def offline_page(width: int = 1100, height: int = 900, executable: Path | None = None) -> Iterator:
     """``(page, blocked)``: a Playwright page in headless Chromium that refuses every network
     request, and the list of URLs it tried to fetch (there should be none)."""
     from playwright.sync_api import sync_playwright
 
-    executable = chromium()
+    executable = chromium(executable)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         try:
@@ -238,9 +237,9 @@ def offline_page(width: int = 1100, height: int = 900) -> Iterator:
             browser.close()
 
 
-def print_pdf(html: str, path: Path) -> None:
+def print_pdf(html: str, path: Path, executable: Path | None = None) -> None:
     """Print ``html`` to an A4 PDF at ``path`` with headless Chromium, written atomically."""
-    with offline_page() as (page, _):
+    with offline_page(executable=executable) as (page, _):
         page.set_content(html, wait_until="load")
         page.emulate_media(media="print")
         with atomic_file(Path(path)) as temp:
@@ -256,18 +255,18 @@ def print_pdf(html: str, path: Path) -> None:
             )
 
 
-def screenshot(html: str, path: Path, width: int = 1100) -> list[str]:
+def screenshot(html: str, path: Path, width: int = 1100, executable: Path | None = None) -> list[str]:
     """A full-page PNG of ``html`` as a reader sees it on screen; returns the URLs it tried to fetch (none expected)."""
-    with offline_page(width=width) as (page, blocked):
+    with offline_page(width=width, executable=executable) as (page, blocked):
         page.set_content(html, wait_until="load")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path), full_page=True)
         return list(blocked)
 
 
-def has_chromium() -> bool:
+def has_chromium(executable: Path | None = None) -> bool:
     try:
-        chromium()
+        chromium(executable)
     except FileNotFoundError:
         return False
     return True

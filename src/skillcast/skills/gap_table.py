@@ -3,6 +3,11 @@ bundle the service answers from and the retrain that writes it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the service reads GAP_COLUMNS; it should not load pandas for it
+    import pandas as pd
+
 GAP_DTYPES: dict[str, str] = {
     "area": "str",
     "band": "str",
@@ -21,3 +26,12 @@ GAP_DTYPES: dict[str, str] = {
     "imbalance_hi_80": "float64",
 }
 GAP_COLUMNS: list[str] = list(GAP_DTYPES)
+
+
+def typed_gaps(gaps: pd.DataFrame | None) -> pd.DataFrame:
+    """``gaps`` cut to ``GAP_COLUMNS`` with their dtypes; an empty table of them for None (no gaps could be made)."""
+    import pandas as pd
+
+    if gaps is None:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in GAP_DTYPES.items()})
+    return gaps[GAP_COLUMNS].astype(GAP_DTYPES).reset_index(drop=True)

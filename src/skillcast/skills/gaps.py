@@ -38,19 +38,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from skillcast.data.qualifications import ALL_BANDS, BANDS, LEVELS
-from skillcast.data.schema import observations
 from skillcast.engine.factory import make_forecaster
-from skillcast.engine.nowcast import with_mix_signal
-from skillcast.engine.reconcile import ReconciledForecaster
 from skillcast.skills import demand as demand_side
 from skillcast.skills import small_area
 from skillcast.skills import supply as supply_side
-from skillcast.skills.gap_inputs import tree_inputs
 from skillcast.skills.gap_table import GAP_COLUMNS
-from skillcast.skills.priorities import PRIORITY_COLUMNS, rank_areas
 from skillcast.skills.quantiles import QUANTILES, quantile_paths
 
-BASES: tuple[str, ...] = (
+SUPPLY_BASES: tuple[str, ...] = (
     "people",
     "active",
     "workplace",
@@ -167,13 +162,6 @@ def _supply_deviations(supply, area: str, bands: np.ndarray, years: np.ndarray, 
         if len(rows):
             deviations[rows] = by_band[band][:draws, position[rows].astype(int)].T - points[rows, None]
     return deviations
-    by_band = supply_side.levels_to_bands(supply.draws[area])  # band -> draws x projected years
-    position = {int(year): index for index, year in enumerate(projected)}
-    for row, (band, year) in enumerate(zip(bands, years, strict=True)):
-        index = position.get(int(year))
-        if index is not None:
-            deviations[row] = by_band[band][:draws, index] - points[row]
-    return deviations
 
 
 def simulate_gaps(demand: pd.DataFrame, supply, draws: int, seed: int, basis: str = "people") -> pd.DataFrame:
@@ -265,6 +253,7 @@ class DemandForecast:
 
     history: pd.DataFrame  # observed target series (bands added)
     forecasts: pd.DataFrame  # engine forecasts to end_year
+    description: str = ""  # how it was made, for a bundle's metadata
 
 
 @dataclass(frozen=True)
@@ -350,13 +339,39 @@ def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
     last_year = int(history["period"].max())
     if settings.end_year <= last_year:
         raise ValueError(f"--year / end year {settings.end_year} is not after the last observed year of demand {last_year}")
-    model = make_forecaster(settings.model, settings.calibration_windows, (80, 95), settings.seed)
-    if isinstance(model, ReconciledForecaster) and inputs.area_parents:
-        model.set_params(area_parents=tuple(inputs.area_parents))
-    if settings.nowcast:
-        model = with_mix_signal(model, inputs.mix_signal)
+    model = make_forecaster(
+        settings.model,
+        settings.calibration_windows,
+        (80, 95),
+        settings.seed,
+        area_parents=tuple(inputs.area_parents),
+        mix_signal=inputs.mix_signal if settings.nowcast else (),
+    )
     forecasts = model.fit(history).predict(settings.end_year - last_year)
-    return DemandForecast(history=history, forecasts=forecasts)
+    where = "SI2035's units; districts by small-area estimation, areas their sums" if inputs.small_area is not None else "every area"
+    return DemandForecast(history=history, forecasts=forecasts, description=f"gaps.fit_demand ({settings.model}) on {where}")
+
+
+def demand_forecast(
+    inputs, settings: GapSettings, history: pd.DataFrame | None = None, forecasts: pd.DataFrame | None = None
+) -> DemandForecast:
+    """The demand the gaps rest on, given a job's own ``history`` and ``forecasts``.
+
+    Where the areas carry their demand themselves (a tree of areas such as the demo's, no
+    small-area model), the job's forecasts of them are that demand. Otherwise (real data:
+    SI2035's publisher ids, districts by small-area estimation) the production model is
+    fitted on the inputs' demand series, which the job's series are not."""
+    if inputs.small_area is None and history is not None and forecasts is not None:
+        return DemandForecast(history=history, forecasts=forecasts, description=f"the job's own forecasts ({settings.model}) of every area")
+    return fit_demand(inputs, settings)
+
+
+def demand_areas(inputs, demand: DemandForecast) -> list[str]:
+    """The areas whose gaps ``demand`` can answer: every area where districts make them up, else those it has demand for."""
+    if inputs.small_area is not None:
+        return list(inputs.areas)
+    forecast = set(demand.history.loc[demand.history["measure"] == DEMAND_MEASURE, "area"])
+    return [area for area in inputs.areas if area in forecast]
 
 
 def apply_demand_growth(occupations: pd.DataFrame, demand: pd.DataFrame, mix: pd.DataFrame, scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -514,27 +529,3 @@ def analyse(
         warnings=warnings,
         flagged=flagged,
     )
-
-
-def pipeline_gaps(
-    panel: pd.DataFrame, history: pd.DataFrame, forecasts: pd.DataFrame, geography, end_year: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The pipeline's gaps step, and the apprenticeship priorities and shortage ratings of every area it covers.
-
-    Engine demand + cohort supply where the panel has people by age and qualification in a
-    plain tree of areas (the demo: areas, regions, nation); otherwise the engine's own
-    population forecasts (``compute_gaps``), with no priorities (they need the cohort run).
-
-    Real data (overlapping LSIPs, combined authorities and LEPs over districts, two
-    publishers' area ids) go through ``gap_inputs.real_inputs`` instead: ``skillcast gaps``.
-    """
-    observed = observations(panel)
-    overlapping = not geography.memberships.empty
-    if overlapping or not (observed["classification"] == supply_side.AGE_CLASSIFICATION).any():
-        return compute_gaps(forecasts, history=history), pd.DataFrame(columns=PRIORITY_COLUMNS), pd.DataFrame()
-    inputs = tree_inputs(observed, geography, synthetic=False)
-    demand_areas = set(history.loc[history["measure"] == DEMAND_MEASURE, "area"])
-    areas = [area for area in inputs.areas if area in demand_areas]
-    settings = GapSettings(end_year=end_year, seed=seed)
-    analysis = analyse(inputs, settings, DemandForecast(history=history, forecasts=forecasts), areas)
-    return analysis.gaps[GAP_COLUMNS], rank_areas(areas, analysis, inputs, settings), inputs.shortages(areas)

@@ -247,7 +247,7 @@ def area_pressure(
     shared_by = {}
     national_row = lea_values.loc[lea_values["districts"].map(len) == 0]
     for row in lea_values.loc[lea_values["districts"].map(len) > 0].itertuples():
-        members = [district for district in row.districts if district in jobs.index]
+        members = [district for district in sorted(row.districts) if district in jobs.index]  # sorted: sums do not depend on the hash seed
         weights = jobs.reindex(members).fillna(0.0)
         weights = weights / weights.sum() if weights.sum() > 0 else pd.Series(1.0 / len(members), index=members)
         for district, share in weights.items():
@@ -271,7 +271,7 @@ def area_pressure(
     # adverts: each district gets its LSIP's adverts by jobs; areas with their own series use it
     district_adverts = {}
     for row in lsip_adverts.itertuples():
-        members = [district for district in row.members if district in jobs.index]
+        members = [district for district in sorted(row.members) if district in jobs.index]
         total = jobs.reindex(members).sum()
         for district in members:
             district_adverts[district] = row.adverts * jobs[district] / total if total > 0 else np.nan
