@@ -40,6 +40,19 @@ def test_demo_without_tracking_replaces_its_output_whole(tmp_path, monkeypatch):
     assert not (tmp_path / "home" / "mlflow.db").exists()
 
 
+def test_the_demo_command_is_the_main_job_on_the_demo_inputs(tmp_path, monkeypatch, bundle_dir):
+    """`skillcast demo` writes what pipeline.run_job makes of the demo inputs: the same bundle, row for row."""
+    from skillcast.bundle import ForecastBundle
+
+    monkeypatch.setenv("SKILLCAST_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--no-track"])
+    assert result.exit_code == 0, result.output
+    written, job = ForecastBundle.load(tmp_path / "demo" / "bundle"), ForecastBundle.load(bundle_dir)  # bundle_dir: run_job's, saved
+    for name in ("forecasts", "gaps", "priorities", "shortages"):
+        pd.testing.assert_frame_equal(getattr(written, name), getattr(job, name), check_exact=True)
+    assert written.metadata["gaps"] == job.metadata["gaps"] and written.metadata["gaps"]["rows"] > 1000
+
+
 def test_serve_with_a_missing_bundle_is_one_line_and_exit_2(tmp_path):
     result = runner.invoke(app, ["serve", "--bundle", str(tmp_path / "nowhere"), "--project-dir", "."])
     assert result.exit_code == 2

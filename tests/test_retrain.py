@@ -141,6 +141,32 @@ def test_the_champion_loads_as_a_pyfunc_and_forecasts_to_2035(story, home):
     assert ((answer["lo_80"] <= answer["forecast"]) & (answer["forecast"] <= answer["hi_80"])).all()
 
 
+def test_the_model_the_retrain_registers_is_the_one_the_main_job_fits(story, home, jobs, delivery, tmp_path):
+    """One job: the champion the retrain registered is what pipeline.run_job fits for the same store and
+    config: the same estimator parameters (the hierarchy and the survey signal included) and identical forecasts."""
+    import joblib
+
+    from skillcast.bundle import ForecastBundle
+    from skillcast.data.ingest import ingest_folder
+    from skillcast.data.store import Store
+    from skillcast.mlops.job_file import RetrainJob
+    from skillcast.mlops.pyfunc import bundle_dir_of
+    from skillcast.pipeline import run_job, store_inputs
+
+    assert story["first"][0].exit_code == 0
+    job = RetrainJob.load(jobs["fast"], Config(home=tmp_path / "home"))
+    store = Store(tmp_path / "store")
+    ingest_folder(delivery, store)
+    fitted = run_job(store_inputs(store, job.data), job.config)
+    registered = bundle_dir_of("models:/skillcast/1", tmp_path / "download", Config(home=home).resolved_tracking_uri())
+    estimator = joblib.load(registered / "forecaster.joblib")
+    assert repr(estimator.get_params(deep=True)) == repr(fitted.forecaster.get_params(deep=True))
+    served = ForecastBundle.load(registered).forecasts
+    mine = fitted.bundle.forecasts
+    assert len(served) == len(mine) > 50_000
+    pd.testing.assert_frame_equal(served.reset_index(drop=True), mine.reset_index(drop=True), check_exact=True)
+
+
 def test_the_same_inputs_again_register_nothing(story):
     result, after, seconds = story["again"]
     assert result.exit_code == 0, result.output
