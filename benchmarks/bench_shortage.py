@@ -34,7 +34,8 @@ from skillcast.data.sources.common import slug
 from skillcast.data.store import Store
 from skillcast.skills import shortage
 from skillcast.skills.demand import ENGLAND, si2035_codes
-from skillcast.skills.gap_inputs import SOURCES, TABLES, real_inputs
+from skillcast.skills.district_inputs import real_inputs
+from skillcast.skills.gap_inputs import SOURCES, TABLES
 from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 from skillcast.skills.priorities import PriorityWeights, local_score, rank_areas
 

@@ -37,7 +37,8 @@ from stores import ingested_store  # benchmarks/stores.py
 from skillcast.data.store import Store
 from skillcast.skills import small_area as sa
 from skillcast.skills.demand import si2035_codes
-from skillcast.skills.gap_inputs import SOURCES, TABLES, publisher_units
+from skillcast.skills.district_inputs import publisher_units
+from skillcast.skills.gap_inputs import SOURCES, TABLES
 
 BAD = {"DO_LSIP", "M3_LSIP"}  # fail the alignment check (published jobs ~2.1x / ~0.6x their districts')
 LAMBDAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25)

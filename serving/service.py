@@ -32,16 +32,15 @@ from __future__ import annotations
 
 import functools
 import io
-import math
 import threading
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import bentoml
 from fastapi import FastAPI, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
 from skillcast.api import openapi
@@ -62,21 +61,40 @@ from skillcast.api.http import (
 from skillcast.api.keys import KeySource
 from skillcast.api.limits import KeyLimits
 from skillcast.api.protocol import use_header_timeout
-from skillcast.bundle import BASES, GAP_FIELDS, ForecastBundle, InvalidQuery
+from skillcast.api.schemas import (  # the request and answer schemas
+    AreaRow,
+    AreasQuery,
+    AreasResponse,
+    Band,
+    ClassificationRow,
+    ClassificationsResponse,
+    ForecastBatchQuery,
+    ForecastBatchResponse,
+    ForecastQuery,
+    ForecastResponse,
+    ForecastRow,
+    GapRow,
+    GapsBatchQuery,
+    GapsBatchResponse,
+    GapsQuery,
+    GapsResponse,
+    ModelResponse,
+    NoQuery,
+    PrioritiesQuery,
+    PrioritiesResponse,
+    PriorityRow,
+    ShortageRow,
+    ShortagesQuery,
+    ShortagesResponse,
+    code_label,
+    finite,
+)
+from skillcast.bundle import GAP_FIELDS, ForecastBundle, InvalidQuery
 from skillcast.config import Config
-from skillcast.data.qualifications import ALL_BANDS
-from skillcast.skills.priorities import MODES
-from skillcast.skills.shortage import RATINGS
 
 HERE = Path(__file__).resolve().parent
 UI_FOLDER = HERE / "ui"  # the /ui page: static files that call this API with a key
 DOCS_FOLDER = HERE / "docs"  # the /docs page: Swagger UI from this origin only
-Year = Annotated[int, Field(ge=1990, le=2100, description="calendar year")]
-AreaCode = Annotated[str, Field(min_length=1, max_length=100, description="area code, SI2035 id or name, any case (see /areas?q=)")]
-Band = Literal[ALL_BANDS]  # type: ignore[valid-type]
-Basis = Literal[BASES]  # type: ignore[valid-type]
-Mode = Literal[MODES]  # type: ignore[valid-type]
-Rating = Literal[RATINGS]  # type: ignore[valid-type]
 VERSION_HEADER = "x-skillcast-model-version"
 
 use_header_timeout()  # before BentoML builds its uvicorn server (skillcast.api.protocol)
@@ -86,279 +104,6 @@ use_header_timeout()  # before BentoML builds its uvicorn server (skillcast.api.
 def service_config() -> Config:
     """The configuration, read from the environment once per worker process (the service and its guard share it)."""
     return Config.from_env()
-
-
-# -- request models: unknown fields are an error (a typo such as "year" must not widen the answer)
-
-
-class _Query(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ForecastQuery(_Query):
-    area: AreaCode
-    measure: str = Field(default="employment", description="see /classifications")
-    classification: str = Field(default="all", description="see /classifications")
-    code: str = Field(default="all", description="see /classifications")
-    years: list[Year] | None = Field(default=None, description="only these years (all when omitted)")
-
-
-class ForecastBatchQuery(_Query):
-    areas: list[AreaCode] = Field(description="area codes; at most api_max_batch (default 100), more is 413")
-    measure: str = "employment"
-    classification: str = "all"
-    code: str = "all"
-    years: list[Year] | None = None
-
-
-class GapsQuery(_Query):
-    area: AreaCode
-    band: Band | None = Field(
-        default=None, description="a band (low, intermediate, high) or a level (none ... level4plus); all when omitted"
-    )
-    years: list[Year] | None = Field(default=None, description="only these years (all when omitted)")
-
-
-class GapsBatchQuery(_Query):
-    areas: list[AreaCode] = Field(description="area codes; at most api_max_batch (default 100), more is 413")
-    band: Band | None = None
-    years: list[Year] | None = None
-
-
-class PrioritiesQuery(_Query):
-    area: AreaCode
-    budget: float | None = Field(default=None, ge=1, le=1e13, description="pounds to allocate in proportion to the scores")
-    top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
-    mode: Mode = Field(default="local", description="local (need per 1,000 jobs and against England) or absolute (volume); docs/gaps.md")
-
-
-class ShortagesQuery(_Query):
-    area: AreaCode
-    rating: Rating | None = Field(default=None, description="only this rating")
-    top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
-
-
-class AreasQuery(_Query):
-    type: str | None = Field(default=None, description="only areas of this type (e.g. lad, county, mca, lsip, lep, region)")
-    q: str | None = Field(default=None, max_length=100, description="a name or code to look for, any case (e.g. 'leeds')")
-
-
-class NoQuery(_Query):
-    """No fields: send ``{}`` (or no body)."""
-
-
-# -- response models ---------------------------------------------------------------------
-
-
-class ForecastRow(BaseModel):
-    year: int
-    value: float = Field(description="observed value, or the point forecast")
-    lo_80: float
-    hi_80: float
-    lo_95: float
-    hi_95: float
-    basis: Basis = Field(
-        description="'observed'; 'nowcast' (a year after the last observation up to the model's 'today', nowcast_until); or 'forecast'"
-    )
-
-
-class ForecastResponse(BaseModel):
-    area: str
-    area_name: str
-    measure: str
-    classification: str
-    code: str
-    model: str
-    synthetic: bool = Field(description="true when the figures come from synthetic demo data")
-    model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
-    rows: list[ForecastRow]
-
-
-class GapRow(BaseModel):
-    band: Band
-    year: int
-    demand: float = Field(description="jobs needing this band (people)")
-    supply: float = Field(description="people holding this band")
-    gap: float = Field(description="demand - supply; positive = shortage of people")
-    gap_lo_80: float
-    gap_hi_80: float
-    gap_lo_95: float
-    gap_hi_95: float
-    basis: Basis = Field(description="'observed' (both sides observed), 'nowcast' (a model year up to nowcast_until) or 'forecast'")
-    gap_basis: str = Field(description="what supply counts: workplace, active or people (docs/gaps.md)")
-    imbalance: float | None = Field(default=None, description="the band's share of supply - its share of demand, points (Cedefop)")
-    imbalance_lo_80: float | None = None
-    imbalance_hi_80: float | None = None
-
-
-class GapsResponse(BaseModel):
-    area: str
-    area_name: str
-    model: str
-    synthetic: bool
-    model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
-    gap_basis: str | None = Field(default=None, description="what supply counts in every row: workplace, active or people")
-    warnings: list[str] = Field(default_factory=list, description="read these before quoting the figures (e.g. a failed alignment check)")
-    flagged: bool = Field(default=False, description="failed an alignment check: not comparable with other areas, in no ranking")
-    rows: list[GapRow]
-
-
-class PriorityRow(BaseModel):
-    rank: int
-    occupation: str = Field(description="SOC 2020 code (sub-major group where the data have it)")
-    title: str
-    jobs_start: float
-    jobs_end: float
-    growth: float = Field(description="change in jobs held at RQF 2-5 over the window")
-    replacement: float = Field(description="jobs held at RQF 2-5 opening as holders leave")
-    openings: float | None = Field(default=None, description="jobs to fill: replacement + growth where positive")
-    per_1000: float | None = Field(default=None, description="jobs to fill per 1,000 jobs in the area")
-    per_1000_england: float | None = None
-    need_lq: float | None = Field(default=None, description="location quotient of need: per 1,000 here / England's")
-    rating: str | None = Field(default=None, description="local shortage rating: shortage, recruitment difficulty, no shortage")
-    shortage_score: float | None = None
-    relevance: float | None = Field(default=None, description="apprenticeship relevance 0.1-1 (SOC 2020 entry routes)")
-    levels: str | None = None
-    shortage: float = Field(description="uplift in jobs where the occupation is rated short (absolute mode)")
-    score: float = Field(description="local mode: weighted z-scores; absolute mode: jobs")
-    mode: str | None = None
-    explanation: str
-    shortage_drivers: str | None = None
-    top_unit_groups: str | None = None
-    allocation: float | None = Field(default=None, description="pounds of the budget (when a budget is given)")
-    allocation_share: float | None = None
-    cost_per_start: float | None = Field(default=None, description="assumed pounds per start at the occupation's level mix")
-    starts: float | None = Field(default=None, description="starts the allocation pays for")
-
-
-class ShortageRow(BaseModel):
-    occupation: str
-    title: str
-    rating: str = Field(description="shortage, recruitment difficulty or no shortage")
-    shortage_score: float
-    drivers: str = Field(description="the indicators behind the rating, in words with their numbers")
-    ssv_ratio: float | None = None
-    htfv_ratio: float | None = None
-    vacancy_ratio: float | None = None
-    advert_ratio: float | None = None
-    growth_pct: float | None = None
-    area_vacancy_ratio: float | None = None
-    area_ssv_ratio: float | None = None
-    area_advert_ratio: float | None = None
-    area_basis: str | None = None
-    top_unit_groups: str | None = None
-
-
-class ShortagesResponse(BaseModel):
-    area: str
-    area_name: str
-    model: str
-    synthetic: bool
-    model_version: str | None = None
-    warnings: list[str] = Field(default_factory=list)
-    flagged: bool = False
-    rows: list[ShortageRow]
-
-
-class PrioritiesResponse(BaseModel):
-    area: str
-    area_name: str
-    model: str
-    synthetic: bool
-    model_version: str | None = None
-    budget: float | None = None
-    allocation_method: str | None = None
-    rows: list[PriorityRow]
-
-
-class AreaRow(BaseModel):
-    code: str
-    name: str
-    type: str
-    parent: str | None
-    forecasts: bool
-    gaps: bool
-    priorities: bool
-    description: str | None = Field(default=None, description="type and where it sits, e.g. 'Leeds (district) - in West Yorkshire CA, ...'")
-    warnings: list[str] = Field(default_factory=list, description="what to know before quoting its figures (alignment checks)")
-    flagged: bool = Field(default=False, description="failed an alignment check: figures carry a warning and it is in no ranking")
-
-
-class AreasResponse(BaseModel):
-    areas: list[AreaRow]
-    query: str | None = Field(default=None, description="the q searched for")
-    resolved: str | None = Field(default=None, description="the one area q means as an area field (null when ambiguous)")
-
-
-class ClassificationRow(BaseModel):
-    measure: str
-    classification: str
-    code: str
-    label: str
-    areas: int = Field(description="areas with forecasts for this series")
-
-
-class ClassificationsResponse(BaseModel):
-    rows: list[ClassificationRow]
-
-
-class ModelResponse(BaseModel):
-    model: str
-    model_version: str | None = Field(description="registered version served (None: a bundle folder)")
-    model_uri: str | None
-    trained_at: str | None
-    last_observed_year: int | None
-    nowcast_until: int | None = Field(default=None, description="model years up to this one are basis 'nowcast', later ones 'forecast'")
-    end_year: int | None
-    synthetic: bool
-    sources: list[str]
-    vintages: list[str]
-    series: int | None
-    backtest: dict = Field(
-        description="cutoffs, horizon and per-model accuracy (backtest.score: MASE, sMAPE, coverage, direction right...)"
-    )
-    gaps: dict = Field(default_factory=dict, description="how the gaps table was made")
-
-
-class ForecastBatchResponse(BaseModel):
-    results: list[ForecastResponse]
-
-
-class GapsBatchResponse(BaseModel):
-    results: list[GapsResponse]
-
-
-# -- labels ------------------------------------------------------------------------------
-
-
-def code_label(classification: str, code: str) -> str:
-    """A readable label for a category code (codes without a known label are their own)."""
-    from skillcast.skills.priorities import SOC2020_MAJOR_TITLES
-
-    if code == "all":
-        return "all"
-    if classification == "rqf":
-        return "no qualification" if code == "none" else f"RQF level {code.removeprefix('rqf')}"
-    if classification == "nvq":
-        return {
-            "none": "no qualification",
-            "other": "other qualifications",
-            "trade_apprenticeships": "trade apprenticeships",
-            "nvq4": "NVQ level 4 and above",
-        }.get(code, f"NVQ level {code.removeprefix('nvq')}")
-    if classification == "qualification_level":
-        return {"none": "below level 1", "level4plus": "level 4 and above"}.get(code, code.replace("level", "level "))
-    if classification == "qualification_band":
-        return {"low": "low (below level 2)", "intermediate": "intermediate (levels 2-3)", "high": "high (level 4 and above)"}.get(
-            code, code
-        )
-    if classification.startswith("soc2020_major"):
-        return SOC2020_MAJOR_TITLES.get(code, code)
-    return code
-
-
-def _finite(value: object) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 # -- the HTTP app: JSON endpoints (POST), downloads (GET), the docs and the /ui page -----------
@@ -471,7 +216,7 @@ class SkillcastService:
             warnings=self.bundle.warnings(area),
             flagged=self.bundle.flagged(area),
             rows=[
-                GapRow.model_construct(**{name: _finite(value) if isinstance(value, float) else value for name, value in row.items()})
+                GapRow.model_construct(**{name: finite(value) if isinstance(value, float) else value for name, value in row.items()})
                 for row in rows
             ],
         )
@@ -516,7 +261,7 @@ class SkillcastService:
         fields = set(PriorityRow.model_fields)
         rows = [
             PriorityRow(
-                **{name: (_finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
+                **{name: (finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
             )
             for record in ranking.to_dict(orient="records")
         ]
@@ -541,7 +286,7 @@ class SkillcastService:
         answer = shortage_answer(self.bundle, query.area, query.rating, query.top)
         fields = set(ShortageRow.model_fields)
         rows = [
-            ShortageRow(**{name: (_finite(value) if isinstance(value, float) else value) for name, value in row.items() if name in fields})
+            ShortageRow(**{name: (finite(value) if isinstance(value, float) else value) for name, value in row.items() if name in fields})
             for row in answer.pop("rows")
         ]
         return self._answer(
@@ -695,7 +440,7 @@ class SkillcastService:
         codes = [self.bundle.area_code(code, "gaps") for code in area]  # 404 / 400 before any work
         from datetime import datetime
 
-        from skillcast.reports.content import about_rows, bundle_frames
+        from skillcast.reports.sheets import about_rows, bundle_frames
         from skillcast.reports.workbook import workbook_bytes
 
         if not self.heavy.acquire(blocking=False):

@@ -104,7 +104,7 @@ def test_the_workbook_says_nowcast_for_years_after_the_data_up_to_today(demo_exp
         assert set(sheet.loc[sheet[basis] == "nowcast", "year"]) == {2025, 2026}
         assert sheet.loc[sheet[basis] == "forecast", "year"].min() == 2027
     assert "occupations (SOC sub-majors): direction right at the last horizon" in headers(book["backtest"])
-    from skillcast.reports.content import bundle_frames
+    from skillcast.reports.sheets import bundle_frames
 
     bundle = demo_result.bundle
     sheets = bundle_frames(bundle.forecasts, bundle.gaps, bundle.names(), metadata=bundle.metadata)
@@ -148,7 +148,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
 
 def test_a_service_can_build_the_workbook_from_a_bundles_frames(demo_result):
     """What /ui will do: a bundle's frames in, the spreadsheet bytes out (no store, no CLI)."""
-    from skillcast.reports.content import about_rows, bundle_frames, export_frames, from_bundle
+    from skillcast.reports.content import from_bundle
+    from skillcast.reports.sheets import about_rows, bundle_frames, export_frames
     from skillcast.reports.workbook import workbook_bytes
 
     bundle = demo_result.bundle

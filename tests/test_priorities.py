@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from skillcast.data.schema import DataError
-from skillcast.skills.priorities import PriorityWeights, allocate, rank_occupations
+from skillcast.skills.priorities import PriorityWeights, RankingInputs, allocate, rank_occupations
 from skillcast.skills.scenarios import Scenario, load_scenario, parse_scenario
 
 
@@ -43,7 +43,9 @@ def small_case(growth_of_21: float = 0.0):
 
 def test_requirement_parts_have_known_values_and_explain_the_score():
     occupations, mix, gaps, rates = small_case(growth_of_21=200.0)
-    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute").set_index("occupation")
+    ranking = rank_occupations("A", RankingInputs(occupations, mix, gaps, rates), 2020, 2030, PriorityWeights(), mode="absolute").set_index(
+        "occupation"
+    )
     # 21: half its jobs at RQF 4 (an apprenticeship level), half at RQF 6 (not)
     assert ranking.loc["21", "growth"] == pytest.approx(200 * 0.5)
     expected_replacement = sum((1000 + 200 * (year - 2020) / 10) * 0.5 * 0.02 for year in range(2020, 2030))
@@ -69,9 +71,11 @@ def test_a_shortage_rating_lifts_the_absolute_score_by_its_uplift():
             "drivers": ["x", "y"],
         }
     )
-    plain = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute").set_index("occupation")
+    plain = rank_occupations("A", RankingInputs(occupations, mix, gaps, rates), 2020, 2030, PriorityWeights(), mode="absolute").set_index(
+        "occupation"
+    )
     lifted = rank_occupations(
-        "A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), shortages=shortages, mode="absolute"
+        "A", RankingInputs(occupations, mix, gaps, rates, shortages=shortages), 2020, 2030, PriorityWeights(), mode="absolute"
     ).set_index("occupation")
     assert lifted.loc["21", "score"] == pytest.approx(plain.loc["21", "score"] * 1.5)
     assert lifted.loc["41", "score"] == pytest.approx(plain.loc["41", "score"])
@@ -92,9 +96,9 @@ def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
 
         run = analyse(inputs, settings, forecast, ["DM_R1_02"], scenario=scenario)
         rates = replacement_rates(run.supply.age_mix, settings.exits)
-        return rank_occupations("DM_R1_02", run.occupations, run.mix, run.gaps, rates, 2024, 2035, PriorityWeights()).set_index(
-            "occupation"
-        )
+        return rank_occupations(
+            "DM_R1_02", RankingInputs(run.occupations, run.mix, run.gaps, rates), 2024, 2035, PriorityWeights()
+        ).set_index("occupation")
 
     baseline = ranking(None)
     faster = ranking(Scenario(name="admin boom", demand=[{"occupation": "4", "growth_pct_per_year": 3.0}]))
@@ -107,7 +111,7 @@ def test_raising_one_occupations_growth_raises_its_score_and_rank(demo):
 
 def test_allocation_adds_up_to_the_budget_in_proportion_to_jobs_to_fill():
     occupations, mix, gaps, rates = small_case(growth_of_21=200.0)
-    ranking = rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="absolute")
+    ranking = rank_occupations("A", RankingInputs(occupations, mix, gaps, rates), 2020, 2030, PriorityWeights(), mode="absolute")
     allocated = allocate(ranking, 1_000_000)
     assert allocated["allocation"].sum() == 1_000_000
     ratio = allocated["allocation"] / allocated["openings"]

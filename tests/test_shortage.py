@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from skillcast.data.schema import DataError
 from skillcast.data.sources.local_skills_time_series import empty_starts_warning
 from skillcast.skills.apprenticeships import CostPerStart, load_costs, override_relevance, relevance
-from skillcast.skills.priorities import PriorityWeights, allocate, rank_occupations
+from skillcast.skills.priorities import PriorityWeights, RankingInputs, allocate, rank_occupations
 from skillcast.skills.shortage import SHORTAGE_WEIGHTS, area_pressure, classify, rate_shortages
 
 
@@ -135,7 +135,7 @@ def need_case():
 
 def test_jobs_to_fill_per_1000_and_location_quotient_have_known_values():
     occupations, mix, gaps, rates = need_case()
-    ranking = rank_occupations(["A", "B"], occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), national="EN")
+    ranking = rank_occupations(["A", "B"], RankingInputs(occupations, mix, gaps, rates, national="EN"), 2020, 2030, PriorityWeights())
     a = ranking.loc[ranking["area"] == "A"].set_index("occupation")
     # A's 53: 800 jobs x 2% x 10 years = 160 openings; per 1,000 of A's 1,000 jobs = 160; England: 200 per 2,000 jobs = 100
     assert a.loc["53", "openings"] == pytest.approx(160)
@@ -147,20 +147,22 @@ def test_jobs_to_fill_per_1000_and_location_quotient_have_known_values():
     b = ranking.loc[ranking["area"] == "B"].set_index("occupation")
     assert a.loc["53", "rank"] == 1 and b.loc["41", "rank"] == 1
     # each area ranked alone gets the same ranking
-    alone = rank_occupations("B", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), national="EN").set_index("occupation")
+    alone = rank_occupations("B", RankingInputs(occupations, mix, gaps, rates, national="EN"), 2020, 2030, PriorityWeights()).set_index(
+        "occupation"
+    )
     assert np.allclose(alone["score"], b.loc[alone.index, "score"])
 
 
 def test_a_bad_mode_is_one_clear_error():
     occupations, mix, gaps, rates = need_case()
     with pytest.raises(ValueError, match="--mode: 'loud' is not a mode"):
-        rank_occupations("A", occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), mode="loud")
+        rank_occupations("A", RankingInputs(occupations, mix, gaps, rates), 2020, 2030, PriorityWeights(), mode="loud")
 
 
 def test_allocation_adds_up_per_area_and_respects_the_cost_per_start():
     occupations, mix, gaps, rates = need_case()
     mix = pd.concat([mix.loc[mix["occupation"] == "41"], mix.loc[mix["occupation"] == "53"].assign(rqf="rqf2")])
-    ranking = rank_occupations(["A", "B"], occupations, mix, gaps, rates, 2020, 2030, PriorityWeights(), national="EN")
+    ranking = rank_occupations(["A", "B"], RankingInputs(occupations, mix, gaps, rates, national="EN"), 2020, 2030, PriorityWeights())
     costs = CostPerStart(level2=5000, level3=10000)
     allocated = allocate(ranking, 1_000_001, costs, mix)
     assert (allocated.groupby("area")["allocation"].sum() == 1_000_001).all()

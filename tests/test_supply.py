@@ -7,22 +7,8 @@ from typer.testing import CliRunner
 
 from skillcast.data.qualifications import LEVELS
 from skillcast.data.schema import DataError
-from skillcast.skills.supply import (
-    AGE_BANDS,
-    AGES,
-    Moves,
-    SupplyAssumptions,
-    age_one_year,
-    aged_bands,
-    apply_gains,
-    collapse,
-    estimate_gains,
-    expand,
-    fill_suppressed_districts,
-    project_area,
-    project_supply,
-    stock_from_panel,
-)
+from skillcast.skills.cohort import AGE_BANDS, AGES, age_one_year, aged_bands, apply_gains, collapse, estimate_gains, expand
+from skillcast.skills.supply import Moves, SupplyAssumptions, fill_suppressed_districts, project_area, project_supply, stock_from_panel
 
 NONE, LEVEL1, LEVEL2, LEVEL3, HIGH = range(len(LEVELS))
 WIDTHS = np.array([4, 5, 5, 10, 10, 15])

@@ -56,7 +56,3 @@ class ApiError(Exception):
 def error_body(status: int, message: str, field: str | None = None, code: str | None = None) -> bytes:
     """The error object as JSON bytes."""
     return json.dumps({"error": {"code": code or CODES.get(status, "error"), "message": message, "field": field}}).encode()
-
-
-def error_of(error: ApiError) -> bytes:
-    return error_body(error.status, error.message, error.field, error.code)

@@ -42,7 +42,7 @@ def _parse_year(text: str, option: str = "--year") -> int | None:
 def _population(path: Path, inputs) -> pd.DataFrame:
     """The population projection file with its areas resolved as every ``--area`` is."""
     from skillcast.data.population import read_population_projection
-    from skillcast.skills.supply import AGE_BANDS
+    from skillcast.skills.cohort import AGE_BANDS
 
     frame = read_population_projection(path, AGE_BANDS)
     frame["area"] = [inputs.resolve(area, f"{path}: column 'area'") for area in frame["area"]]

@@ -68,7 +68,8 @@ def _check_sources(data: Path | None, demo: bool, bundle: Path | None) -> None:
 def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config) -> Analysis:
     """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
     from skillcast.pipeline.job import gap_settings
-    from skillcast.reports.content import accuracy_basis, accuracy_table, demand_backtest, demo_sources, sources_from_manifest
+    from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
+    from skillcast.reports.content import demo_sources, sources_from_manifest
     from skillcast.skills.gap_inputs import SOURCES
     from skillcast.skills.gap_output import output_table
     from skillcast.skills.gaps import analyse, fit_demand
@@ -164,7 +165,8 @@ def area_report(analysis: Analysis, code: str, nowcast_until: int | None):
 def bundle_report(bundle, code: str, backtest=None):
     """A report from a ``bundle.ForecastBundle`` (what the service holds); ``backtest``: the
     ``BacktestResult`` it was made with, for this area's own accuracy (the demo has it)."""
-    from skillcast.reports.content import accuracy_basis, accuracy_table, from_bundle
+    from skillcast.reports.accuracy import accuracy_basis, accuracy_table
+    from skillcast.reports.content import from_bundle
 
     metadata = bundle.metadata or {}
     accuracy = None
@@ -255,7 +257,7 @@ def export(
     seed: SeedOption = 20240601,
 ) -> None:
     """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers."""
-    from skillcast.reports.content import about_rows, analysis_frames, bundle_frames
+    from skillcast.reports.sheets import about_rows, analysis_frames, bundle_frames
     from skillcast.reports.workbook import check_suffix, write_workbook
 
     started = time.perf_counter()

@@ -323,19 +323,6 @@ class AreaFinder:
             return best[0].code  # one place (several types sharing its districts: the first of TYPE_ORDER)
         raise AmbiguousArea(text, [(match.code, self.describe(match.code)) for match in best], where)
 
-    def same_place(self, code: str) -> list[str]:
-        """Other answerable areas with exactly the districts of ``code`` (Greater Manchester CA = its LSIP = its LEP)."""
-        districts = self._district_set(code)
-        name = normalise(self.geography.name(code))
-        return [
-            other
-            for other in self._places
-            if other != code
-            and (self.answerable is None or other in self.answerable)
-            and normalise(self.geography.name(other)) == name
-            and self._district_set(other) == districts
-        ]
-
     def _unknown(self, text: str, found: list[AreaMatch]) -> UnknownArea:
         if found:  # a real place, but not one with figures here: say where it sits
             match = found[0]

@@ -22,7 +22,8 @@ from skillcast.data.store import Store
 from skillcast.engine.national_mix import MixSignal
 from skillcast.engine.nowcast import APS_SOURCE, occupation_mix_signal
 from skillcast.engine.targets import DEFAULT_TARGETS, select_targets
-from skillcast.skills.gap_inputs import SOURCES, TABLES, GapInputs, real_inputs, tree_inputs
+from skillcast.skills.district_inputs import real_inputs
+from skillcast.skills.gap_inputs import SOURCES, TABLES, GapInputs, tree_inputs
 
 
 class TrainingData(BaseModel):

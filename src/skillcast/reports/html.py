@@ -22,8 +22,9 @@ import pandas as pd
 
 from skillcast import __version__
 from skillcast.data.atomic import atomic_file
+from skillcast.reports.accuracy import BASELINE_MODEL
 from skillcast.reports.charts import report_charts
-from skillcast.reports.content import BAND_LABELS, BASELINE_MODEL, caveats, gap_rows, headline, key_years, people, thousands
+from skillcast.reports.content import BAND_LABELS, caveats, gap_rows, headline, key_years, people, thousands
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -33,6 +33,8 @@ shares of a score. With a budget, ``allocate`` splits money by need x relevance 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -154,36 +156,60 @@ def _tightness(gaps: pd.DataFrame, areas: list[str], year: int) -> pd.DataFrame:
     return rows.assign(tightness=rows["demand"] / rows["supply"] / rows["overall"] - 1.0)[["area", "band", "tightness"]]
 
 
+@dataclass(frozen=True)
+class RankingInputs:
+    """What a ranking reads: a finished gaps analysis's occupations, mix and gaps, the exit rates of
+    each band's holders, and the references (publisher rates, titles, unit groups, England, the
+    local shortage ratings, apprenticeship relevance) where the data have them."""
+
+    occupations: pd.DataFrame  # area, occupation, year, employment (observed + forecast)
+    mix: pd.DataFrame  # area, occupation, rqf, share
+    gaps: pd.DataFrame  # the analysis's gaps (the bands' tightness)
+    band_rates: pd.DataFrame  # area, band, year, exit_rate (demand.replacement_rates)
+    published_rates: pd.DataFrame | None = None  # the publisher's replacement rates by occupation
+    titles: dict[str, str] | None = None
+    unit_groups: pd.DataFrame | None = None
+    national: str | None = None  # the area the location quotient compares with (England), if the occupations have it
+    shortages: pd.DataFrame | None = None  # shortage.SHORTAGE_COLUMNS rows
+    relevance: pd.DataFrame | None = None  # apprenticeships.RELEVANCE_COLUMNS rows
+
+
 def rank_occupations(
-    area: str | list[str],
-    occupations: pd.DataFrame,
-    mix: pd.DataFrame,
-    gaps: pd.DataFrame,
-    band_rates: pd.DataFrame,
-    start: int,
-    end: int,
-    weights: PriorityWeights,
-    published_rates: pd.DataFrame | None = None,
-    titles: dict[str, str] | None = None,
-    unit_groups: pd.DataFrame | None = None,
-    national: str | None = None,
-    shortages: pd.DataFrame | None = None,
-    relevance: pd.DataFrame | None = None,
-    mode: str = "local",
+    area: str | list[str], data: RankingInputs, start: int, end: int, weights: PriorityWeights | None = None, mode: str = "local"
 ) -> pd.DataFrame:
     """Occupations of ``area`` ranked by score (see module doc); columns ``PRIORITY_COLUMNS``.
 
     ``area`` may be a list: every area is ranked at once (its own ranks), as each would be alone.
-    ``national``: the area the location quotient compares with (England), if ``occupations`` has it.
-    ``shortages``: ``shortage.SHORTAGE_COLUMNS`` rows; ``relevance``: ``apprenticeships.RELEVANCE_COLUMNS``.
+    In named steps: the window's jobs at RQF 2-5, replacement, the bands' tightness, need per
+    1,000 jobs against England, the shortage ratings, relevance and level shares, the score.
     """
     if mode not in MODES:
         raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
-    areas = [area] if isinstance(area, str) else list(area)
-    requested = areas
+    requested = [area] if isinstance(area, str) else list(area)
+    own, areas = _own_occupations(requested, data, start, end)
+    own_mix = data.mix.loc[data.mix["area"].isin(areas)]
+    apprenticeship_mix = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)]
+    table = _window_jobs(own, apprenticeship_mix, start, end)
+    table = _with_replacement(table, own, own_mix, data, areas, start, end)
+    table = _with_tightness(table, apprenticeship_mix, data.gaps, areas, end)
+    table = _with_need(table, data.national)
+    table = _with_shortages(table, data.shortages)
+    table = _with_relevance(table, data.relevance)
+    table["levels"] = _level_text(apprenticeship_mix)(table)
+    table = _with_level_shares(table, apprenticeship_mix)
+    table["shortage"] = table["openings"] * table["rating"].map(UPLIFT).fillna(0.0)
+    table["score"] = mode_score(table, mode, weights or PriorityWeights())
+    table["mode"] = mode
+    return _ordered(table.loc[table["area"].isin(requested)], requested, data)
+
+
+def _own_occupations(requested: list[str], data: RankingInputs, start: int, end: int) -> tuple[pd.DataFrame, list[str]]:
+    """The areas' employment by occupation (England's too, for the location quotient), the window checked."""
+    occupations, areas = data.occupations, list(requested)
     own = occupations.loc[occupations["area"].isin(areas)]
     if own.empty or set(own["area"]) != set(areas):
         raise ValueError(f"no employment by occupation for area {sorted(set(areas) - set(own['area']))[0]!r}")
+    national = data.national
     if national is not None and national not in areas and (occupations["area"] == national).any():
         areas = [*areas, national]
         own = occupations.loc[occupations["area"].isin(areas)]
@@ -193,8 +219,12 @@ def rank_occupations(
             raise ValueError(f"the {name} year {year} of the window has no employment figures; available {min(years)}-{max(years)}")
     if end <= start:
         raise ValueError(f"the window's last year {end} is not after its first {start}")
-    own_mix = mix.loc[mix["area"].isin(areas)]
-    share_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].groupby(["area", "occupation"])["share"].sum()
+    return own, areas
+
+
+def _window_jobs(own: pd.DataFrame, apprenticeship_mix: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
+    """Jobs at the window's ends and the growth of those held at RQF 2-5."""
+    share_25 = apprenticeship_mix.groupby(["area", "occupation"])["share"].sum()
     wide = own.pivot_table(index=["area", "occupation"], columns="year", values="employment", aggfunc="sum")
     table = pd.DataFrame(
         {
@@ -207,18 +237,25 @@ def rank_occupations(
     keys = pd.MultiIndex.from_frame(table[["area", "occupation"]])
     table["share_levels_2_5"] = share_25.reindex(keys).fillna(0.0).to_numpy()
     table["growth"] = (table["jobs_end"] - table["jobs_start"]) * table["share_levels_2_5"]
-    published = (
-        published_rates.loc[published_rates["area"].isin(areas)]
-        if published_rates is not None and not published_rates.empty
-        else pd.DataFrame()
-    )
-    replacement = _replacement(own, own_mix, published, band_rates.loc[band_rates["area"].isin(areas)], start, end)
+    return table
+
+
+def _with_replacement(
+    table: pd.DataFrame, own: pd.DataFrame, own_mix: pd.DataFrame, data: RankingInputs, areas: list[str], start: int, end: int
+) -> pd.DataFrame:
+    published = data.published_rates
+    published = published.loc[published["area"].isin(areas)] if published is not None and not published.empty else pd.DataFrame()
+    replacement = _replacement(own, own_mix, published, data.band_rates.loc[data.band_rates["area"].isin(areas)], start, end)
     table = table.merge(replacement, on=["area", "occupation"], how="left")
     table["replacement"] = table["replacement"].fillna(0.0)
     table["replacement_source"] = table["replacement_source"].fillna("")
+    return table
 
+
+def _with_tightness(table: pd.DataFrame, apprenticeship_mix: pd.DataFrame, gaps: pd.DataFrame, areas: list[str], end: int) -> pd.DataFrame:
+    """Each occupation's tightness: its intermediate and high bands' gaps, weighted by its level mix."""
     tight = _tightness(gaps, areas, end)
-    levels = rqf_to_levels(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF), ["area", "occupation", "rqf", "share"]])
+    levels = rqf_to_levels(apprenticeship_mix[["area", "occupation", "rqf", "share"]])
     by_band = levels.groupby(["area", "occupation", "qualification_band"], as_index=False)["share"].sum()
     by_band = by_band.loc[by_band["qualification_band"].isin(["intermediate", "high"])]
     by_band = by_band.merge(tight.rename(columns={"band": "qualification_band"}), on=["area", "qualification_band"], how="left")
@@ -226,6 +263,11 @@ def rank_occupations(
     summed = by_band.groupby(["area", "occupation"])[["weighted", "share"]].sum()
     tightness = summed["weighted"] / summed["share"].where(summed["share"] > 0)
     table["band_tightness"] = tightness.reindex(pd.MultiIndex.from_frame(table[["area", "occupation"]])).to_numpy()
+    return table
+
+
+def _with_need(table: pd.DataFrame, national: str | None) -> pd.DataFrame:
+    """Jobs to fill, per 1,000 jobs, and its location quotient against England."""
     table["openings"] = table["replacement"] + table["growth"].clip(lower=0.0)
     table["net_need"] = (table["growth"] + table["replacement"]).clip(lower=0.0)
     area_jobs = table.groupby("area")["jobs_start"].transform("sum")
@@ -236,7 +278,10 @@ def rank_occupations(
     else:
         table["per_1000_england"] = np.nan
     table["need_lq"] = table["per_1000"] / table["per_1000_england"].where(table["per_1000_england"] > 0)
+    return table
 
+
+def _with_shortages(table: pd.DataFrame, shortages: pd.DataFrame | None) -> pd.DataFrame:
     rated = shortages if shortages is not None and not shortages.empty else pd.DataFrame(columns=["area", "occupation"])
     rated = rated.rename(columns={"growth_pct": "england_growth_pct"})
     keep = [column for column in ("rating", "shortage_score", "drivers", *INDICATOR_COLUMNS) if column in rated]
@@ -247,6 +292,10 @@ def rank_occupations(
     table["rating"] = table["rating"].fillna("not rated") if "rating" in table else "not rated"
     table["shortage_score"] = table["shortage_score"].astype(float).fillna(0.0) if "shortage_score" in table else 0.0
     table["shortage_drivers"] = table["drivers"].fillna("") if "drivers" in table else ""
+    return table
+
+
+def _with_relevance(table: pd.DataFrame, relevance: pd.DataFrame | None) -> pd.DataFrame:
     useful = relevance if relevance is not None and not relevance.empty else pd.DataFrame(columns=["occupation", "relevance"])
     by_code = useful.set_index("occupation")
     codes = table["occupation"]
@@ -254,27 +303,25 @@ def rank_occupations(
         by_code = by_code[["relevance", "apprenticeship_share"]].groupby(by_code.index.str[:1]).mean()
     table["relevance"] = codes.map(by_code["relevance"]) if "relevance" in by_code else np.nan
     table["apprenticeship_share"] = codes.map(by_code["apprenticeship_share"]) if "apprenticeship_share" in by_code else np.nan
-    table["levels"] = _level_text(own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)])(table)
+    return table
 
-    levels_25 = own_mix.loc[own_mix["rqf"].isin(APPRENTICESHIP_RQF)].pivot_table(
-        index=["area", "occupation"], columns="rqf", values="share", aggfunc="sum"
-    )
+
+def _with_level_shares(table: pd.DataFrame, apprenticeship_mix: pd.DataFrame) -> pd.DataFrame:
+    """Each occupation's split across RQF 2-5 (``share_rqf2`` ...), what a start at its level costs."""
+    levels_25 = apprenticeship_mix.pivot_table(index=["area", "occupation"], columns="rqf", values="share", aggfunc="sum")
     levels_25 = levels_25.reindex(columns=list(APPRENTICESHIP_RQF)).fillna(0.0)
     levels_25 = levels_25.div(levels_25.sum(axis=1).where(lambda total: total > 0), axis=0)
     keys = pd.MultiIndex.from_frame(table[["area", "occupation"]])
     for rqf in APPRENTICESHIP_RQF:
         table[f"share_{rqf}"] = levels_25[rqf].reindex(keys).to_numpy() if len(levels_25) else np.nan
-    uplift = table["rating"].map(UPLIFT).fillna(0.0)
-    table["shortage"] = table["openings"] * uplift
-    if mode in MODES:
-        table["score"] = mode_score(table, mode, weights)
-    else:
-        raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
-    table["mode"] = mode
-    areas = requested
-    table = table.loc[table["area"].isin(areas)]
-    titles = {**SOC2020_MAJOR_TITLES, **(titles or {})}
+    return table
+
+
+def _ordered(table: pd.DataFrame, areas: list[str], data: RankingInputs) -> pd.DataFrame:
+    """Titles, top unit groups and the explanation added; each area's occupations by score, ranked."""
+    titles = {**SOC2020_MAJOR_TITLES, **(data.titles or {})}
     table["title"] = table["occupation"].map(titles).fillna("")
+    unit_groups = data.unit_groups
     table["top_unit_groups"] = (
         table["occupation"].map(_top_units(unit_groups)).fillna("") if unit_groups is not None and not unit_groups.empty else ""
     )
@@ -438,23 +485,19 @@ def rank_from_analysis(
         raise ValueError("these data have no employment by occupation to rank")
     start = int(analysis.occupations.loc[analysis.occupations["basis"] == "observed", "year"].max())
     rates = replacement_rates(analysis.supply.age_mix, settings.exits)
-    ranking = rank_occupations(
-        area,
-        analysis.occupations,
-        analysis.mix,
-        analysis.gaps,
-        rates,
-        start,
-        settings.end_year,
-        weights or PriorityWeights(),
+    data = RankingInputs(
+        occupations=analysis.occupations,
+        mix=analysis.mix,
+        gaps=analysis.gaps,
+        band_rates=rates,
         published_rates=inputs.occupation_replacement,
         titles=inputs.titles,
         unit_groups=inputs.unit_groups,
         national=inputs.national,
         shortages=inputs.shortages([area] if isinstance(area, str) else list(area)),
         relevance=inputs.relevance,
-        mode=mode,
     )
+    ranking = rank_occupations(area, data, start, settings.end_year, weights, mode)
     return ranking, start
 
 

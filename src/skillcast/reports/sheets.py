@@ -1,0 +1,217 @@
+"""The workbook's tables (``skillcast export``, ``GET /download/export.xlsx``): one frame a sheet, units in the headers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from skillcast.data.basis import label_nowcast
+from skillcast.data.qualifications import BANDS, LEVELS
+from skillcast.reports.accuracy import ACCURACY_COLUMNS, accuracy_from_metadata
+from skillcast.reports.content import BOUNDS, SOURCE_COLUMNS, AreaReport, demand_frame, from_bundle, supply_frame
+from skillcast.skills.priorities import INDICATOR_COLUMNS
+
+FORECAST_SHEET_COLUMNS: list[str] = [
+    "area",
+    "name",
+    "side",
+    "band",
+    "year",
+    "value",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
+    "basis",
+    "reference_projection",
+]
+
+
+def forecast_sheet(demand: pd.DataFrame, supply: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Demand (jobs) and supply (people) by band and year, both sides in one long table
+    (``FORECAST_SHEET_COLUMNS``); any number of areas."""
+    names = names or {}
+    demand_rows = pd.DataFrame(
+        {
+            "area": demand["area"],
+            "side": "demand (jobs)",
+            "band": demand["band"],
+            "year": demand["year"],
+            "value": demand["demand"],
+            **{b: demand[f"demand_{b}"] for b in BOUNDS},
+            "basis": demand["basis"],
+            "reference_projection": demand["reference_demand"] if "reference_demand" in demand else np.nan,
+        }
+    )
+    supply_rows = pd.DataFrame(
+        {
+            "area": supply["area"],
+            "side": "supply (people)",
+            "band": supply["band"],
+            "year": supply["year"],
+            "value": supply["supply"],
+            **{b: supply[f"supply_{b}"] if f"supply_{b}" in supply else np.nan for b in BOUNDS},
+            "basis": supply["basis"],
+            "reference_projection": np.nan,
+        }
+    )
+    table = pd.concat([demand_rows, supply_rows], ignore_index=True)
+    table["name"] = table["area"].map(names).fillna("")
+    order = {band: index for index, band in enumerate([*BANDS, *LEVELS])}
+    table = table.assign(_order=table["band"].map(order)).sort_values(["area", "side", "_order", "year"], kind="stable")
+    return table[FORECAST_SHEET_COLUMNS].reset_index(drop=True)
+
+
+def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, caveat_lines: list[str]) -> list[tuple[str, str]]:
+    """The spreadsheet's About sheet: what each sheet holds, units, caveats."""
+    rows = []
+    if synthetic:
+        rows.append(("WARNING", "SYNTHETIC DEMO DATA: made up by skillcast, not official statistics."))
+    rows += [
+        ("made by", f"skillcast, {generated}"),
+        ("areas", ", ".join(areas) if len(areas) <= 12 else f"{len(areas)} areas ({', '.join(areas[:6])}, ...)"),
+        ("model", model or "-"),
+        (
+            "units",
+            "Counts are people or jobs (not thousands). Demand = jobs held by people with that highest qualification; "
+            "supply = people aged 16-64 living in the area with that highest qualification, on the basis in column gap_basis.",
+        ),
+        (
+            "gap basis",
+            "workplace (the default): economically active people 16-64 x the area's jobs per employed resident, the workers its "
+            "jobs draw on; active: economically active people 16-64; people: everyone 16-64. See docs/gaps.md.",
+        ),
+        (
+            "imbalance",
+            "Each band's share of supply minus its share of demand, in percentage points (Cedefop); negative = scarcer among people.",
+        ),
+        ("sign", "gap = demand - supply; a positive gap is a shortage of people, a negative gap a surplus."),
+        ("intervals", "lo_80/hi_80 and lo_95/hi_95: 80% and 95% ranges. Observed years have no forecast range (bounds = value)."),
+        (
+            "basis",
+            "observed: published figures; nowcast: a year that has already happened but is not yet published, estimated by "
+            "the model (with newer national survey data where it helps); forecast: later years.",
+        ),
+        (
+            "forecasts",
+            "Demand and supply by qualification band and year, observed and forecast, with the publisher's projection "
+            "(SI2035) where loaded.",
+        ),
+        ("gaps", "Demand, supply and gap by band and year with 80%/95% ranges; replacement and expansion demand."),
+        (
+            "priorities",
+            "Occupations ranked for apprenticeships (RQF 2-5): jobs to fill (replacement + growth), per 1,000 jobs, location "
+            "quotient vs England, shortage rating, apprenticeship relevance, score (local: weighted z-scores; absolute: jobs), reason.",
+        ),
+        ("shortages", "Each occupation's shortage rating, score, drivers and the indicators behind them (docs/shortages.md)."),
+        (
+            "backtest",
+            "How accurate the method has been on past years: MASE (lower is better; the naive 'no change' forecast is "
+            "the benchmark) and how often the 80%/95% ranges contained the outcome.",
+        ),
+        ("sources", "The data behind the tables, with vintages and years."),
+    ]
+    rows += [("caveat", line) for line in caveat_lines]
+    return rows
+
+
+SHORTAGE_SHEET_COLUMNS = ["area", "occupation", "title", "rating", "shortage_score", *INDICATOR_COLUMNS, "shortage_drivers"]
+
+
+def shortage_sheet(priorities: pd.DataFrame | None) -> pd.DataFrame:
+    """The shortages sheet: each ranked occupation's rating, indicators and drivers (from the priorities' columns)."""
+    if priorities is None or priorities.empty or "rating" not in priorities:
+        return pd.DataFrame()
+    columns = [column for column in SHORTAGE_SHEET_COLUMNS if column in priorities]
+    return priorities[columns].sort_values(["area", "shortage_score"], ascending=[True, False]).reset_index(drop=True)
+
+
+def _with_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with the area's name right after its code."""
+    if frame is None or frame.empty or "area" not in frame:
+        return frame if frame is not None else pd.DataFrame()
+    frame = frame.copy()
+    name = frame.pop("name") if "name" in frame else frame["area"].map(names).fillna("")
+    frame.insert(list(frame.columns).index("area") + 1, "name", name)
+    return frame
+
+
+def analysis_frames(
+    run,
+    gaps: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    priorities: pd.DataFrame | None = None,
+    accuracy: pd.DataFrame | None = None,
+    sources: pd.DataFrame | None = None,
+    nowcast_until: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The spreadsheet's sheets for every area of a ``gaps.analyse`` run (``export.build_workbook`` arguments).
+
+    ``gaps``: the gaps table to export (``cli.gaps.gap_table``: gaps + requirement columns).
+    ``nowcast_until`` (``Config.nowcast_until``): model years up to then are labelled ``nowcast``.
+    """
+    areas = list(dict.fromkeys(gaps["area"]))
+    demand = label_nowcast(demand_frame(run.demand, areas), nowcast_until, "year")
+    supply = label_nowcast(supply_frame(run.supply.table, run.gaps, areas), nowcast_until, "year")
+    return {
+        "forecasts": forecast_sheet(demand, supply, names),
+        "gaps": _with_name(label_nowcast(gaps, nowcast_until, "year"), names),
+        "priorities": _with_name(priorities if priorities is not None else pd.DataFrame(), names),
+        "shortages": _with_name(shortage_sheet(priorities), names),
+        "backtest": accuracy if accuracy is not None else pd.DataFrame(columns=ACCURACY_COLUMNS),
+        "sources": sources if sources is not None else pd.DataFrame(columns=SOURCE_COLUMNS),
+    }
+
+
+def bundle_frames(
+    forecasts: pd.DataFrame,
+    gaps: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    priorities: pd.DataFrame | None = None,
+    metadata: dict | None = None,
+    areas: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The spreadsheet's sheets straight from a forecast bundle's frames (all areas, or ``areas``).
+
+    The forecasts sheet is the bundle's own forecast table (every series, ``period`` as
+    year); backtest is the bundle's metrics; sources its metadata.
+    """
+    metadata = metadata or {}
+
+    def keep(frame: pd.DataFrame | None) -> pd.DataFrame:
+        if frame is None or frame.empty:
+            return pd.DataFrame()
+        return frame.loc[frame["area"].isin(areas)] if areas is not None else frame
+
+    accuracy, _ = accuracy_from_metadata("", metadata)
+    report = from_bundle(str(gaps["area"].iloc[0]), forecasts, gaps, metadata=metadata) if len(gaps) else None
+    info = metadata.get("gaps") if isinstance(metadata.get("gaps"), dict) else {}
+    kept = keep(gaps)
+    if len(kept):
+        kept = kept.assign(
+            flagged=kept["area"].isin(info.get("flagged", [])),
+            warning=[" | ".join(info.get("warnings", {}).get(area, [])) for area in kept["area"]],
+        )
+    return {
+        "forecasts": _with_name(keep(forecasts).rename(columns={"period": "year"}), names),
+        "gaps": _with_name(kept, names),
+        "priorities": _with_name(keep(priorities), names),
+        "shortages": _with_name(shortage_sheet(keep(priorities)), names),
+        "backtest": accuracy,
+        "sources": report.sources if report is not None else pd.DataFrame(columns=SOURCE_COLUMNS),
+    }
+
+
+def export_frames(report: AreaReport) -> dict[str, pd.DataFrame]:
+    """One report's tables as the spreadsheet's sheets (``export.build_workbook`` arguments)."""
+    names = {report.area: report.name}
+    return {
+        "forecasts": forecast_sheet(report.demand, report.supply, names),
+        "gaps": _with_name(report.gaps, names),
+        "priorities": _with_name(report.priorities, names),
+        "shortages": _with_name(shortage_sheet(report.priorities), names),
+        "backtest": report.accuracy,
+        "sources": report.sources,
+    }
