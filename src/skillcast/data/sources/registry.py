@@ -14,6 +14,7 @@ SOURCE_MODULES: dict[str, str] = {
     "job-adverts": "job_adverts",
     "ess": "ess",
     "reference": "reference",
+    "national-lms": "national_lms",
 }
 
 # Files ``ingest all`` knows and deliberately does not read, with the reason it says.
@@ -21,6 +22,7 @@ SKIPPED_ON_PURPOSE: dict[str, str] = {
     "employer_skills_survey/raw/*": "raw ESS workbook; the tidy extract ess_2017_2019_by_lea_lep.csv is read instead",
     "working_futures/wf7_lep_*_highest_lowest_growth_2017_2027.csv": "raw WF7 ranking; the tidy files are read instead",
     "lookups/*": "geography lookup (read as the geography, not as data)",
+    "national_lms/uk_lms_key_series_*.csv": "tidy re-shape of A01 made for checks; the A01 workbook itself is read",
     "README.md": "documentation",
 }
 
