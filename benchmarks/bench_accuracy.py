@@ -38,6 +38,7 @@ import pandas as pd
 from skillcast.config import Config
 from skillcast.data.qualifications import BAND_OF_LEVEL, BANDS, LEVEL_SHARES
 from skillcast.data.schema import SERIES_KEY, observations, series_count
+from skillcast.data.sources import national_lms
 from skillcast.data.sources.lookups import load_geography
 from skillcast.data.sources.registry import load_source
 from skillcast.data.sources.si2035 import read_employment_wide
@@ -52,11 +53,19 @@ from bench_peers import run_peers  # noqa: E402
 
 TESTS = {"A": ([2013, 2014, 2015, 2016], 4), "B": ([2013], 7)}
 NATIONAL = "EN"
-PRODUCTION = "reconciled:national_mix + APS"  # what `skillcast train` fits on a store with APS occupations
+PRODUCTION = "reconciled:national_mix + APS + national"  # what `skillcast train` fits on a store with APS and national_lms
+WITHOUT_NATIONAL = "reconciled:national_mix + APS"  # the same without the national labour market (the lever #22 adds)
 CLASS_LABELS = {"all": "all", "rqf": "rqf", "soc2020_major": "major", "soc2020_submajor": "sub-major"}
 BAND_OF_RQF = {code: BAND_OF_LEVEL[shares[0][0]] for code, shares in LEVEL_SHARES["rqf"].items()}
 pd.set_option("display.width", 250)
 pd.set_option("display.max_columns", 60)
+
+
+def national(data_dir: Path) -> tuple[tuple, dict]:
+    """The national labour market signal (engine.national_total) and its series' last periods."""
+    source = load_source(national_lms.NAME)
+    paths = [path for pattern in source.FILES for path in sorted(data_dir.glob(pattern))]
+    return national_lms.national_signal(source.read(paths, None).tables["national_series"])
 
 
 def panels(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -68,10 +77,11 @@ def panels(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return observations(wide).reset_index(drop=True), wide, aps
 
 
-def models(signal: tuple, lightgbm: bool) -> dict:
+def models(signal: tuple, national_signal: tuple, lightgbm: bool) -> dict:
     names = ["naive", "drift", "national_share", "reconciled:national_share", "national_mix", "reconciled:national_mix"]
     chosen = {name: make_forecaster(name) for name in names + (["lightgbm"] if lightgbm else [])}
-    chosen[PRODUCTION] = forecaster(Config().production_model, Config(), signal=signal)  # as the job makes it
+    chosen[WITHOUT_NATIONAL] = forecaster(Config().production_model, Config(), signal=signal)  # the production model before #22
+    chosen[PRODUCTION] = forecaster(Config().production_model, Config(), signal=signal, national=national_signal)  # as the job makes it
     return chosen
 
 
@@ -234,10 +244,12 @@ def main() -> None:
     panel, with_projections, aps = panels(arguments.data)
     signal = occupation_mix_signal(aps)
     aps_years = sorted({year for *_, year, _ in signal})
+    national_signal, national_last = national(arguments.data)
     print(
-        f"SI2035: {series_count(panel):,} series, {panel['period'].min()}-{panel['period'].max()}; APS mix {aps_years[0]}-{aps_years[-1]}"
+        f"SI2035: {series_count(panel):,} series, {panel['period'].min()}-{panel['period'].max()}; APS mix {aps_years[0]}-{aps_years[-1]}; "
+        f"national labour market {national_signal[0][0]}-{national_signal[-1][0]} (last: {national_last})"
     )
-    chosen = models(signal, not arguments.skip_lightgbm)
+    chosen = models(signal, national_signal, not arguments.skip_lightgbm)
     verdicts = []
     for test, (cutoffs, horizon) in TESTS.items():
         print(f"\n{'=' * 110}\nTest {test}: cutoffs {cutoffs}, horizons 1-{horizon}", flush=True)

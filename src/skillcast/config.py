@@ -58,6 +58,12 @@ class Config(BaseModel):
         description="national_mix moves England's occupational mix one year past the last observed year with the APS "
         "(store source aps-occupations) when the data have it; measured in BENCHMARKS.md",
     )
+    nowcast_national: bool = Field(
+        default=True,
+        description="national_mix takes England's total path from the ONS labour market series (store source national-lms) "
+        "when the data have them: the trend method chosen on decades of history, the jump-off at the last observed national "
+        "year, and a national part of the intervals (engine.national_total; measured in BENCHMARKS.md)",
+    )
     models: tuple[str, ...] = ("naive", "drift", "lightgbm", "national_share", "national_mix")
     production_model: str = Field(default="reconciled:national_mix", description="the model `train` registers, reported as 'skillcast'")
     calibration_windows: int = Field(default=5, ge=1, le=20, description="internal cutoffs used to calibrate intervals")

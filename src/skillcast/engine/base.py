@@ -59,9 +59,15 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"horizon must be at least 1 year, got {horizon}")
         matrix = self.matrix_
         point = np.maximum(self._predict_point(matrix, horizon), 0.0)
-        columns = interval_columns(point, matrix.scales(), self.interval_quantiles_, self.levels, horizon)
+        national = self._national_quantiles(matrix, horizon)
+        columns = interval_columns(point, matrix.scales(), self.interval_quantiles_, self.levels, horizon, national)
         periods = np.arange(matrix.last_period + 1, matrix.last_period + horizon + 1)
         return matrix.to_long(periods, columns)
+
+    def _national_quantiles(self, matrix: SeriesMatrix, horizon: int) -> NationalQuantiles | None:
+        """A national component of the intervals, estimated on a longer history than the
+        replays see (``engine.national_total``); None: the replays' errors are all there is."""
+        return None
 
     def _calibrate(self, matrix: SeriesMatrix) -> IntervalQuantiles:
         """Replay this model from earlier cutoffs inside the training data; its one-step errors give the intervals."""
@@ -94,14 +100,35 @@ class Forecaster(BaseEstimator):
         return windows
 
 
+# (rows it applies to, level -> lower log quantiles per step, level -> upper log quantiles per step)
+NationalQuantiles = tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]
+
+
 def interval_columns(
-    point: np.ndarray, scales: np.ndarray, quantiles: IntervalQuantiles, levels: tuple[int, ...], horizon: int
+    point: np.ndarray,
+    scales: np.ndarray,
+    quantiles: IntervalQuantiles,
+    levels: tuple[int, ...],
+    horizon: int,
+    national: NationalQuantiles | None = None,
 ) -> dict[str, np.ndarray]:
     """``forecast`` and ``lo_L``/``hi_L`` matrices (series x horizon) from points, each series'
-    scale and the calibrated quantiles: one function, so every engine computes them alike."""
+    scale and the calibrated quantiles: one function, so every engine computes them alike.
+
+    ``national``: the national total's own relative error, for the rows that move with it,
+    added to the local half-widths in quadrature (independent parts): the replays see only
+    a few calm national years, so without it the national error is under-stated."""
     columns = {"forecast": point}
     for level in levels:
         lower, upper = quantiles.at(level, horizon)
-        columns[f"lo_{level}"] = np.maximum(point + lower[None, :] * scales[:, None], 0.0)
-        columns[f"hi_{level}"] = np.maximum(point + upper[None, :] * scales[:, None], columns[f"lo_{level}"])
+        below = -lower[None, :] * scales[:, None]
+        above = np.broadcast_to(upper[None, :] * scales[:, None], point.shape)
+        if national is not None:
+            rows, national_lower, national_upper = national
+            down = point * (1 - np.exp(national_lower[level][None, :horizon]))
+            up = point * (np.exp(national_upper[level][None, :horizon]) - 1)
+            below = np.where(rows[:, None], np.maximum(below, down), below)
+            above = np.where(rows[:, None], np.maximum(above, up), above)
+        columns[f"lo_{level}"] = np.maximum(point - below, 0.0)
+        columns[f"hi_{level}"] = np.maximum(point + above, columns[f"lo_{level}"])
     return columns

@@ -3,7 +3,9 @@
 What shapes a model is an argument of the model, given when it is made (as in
 hierarchicalforecast): ``area_parents`` (child area -> parent area) makes a reconciled
 model's parents the sums of their children; ``mix_signal`` (``engine.nowcast``) gives every
-national_mix inside the model the survey's national mix. Nobody sets them afterwards.
+national_mix inside the model the survey's national mix; ``national_signal``
+(``engine.national_total``) England's total from the national labour market, known
+``nowcast_years`` past the last local year. Nobody sets them afterwards.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from skillcast.engine.ets import DampedETSForecaster
 from skillcast.engine.global_lightgbm import GlobalLightGBMForecaster
 from skillcast.engine.national_mix import MixSignal, NationalMixForecaster
 from skillcast.engine.national_share import NationalShareForecaster
+from skillcast.engine.national_total import NationalSignal
 from skillcast.engine.reconcile import ReconciledForecaster
 
 BASE_MODELS: frozenset[str] = frozenset({"naive", "drift", "lightgbm", "national_share", "national_mix", "ets", "ensemble"})
@@ -33,11 +36,14 @@ def make_forecaster(
     seed: int = 0,
     area_parents: tuple[tuple[str, str], ...] = (),
     mix_signal: MixSignal = (),
+    national_signal: NationalSignal = (),
+    nowcast_years: int = 0,
 ) -> Forecaster:
     """A forecaster by its registered name: one of ``BASE_MODELS``, or ``reconciled:NAME``."""
     common = {"calibration_windows": calibration_windows, "levels": levels}
+    signals = {"mix_signal": mix_signal, "national_signal": national_signal, "nowcast_years": nowcast_years}
     if name.startswith(RECONCILED) and is_model_name(name):
-        base = make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed, mix_signal=mix_signal)
+        base = make_forecaster(name[len(RECONCILED) :], calibration_windows, levels, seed, **signals)
         return ReconciledForecaster(base=base, area_parents=tuple(area_parents), **common)
     if name == "naive":
         return NaiveForecaster(**common)
@@ -48,10 +54,12 @@ def make_forecaster(
     if name == "national_share":
         return NationalShareForecaster(**common)
     if name == "national_mix":
-        return NationalMixForecaster(mix_signal=tuple(mix_signal), **common)
+        return NationalMixForecaster(
+            mix_signal=tuple(mix_signal), national_signal=tuple(national_signal), nowcast_years=nowcast_years, **common
+        )
     if name == "ets":
         return DampedETSForecaster(**common)
     if name == "ensemble":
-        members = tuple(make_forecaster(member, calibration_windows, levels, seed, mix_signal=mix_signal) for member in ENSEMBLE_MEMBERS)
+        members = tuple(make_forecaster(member, calibration_windows, levels, seed, **signals) for member in ENSEMBLE_MEMBERS)
         return MeanEnsembleForecaster(members=members, **common)
     raise ValueError(f"unknown model {name!r}; expected one of {sorted(BASE_MODELS)}, optionally prefixed '{RECONCILED}'")

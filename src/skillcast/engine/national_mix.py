@@ -66,9 +66,11 @@ from skillcast.data.schema import SERIES_KEY
 from skillcast.engine.base import Forecaster
 from skillcast.engine.matrix import SeriesMatrix, forward_fill
 from skillcast.engine.national_share import log_slopes, national_areas, national_context
+from skillcast.engine.national_total import NationalSignal, TotalPath, cached_total_path
 from skillcast.engine.reconcile import NESTED
 
 _TINY = 1e-9
+SIGNAL_MEASURE = "employment"  # what the national signal counts (jobs), so whose national total it moves
 CATEGORY = ["measure", "classification", "code"]
 # A nested SOC classification -> its parent classification and how a code names its parent.
 # (Qualification levels inside bands are not pooled: nothing measured says they should be.)
@@ -145,6 +147,7 @@ class NationalPath:
 
     growth: np.ndarray
     shift: np.ndarray
+    total_growth: np.ndarray  # the part of ``growth`` that is the national total's own trend
 
 
 def national_path(
@@ -179,7 +182,9 @@ def national_path(
     mix_slope = np.where(pooled, mix_slope[np.maximum(parent_position, 0)], mix_slope)
     mix_slope = np.where((rows == total) | ~has_total, 0.0, mix_slope)
     growth = np.zeros(layout.n)
-    growth[rows[has_total]] = total_weight * total_slope[has_total] + mix_weight * mix_slope[has_total]
+    total_growth = np.zeros(layout.n)
+    total_growth[rows[has_total]] = total_weight * total_slope[has_total]
+    growth[rows[has_total]] = total_growth[rows[has_total]] + mix_weight * mix_slope[has_total]
     growth[rows[~has_total]] = mix_weight * log_slopes(logs[rows[~has_total]])
     shift = np.zeros(layout.n)
     if mix_signal:
@@ -197,7 +202,7 @@ def national_path(
             weight[members] = within_parent_weight(logs, rows[members], rows[parent_at[members]], periods, children, parents, mix_signal)
         nudge = np.where(np.isfinite(within), weight * np.nan_to_num(within), 0.0)
         shift[rows] = np.where(pooled, own_shift[parent_at] + nudge, own_shift)
-    return NationalPath(growth=growth, shift=shift)
+    return NationalPath(growth=growth, shift=shift, total_growth=total_growth)
 
 
 def within_parent_weight(
@@ -283,6 +288,8 @@ class NationalMixForecaster(Forecaster):
         min_fit_years: int = 3,
         max_origins: int = 4,
         mix_signal: MixSignal = (),
+        national_signal: NationalSignal = (),
+        nowcast_years: int = 0,
         pretrained: ChosenSmoothing | None = None,
     ):
         super().__init__(calibration_windows=calibration_windows, levels=levels)
@@ -293,6 +300,8 @@ class NationalMixForecaster(Forecaster):
         self.min_fit_years = min_fit_years
         self.max_origins = max_origins
         self.mix_signal = mix_signal
+        self.national_signal = national_signal
+        self.nowcast_years = nowcast_years
         self.pretrained = pretrained
 
     def partition_context(self, totals: SeriesMatrix | None) -> set[str]:
@@ -323,12 +332,53 @@ class NationalMixForecaster(Forecaster):
         share = self._shares(filled, layout)
         national = np.where(layout.national >= 0, layout.national, np.arange(layout.n))
         steps = np.arange(1, horizon + 1)[None, :]
-        national_paths = np.exp(logs[national, -1][:, None] + path.growth[national][:, None] * steps + path.shift[national][:, None])
+        national_logs = logs[national, -1][:, None] + path.growth[national][:, None] * steps + path.shift[national][:, None]
+        for total, total_path in self._total_paths(logs, keys, periods, layout, path, horizon).items():
+            moved = layout.is_national[national] & (layout.national_total[national] == total)
+            trend = path.total_growth[national][moved][:, None] * steps
+            national_logs[moved] = national_logs[moved] - trend + total_path.increments[None, :]
+        national_paths = np.exp(national_logs)
         own_paths = np.exp(logs[:, -1][:, None] + path.growth[:, None] * steps)  # no national counterpart: its own trend
         for alpha in alphas:
             level = ewma_last(share, alpha)
             ok = (layout.national >= 0) & np.isfinite(level)
             yield np.where(ok[:, None], np.where(ok, level, 1.0)[:, None] * national_paths, own_paths)
+
+    def _total_paths(self, logs, keys, periods, layout: Layout, path: NationalPath, horizon: int) -> dict[int, TotalPath]:
+        """National total rows of the measure the national signal counts (jobs: ``employment``) ->
+        their path from the signal (``engine.national_total``); empty without a signal."""
+        if not self.national_signal:
+            return {}
+        measures = keys["measure"].to_numpy(dtype=object)
+        totals = np.unique(layout.national_total[(layout.national_total >= 0) & (measures == SIGNAL_MEASURE)])
+        paths = {}
+        for total in totals:
+            found = cached_total_path(
+                tuple(self.national_signal),
+                int(periods[-1]),
+                int(self.nowcast_years),
+                horizon,
+                float(path.total_growth[total]),
+                (len(periods), float(self.total_trend_weight)),
+                tuple(self.levels),
+            )
+            if found is not None:
+                paths[int(total)] = found
+        return paths
+
+    def _national_quantiles(self, matrix: SeriesMatrix, horizon: int):
+        """The national total's own error (log quantiles per step), for the series that move with it."""
+        if not self.national_signal or not hasattr(self, "layout_"):
+            return None
+        filled = forward_fill(matrix.values)
+        logs = np.log(np.maximum(filled, _TINY))
+        path = national_path(logs, self.layout_, matrix.keys, matrix.periods, self.total_trend_weight, self.mix_trend_weight, {})
+        paths = self._total_paths(logs, matrix.keys, matrix.periods, self.layout_, path, horizon)
+        if not paths:
+            return None
+        found = next(iter(paths.values()))
+        rows = matrix.keys["measure"].to_numpy(dtype=object) == SIGNAL_MEASURE
+        return rows, found.lower, found.upper
 
     # -- choosing the smoothing inside the window (the global-model protocol) ----------------
     def _origins(self, years: int) -> list[int]:

@@ -191,6 +191,9 @@ class ReconciledForecaster(Forecaster):
         self.base_ = clone(self.base)
         self.base_._fit_point(matrix)
 
+    def _national_quantiles(self, matrix: SeriesMatrix, horizon: int):
+        return self.base_._national_quantiles(matrix, horizon)
+
     def _predict_point(self, matrix: SeriesMatrix, horizon: int) -> np.ndarray:
         point = reconcile_matrix(self.base_._predict_point(matrix, horizon), matrix.keys, matrix.scales() ** 2)
         if self.area_parents:

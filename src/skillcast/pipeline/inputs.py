@@ -11,15 +11,17 @@ Kedro: demo and production differ by their data, not their code.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from skillcast.data.geography import Geography
 from skillcast.data.schema import DataError, observations
+from skillcast.data.sources.national_lms import national_signal
 from skillcast.data.store import Store
 from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.national_total import NationalSignal
 from skillcast.engine.nowcast import APS_SOURCE, occupation_mix_signal
 from skillcast.engine.targets import DEFAULT_TARGETS, select_targets
 from skillcast.skills.district_inputs import real_inputs
@@ -52,6 +54,7 @@ class JobInputs:
     geography: Geography
     survey: pd.DataFrame | None  # rows holding the APS occupations (the nowcast's England mix), if any
     gap_inputs: Callable[[], GapInputs]  # what the gaps analysis needs; may raise when the data cannot give it
+    national: pd.DataFrame | None = None  # the ONS labour market series (national_lms), if any
     description: dict = field(default_factory=dict)  # what the bundle metadata says about the training data
     forecasts_note: str = "the training series"  # the bundle's note: what the forecasts are of ...
     gaps_note: str = "demand - supply by qualification band"  # ... and what the gaps cover
@@ -66,6 +69,13 @@ class JobInputs:
     def mix_signal(self, enabled: bool = True) -> MixSignal:
         """England's occupational mix from the survey rows, when ``enabled`` (``Config.nowcast_occupation_mix``)."""
         return occupation_mix_signal(self.survey) if enabled and self.survey is not None else ()
+
+    def national_signal(self, enabled: bool = True) -> tuple[NationalSignal, dict[str, str]]:
+        """England's total from the national labour market (``Config.nowcast_national``), and the
+        last period of each series it rests on; empty without the national series."""
+        if not enabled or self.national is None or self.national.empty:
+            return (), {}
+        return national_signal(self.national)
 
 
 def demo_inputs(panel: pd.DataFrame, geography: Geography, targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS) -> JobInputs:
@@ -88,14 +98,18 @@ def store_inputs(store: Store, data: TrainingData | None = None) -> JobInputs:
     training = data.select(store.source_panel(data.source))
     geography = store.geography()
 
+    national = store.available((), ("national_series",))[1].get("national_series")
+
     def gap_inputs() -> GapInputs:
         sources, tables = store.available(SOURCES, TABLES)
-        return real_inputs(sources, geography, tables)
+        signal = national_signal(national)[0] if national is not None else ()
+        return replace(real_inputs(sources, geography, tables), national_signal=signal)
 
     return JobInputs(
         training=training,
         geography=geography,
         survey=store.available((APS_SOURCE,))[0].get(APS_SOURCE),
+        national=national,
         gap_inputs=gap_inputs,
         description={"training_data": data.model_dump(mode="json")},
         forecasts_note="SI2035 employment series (SI2035 area ids)",

@@ -31,6 +31,7 @@ from skillcast.engine.base import Forecaster
 from skillcast.engine.factory import make_forecaster
 from skillcast.engine.fanout import Engine, LocalEngine
 from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.national_total import NationalSignal, nowcast_years
 from skillcast.pipeline.inputs import JobInputs
 from skillcast.skills.gap_table import typed_gaps
 from skillcast.skills.gaps import GapSettings, analyse, demand_areas, demand_forecast, observed_as_forecast
@@ -57,15 +58,37 @@ class JobResult:
     bundle: ForecastBundle
 
 
-def forecaster(name: str, config: Config, hierarchy: tuple[tuple[str, str], ...] = (), signal: MixSignal = ()) -> Forecaster:
+def forecaster(
+    name: str,
+    config: Config,
+    hierarchy: tuple[tuple[str, str], ...] = (),
+    signal: MixSignal = (),
+    national: NationalSignal = (),
+    nowcast_years: int = 0,
+) -> Forecaster:
     """A model by name with everything that shapes it: the config's calibration, levels and seed,
-    the areas' ``hierarchy`` (reconciled models sum parents from children) and the survey ``signal``."""
-    return make_forecaster(name, config.calibration_windows, config.interval_levels, config.seed, area_parents=hierarchy, mix_signal=signal)
+    the areas' ``hierarchy`` (reconciled models sum parents from children), the survey ``signal``
+    and the ``national`` labour market signal, known ``nowcast_years`` past the last local year
+    (0 in a backtest: at a cutoff only years up to it were known)."""
+    return make_forecaster(
+        name,
+        config.calibration_windows,
+        config.interval_levels,
+        config.seed,
+        area_parents=hierarchy,
+        mix_signal=signal,
+        national_signal=national,
+        nowcast_years=nowcast_years,
+    )
 
 
-def models(config: Config, hierarchy: tuple[tuple[str, str], ...] = (), signal: MixSignal = ()) -> dict[str, Forecaster]:
-    """The config's peers and its production model, each made as ``forecaster`` makes it."""
-    return {name: forecaster(name, config, hierarchy, signal) for name in dict.fromkeys((*config.models, config.production_model))}
+def models(
+    config: Config, hierarchy: tuple[tuple[str, str], ...] = (), signal: MixSignal = (), national: NationalSignal = ()
+) -> dict[str, Forecaster]:
+    """The config's peers and its production model, each made as ``forecaster`` makes it (for a backtest)."""
+    return {
+        name: forecaster(name, config, hierarchy, signal, national) for name in dict.fromkeys((*config.models, config.production_model))
+    }
 
 
 def backtest(
@@ -101,6 +124,7 @@ def gap_settings(config: Config, draws: int = 1000, seed: int | None = None, bas
         model=config.production_model,
         calibration_windows=config.calibration_windows,
         nowcast=config.nowcast_occupation_mix,
+        nowcast_national=config.nowcast_national,
         draws=draws,
         seed=seed if seed is not None else config.seed,
         basis=basis,
@@ -146,6 +170,22 @@ def gaps(inputs: JobInputs, config: Config, training: pd.DataFrame | None = None
     except Exception as error:  # noqa: BLE001 - as for gaps
         info["shortages_error"] = f"{type(error).__name__}: {error}"
     return table, priorities, shortages, info
+
+
+def national_description(signal: NationalSignal, last: dict[str, str], last_local: int, jump: int) -> dict:
+    """What the metadata says about the national path: its source, each series' last period, the jump-off."""
+    if not signal:
+        return {"national_path": {"source": "none: England's total follows the local model's own trend"}}
+    return {
+        "national_path": {
+            "source": "ONS Labour Market Statistics (A01: workforce jobs DYDC, LFS employment MGRZ, unemployment rate MGSX), UK",
+            "last_observed": last,
+            "local_last_year": last_local,
+            "nowcast_years": [last_local + step for step in range(1, jump + 1)],
+            "scaled_to_england": "England's total grows as UK workforce jobs (England's share of the UK held at its "
+            "last local year; 85.3% of UK employment in Oct-Dec 2025, A01 table 22)",
+        }
+    }
 
 
 def _survey_years(signal: MixSignal) -> str:
@@ -202,17 +242,21 @@ def run_job(
     """Backtest, fit, forecast, gaps and bundle on ``inputs`` (``champion``, when given, is backtested
     beside the candidates as ``CHAMPION_MODEL``); ``extra`` goes into the bundle's metadata."""
     hierarchy, signal = inputs.hierarchy(), inputs.mix_signal(config.nowcast_occupation_mix)
+    national, national_last = inputs.national_signal(config.nowcast_national)
     training = inputs.training
     progress("backtest")
-    candidates = models(config, hierarchy, signal)
+    candidates = models(config, hierarchy, signal, national)
     if champion is not None:
         candidates[CHAMPION_MODEL] = champion
     result, metrics, cutoffs = backtest(training, candidates, config, engine, on_start)
     progress("fit")
-    fitted, forecasts = fit(training, forecaster(config.production_model, config, hierarchy, signal), config, engine)
+    jump = nowcast_years(national, int(training["period"].max()))
+    production = forecaster(config.production_model, config, hierarchy, signal, national, jump)
+    fitted, forecasts = fit(training, production, config, engine)
     progress("forecast")  # the forecasts come with the fit (one engine call); the stage is named for the progress display
     progress("gaps")
     gap_results = gaps(inputs, config, training, forecasts)
     progress("bundle")
-    made = bundle(inputs, config, training, forecasts, cutoffs, metrics, gap_results, extra)
+    national_info = national_description(national, national_last, int(training["period"].max()), jump)
+    made = bundle(inputs, config, training, forecasts, cutoffs, metrics, gap_results, {**national_info, **(extra or {})})
     return JobResult(training, cutoffs, result, metrics, fitted, forecasts, made.gaps, made)

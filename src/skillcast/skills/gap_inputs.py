@@ -15,6 +15,7 @@ import pandas as pd
 from skillcast.data.finder import AreaFinder
 from skillcast.data.geography import Geography
 from skillcast.engine.national_mix import MixSignal
+from skillcast.engine.national_total import NationalSignal
 from skillcast.engine.nowcast import occupation_mix_signal
 from skillcast.skills import shortage, small_area
 from skillcast.skills.supply import stock_from_panel
@@ -64,6 +65,7 @@ class GapInputs:
     relevance: pd.DataFrame = field(default_factory=pd.DataFrame)  # apprenticeships.RELEVANCE_COLUMNS per occupation
     fe_pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)  # area, year, fe_participation, fe_achievements, fe_starts
     mix_signal: MixSignal = ()  # England's occupational mix from the APS: the demand forecast's nowcast (engine.nowcast)
+    national_signal: NationalSignal = ()  # England's total from the national labour market (engine.national_total)
 
     def shortages(self, areas: list[str] | None = None) -> pd.DataFrame:
         """Local shortage ratings (``shortage.SHORTAGE_COLUMNS``) for ``areas`` (default: every area); all areas

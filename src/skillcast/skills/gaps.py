@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from skillcast.data.qualifications import ALL_BANDS, BANDS, LEVELS
 from skillcast.engine.factory import make_forecaster
+from skillcast.engine.national_total import nowcast_years
 from skillcast.skills import demand as demand_side
 from skillcast.skills import small_area
 from skillcast.skills import supply as supply_side
@@ -240,6 +241,11 @@ class GapSettings(BaseModel):
         description="the demand forecast takes England's occupational mix from the APS one year past the last observation "
         "(GapInputs.mix_signal), as the production forecasts do (Config.nowcast_occupation_mix)",
     )
+    nowcast_national: bool = Field(
+        default=True,
+        description="the demand forecast takes England's total from the national labour market (GapInputs.national_signal), "
+        "as the production forecasts do (Config.nowcast_national)",
+    )
     basis: Literal["people", "active", "workplace"] | None = Field(
         default=None, description="what supply counts (docs/gaps.md); None: workplace where the data allow, else people"
     )
@@ -346,6 +352,8 @@ def fit_demand(inputs, settings: GapSettings) -> DemandForecast:
         settings.seed,
         area_parents=tuple(inputs.area_parents),
         mix_signal=inputs.mix_signal if settings.nowcast else (),
+        national_signal=inputs.national_signal if settings.nowcast_national else (),
+        nowcast_years=nowcast_years(inputs.national_signal, last_year) if settings.nowcast_national else 0,
     )
     forecasts = model.fit(history).predict(settings.end_year - last_year)
     where = "SI2035's units; districts by small-area estimation, areas their sums" if inputs.small_area is not None else "every area"
