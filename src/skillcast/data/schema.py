@@ -42,6 +42,7 @@ MEASURES: dict[str, str] = {
     "economically_active": "economically active people aged 16-64",
     "economically_inactive": "economically inactive people aged 16-64",
     "population": "people aged 16-64 (residence-based)",
+    "population_16_plus": "people aged 16 and over (residence-based, APS); not comparable with population (16-64)",
     "vacancies": "vacancies reported by employers",
     "hard_to_fill_vacancies": "vacancies employers report as hard to fill",
     "skill_shortage_vacancies": "vacancies hard to fill for lack of skills among applicants",
@@ -73,6 +74,25 @@ _SOC_MAJOR = frozenset(str(code) for code in range(1, 10))
 _AGE_BANDS = frozenset({"16-19", "20-24", "25-29", "30-39", "40-49", "50-64", "16-64"})
 _QUAL_LEVELS = frozenset({"none", "level1", "level2", "level3", "level4plus"})
 _QUAL_BANDS = frozenset({"low", "intermediate", "high"})
+# APS highest qualification on RQF levels (table T19a, Jan-Dec 2022 on, exclusive): rqf4plus
+# means RQF4 and above. It replaced T19 (``nvq``) and is not comparable with it (no trade
+# apprenticeships category; England's 16-64s at level 1: NVQ1 3.3m in 2021, RQF1 0.9m in 2022),
+# hence a classification of its own.
+_APS_RQF = frozenset({"none", "rqf1", "rqf2", "rqf3", "rqf4plus", "other"})
+# APS broad industry groups (SIC 2007 sections in 9 groups, as NOMIS publishes them).
+_INDUSTRY_BROAD = frozenset(
+    {
+        "agriculture_and_fishing",
+        "energy_and_water",
+        "manufacturing",
+        "construction",
+        "distribution_hotels_and_restaurants",
+        "transport_and_communication",
+        "banking_finance_and_insurance",
+        "public_admin_education_and_health",
+        "other_services",
+    }
+)
 
 # classification -> closed set of codes, or None where codes are open (checked by shape only).
 CLASSIFICATIONS: dict[str, frozenset[str] | None] = {
@@ -85,8 +105,10 @@ CLASSIFICATIONS: dict[str, frozenset[str] | None] = {
     "soc2010_submajor": None,
     "rqf": _RQF,
     "nvq": _NVQ,
+    "aps_rqf": _APS_RQF,
     "age_band": _AGE_BANDS,
     "industry": None,
+    "industry_broad": _INDUSTRY_BROAD,
     "qualification_level": _QUAL_LEVELS,
     "qualification_band": _QUAL_BANDS,
     "profession_summary": None,  # ONS/Textkernel summary profession categories (not SOC)
@@ -132,7 +154,17 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     if missing:
         raise DataError(f"{source + ': ' if source else ''}missing column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
     frame = panel.reset_index(drop=True)
+    _check_texts(frame, source)
+    measures, classifications, codes = _check_categories(frame, source)
+    periods, values = _check_numbers(frame, measures, source)
+    canonical = _canonical(frame, measures, classifications, codes, periods, values)
+    key = _check_duplicates(canonical, source)
+    return canonical.sort_values(key, kind="stable").reset_index(drop=True)
 
+
+def _check_texts(frame: pd.DataFrame, source: str | None) -> None:
+    """Refuse a missing or blank area, measure, classification or code: together they name the series
+    (``SERIES_KEY``), so each must be a real text."""
     for column in ("area", "measure", "classification", "code"):
         values = frame[column]
         bad = values.isna() | (values.astype("string").str.strip() == "")
@@ -140,6 +172,10 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
             row = int(bad.to_numpy().nonzero()[0][0])
             raise DataError(f"{_where(row, column, frame.at[row, column], source)}: expected a non-empty text")
 
+
+def _check_categories(frame: pd.DataFrame, source: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(measures, classifications, codes) as text, each checked against ``MEASURES`` and ``CLASSIFICATIONS``,
+    so a misspelt name fails here instead of becoming a series no stage asks for."""
     measures = frame["measure"].astype(str)
     unknown = ~measures.isin(list(MEASURES))
     if unknown.any():
@@ -161,7 +197,12 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         reason = _check_code(pair.classification, pair.code)
         if reason:
             raise DataError(f"{_where(int(pair.Index), 'code', pair.code, source)}: {reason}")
+    return measures, classifications, codes
 
+
+def _check_numbers(frame: pd.DataFrame, measures: pd.Series, source: str | None) -> tuple[pd.Series, pd.Series]:
+    """(periods, values) as numbers: a period must be a whole year, a value a number, and a count (any measure
+    but ``SIGNED_MEASURES``) never negative."""
     periods = pd.to_numeric(frame["period"], errors="coerce")
     bad_period = periods.isna() | (periods != periods.round())
     if bad_period.any():
@@ -177,7 +218,14 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     if negative.any():
         row = int(negative.to_numpy().nonzero()[0][0])
         raise DataError(f"{_where(row, 'value', values[row], source)}: expected a count >= 0")
+    return periods, values
 
+
+def _canonical(
+    frame: pd.DataFrame, measures: pd.Series, classifications: pd.Series, codes: pd.Series, periods: pd.Series, values: pd.Series
+) -> pd.DataFrame:
+    """The checked columns in canonical dtypes, with whichever ``OPTIONAL_COLUMNS`` the frame has, so every stage
+    reads the same types whatever the source wrote."""
     canonical = pd.DataFrame(
         {
             "area": frame["area"].astype(str),
@@ -196,7 +244,12 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
                 canonical[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
             else:
                 canonical[column] = frame[column].astype(str)
+    return canonical
 
+
+def _check_duplicates(canonical: pd.DataFrame, source: str | None) -> list[str]:
+    """The row key (series, period, and vintage where given), refusing a row that repeats an earlier one's key:
+    one cell must have one value."""
     key = SERIES_KEY + ["period"]
     if "vintage" in canonical.columns:
         key = key + ["vintage"]
@@ -205,8 +258,7 @@ def validate(panel: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         row = int(duplicated.to_numpy().nonzero()[0][0])
         described = ", ".join(f"{column}={canonical.at[row, column]!r}" for column in key)
         raise DataError(f"{source + ': ' if source else ''}row {row}: duplicate of an earlier row ({described})")
-
-    return canonical.sort_values(key, kind="stable").reset_index(drop=True)
+    return key
 
 
 def observations(panel: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ SOURCE_MODULES: dict[str, str] = {
     "ess": "ess",
     "reference": "reference",
     "national-lms": "national_lms",
+    "aps-soc2020": "aps_soc2020",
 }
 
 # Files ``ingest all`` knows and deliberately does not read, with the reason it says.
