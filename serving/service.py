@@ -91,6 +91,7 @@ from skillcast.api.schemas import (  # the request and answer schemas
 )
 from skillcast.bundle import GAP_FIELDS, ForecastBundle, InvalidQuery
 from skillcast.config import Config
+from skillcast.data.vintage import vintage_line
 
 HERE = Path(__file__).resolve().parent
 UI_FOLDER = HERE / "ui"  # the /ui page: static files that call this API with a key
@@ -169,6 +170,7 @@ class SkillcastService:
         metadata = self.bundle.metadata
         self.model_name = str(metadata.get("model", "unknown"))
         self.synthetic = bool(metadata.get("synthetic", False))
+        self.data_to = vintage_line(metadata.get("data_vintage", []))
         self.model_version = config.model_version or (str(metadata["registry_version"]) if metadata.get("registry_version") else None)
         self.heavy = threading.BoundedSemaphore(config.api_heavy_concurrency)  # spreadsheet exports at once
         self.document = openapi.document(api, openapi.examples_from(self.bundle), routes.documented)
@@ -199,6 +201,7 @@ class SkillcastService:
             code=code,
             model=self.model_name,
             synthetic=self.synthetic,
+            data_to=self.data_to,
             model_version=self.model_version,
             rows=[ForecastRow.model_construct(**row) for row in rows],
         )
@@ -211,6 +214,7 @@ class SkillcastService:
             area_name=self.bundle.area_name(area),
             model=self.model_name,
             synthetic=self.synthetic,
+            data_to=self.data_to,
             model_version=self.model_version,
             gap_basis=rows[0]["gap_basis"] if rows else None,
             warnings=self.bundle.warnings(area),
@@ -271,6 +275,7 @@ class SkillcastService:
                 area_name=self.bundle.area_name(area),
                 model=self.model_name,
                 synthetic=self.synthetic,
+                data_to=self.data_to,
                 model_version=self.model_version,
                 budget=query.budget,
                 allocation_method=method,
@@ -290,7 +295,9 @@ class SkillcastService:
             for row in answer.pop("rows")
         ]
         return self._answer(
-            ShortagesResponse(**answer, model=self.model_name, synthetic=self.synthetic, model_version=self.model_version, rows=rows)
+            ShortagesResponse(
+                **answer, model=self.model_name, synthetic=self.synthetic, data_to=self.data_to, model_version=self.model_version, rows=rows
+            )
         )
 
     def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:
@@ -363,8 +370,10 @@ class SkillcastService:
                 nowcast_until=metadata.get("nowcast_until"),
                 end_year=metadata.get("end_year"),
                 synthetic=self.synthetic,
+                data_to=self.data_to,
                 sources=[str(s) for s in metadata.get("sources", [])],
                 vintages=[str(v) for v in metadata.get("vintages", [])],
+                data_vintage=list(metadata.get("data_vintage", [])),
                 series=metadata.get("series"),
                 backtest=metadata.get("backtest", {}),
                 gaps=metadata.get("gaps", {}) if isinstance(metadata.get("gaps"), dict) else {},

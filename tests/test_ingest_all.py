@@ -58,6 +58,11 @@ def test_store_holds_all_sources_with_checksums_and_counts(ingested):
     }
     for name, info in manifest["sources"].items():
         assert all(len(file["sha256"]) == 64 for file in info["files"]), name
+    # every source's last observed period, as published (what every output names as its vintage)
+    last = {name: info["last_observed"] for name, info in manifest["sources"].items()}
+    assert last["si2035"] == "2020"  # observed years; its projections to 2035 are not observations
+    assert last["national-lms"] == "Oct-Dec 2025"
+    assert last["aps-soc2020"] == "occupations 2024-04/2025-03; qualifications Jan 2024-Dec 2024"
     assert sum(sum(info["suppressed"].values()) for info in manifest["sources"].values()) > 0
     panel = Store(out).panel()
     assert len(panel) == manifest["rows"] and panel["value"].notna().any()

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skillcast.data.sources.lookups import ENGLAND
 from skillcast.engine.base import interval_columns
 from skillcast.engine.national_mix import NationalMixForecaster
 from skillcast.engine.national_total import Signal, choose_method, growth_forecast, nowcast_years, total_path
+from skillcast.engine.nowcast import survey_mix_signal
 
 
 def steady(first=1960, last=2024, growth=0.01, rate=5.0):
@@ -111,3 +113,50 @@ def test_without_a_signal_national_mix_is_unchanged_and_the_national_error_only_
     assert (combined["hi_95"] > local["hi_95"]).any()  # England's total: its own decades of errors are wider
     # at least the national error itself, for every series
     assert (combined["hi_80"] - point >= point * (np.exp(national[2][80][None, :]) - 1) - 1e-9).all()
+
+
+def occupations(years=range(2010, 2021)):
+    """England and one area by SOC major group 1 and 2 (shares 0.4 / 0.6, no trend in the mix)."""
+    rows = []
+    for year in years:
+        for area, size in (("EN", 1000.0), ("A", 100.0)):
+            total = size * 1.01 ** (year - 2010)
+            rows += [
+                (area, "employment", "all", "all", year, total),
+                (area, "employment", "soc2020_major", "1", year, 0.4 * total),
+                (area, "employment", "soc2020_major", "2", year, 0.6 * total),
+            ]
+    return pd.DataFrame(rows, columns=["area", "measure", "classification", "code", "period", "value"])
+
+
+def test_the_survey_moves_the_mix_in_every_year_it_knows_and_the_trend_fills_the_break():
+    # the survey knows 2022-2023 (one coding) but not 2021: no change 2020 -> 2021 or 2021 -> 2022 is taken
+    share = {2022: 0.40, 2023: 0.44}
+    signal = tuple(
+        ("employment", "soc2020_major", code, year, float(np.log(value if code == "1" else 1 - value)))
+        for year, value in share.items()
+        for code in ("1", "2")
+    )
+    model = NationalMixForecaster(national_area="EN", mix_signal=signal, nowcast_years=3).fit(occupations())
+    forecast = model.predict(4).set_index(["area", "classification", "code", "period"])["forecast"]
+    ratio = [forecast.loc[("EN", "soc2020_major", "1", year)] / forecast.loc[("EN", "all", "all", year)] for year in range(2021, 2025)]
+    expected = 0.4 * np.array([1.0, 1.0, 0.44 / 0.40, 0.44 / 0.40])  # 2024: past the survey, the last move carries on
+    np.testing.assert_allclose(ratio, expected, rtol=1e-9)
+    # a backtest (nowcast_years 0) takes the year after the cutoff only, as before
+    single = NationalMixForecaster(national_area="EN", mix_signal=signal).fit(occupations(range(2010, 2022)))
+    later = single.predict(2).set_index(["area", "classification", "code", "period"])["forecast"]
+    assert later.loc[("EN", "soc2020_major", "1", 2022)] / later.loc[("EN", "all", "all", 2022)] == pytest.approx(0.4, rel=1e-9)
+
+
+def test_the_survey_signal_never_takes_a_change_across_its_coding_break():
+    rows = []
+    for year in (2019, 2020):
+        rows += [(ENGLAND, "employment_residence", "soc2010_submajor", code, year, value) for code, value in (("11", 40.0), ("21", 60.0))]
+    for year in (2021, 2022, 2023):
+        rows += [(ENGLAND, "employment_residence", "soc2020_submajor", code, year, value) for code, value in (("11", 30.0), ("21", 70.0))]
+    panel = pd.DataFrame(rows, columns=["area", "measure", "classification", "code", "period", "value"])
+    signal = survey_mix_signal(panel)
+    years = sorted({year for *_, year, _ in signal})
+    # 2021 (the first SOC 2020 year, right after SOC 2010's 2020) is dropped: 2020 -> 2021 would read a recoding as a change
+    assert years == [2019, 2020, 2022, 2023]
+    assert survey_mix_signal(None) == () and survey_mix_signal(panel.iloc[0:0]) == ()

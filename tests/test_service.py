@@ -202,6 +202,16 @@ def test_model_reports_version_vintage_metrics_and_training_time(client, demo_re
     models = {row["model"] for row in body["backtest"]["metrics"]}
     assert "skillcast" in models and "naive" in models
     assert body["model_version"] is None  # a bundle folder, not a registered model
+    # the data vintage: the demo's one source, its last period, stale against "today" (2026) as 2024 is two years back
+    assert body["data_vintage"] == [
+        {"source": "demo", "what": "the demo's SYNTHETIC series", "last_period": "2024", "year": 2024, "stale": True}
+    ]
+
+
+def test_every_answer_names_the_data_vintage(client):
+    for path, query in (("/forecast", {"area": "DM_EN"}), ("/gaps", {"area": "DM_EN"}), ("/priorities", {"area": "DM_EN"})):
+        body = client.post(path, json=query).json()
+        assert body["data_to"] == "the demo's SYNTHETIC series to 2024 (older than 2 years)", path
 
 
 def test_csv_downloads_match_the_json_answers(client):

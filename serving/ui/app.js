@@ -268,6 +268,10 @@ async function connect(event) {
     }
     $("model-line").textContent = `model ${model.model}` + (model.model_version ? ` version ${model.model_version}` : "") +
       `, trained ${(model.trained_at || "?").slice(0, 10)}, data to ${model.last_observed_year}`;
+    // what each source last observed (the data vintage), stale sources marked
+    $("data-line").textContent = (model.data_vintage || []).length
+      ? "data: " + model.data_vintage.map((entry) => `${entry.what} to ${entry.last_period}` + (entry.stale ? " (old)" : "")).join("; ")
+      : "";
     $("picker").hidden = false;
     say(`connected: ${select.options.length} areas with gaps`);
     if (select.options.length) await showArea(select.value);

@@ -107,6 +107,7 @@ class ForecastResponse(BaseModel):
     code: str
     model: str
     synthetic: bool = Field(description="true when the figures come from synthetic demo data")
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
     model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
     rows: list[ForecastRow]
 
@@ -133,6 +134,7 @@ class GapsResponse(BaseModel):
     area_name: str
     model: str
     synthetic: bool
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
     model_version: str | None = Field(default=None, description="registered version served (None: a bundle folder)")
     gap_basis: str | None = Field(default=None, description="what supply counts in every row: workplace, active or people")
     warnings: list[str] = Field(default_factory=list, description="read these before quoting the figures (e.g. a failed alignment check)")
@@ -191,6 +193,7 @@ class ShortagesResponse(BaseModel):
     area_name: str
     model: str
     synthetic: bool
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
     model_version: str | None = None
     warnings: list[str] = Field(default_factory=list)
     flagged: bool = False
@@ -202,6 +205,7 @@ class PrioritiesResponse(BaseModel):
     area_name: str
     model: str
     synthetic: bool
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
     model_version: str | None = None
     budget: float | None = None
     allocation_method: str | None = None
@@ -248,8 +252,12 @@ class ModelResponse(BaseModel):
     nowcast_until: int | None = Field(default=None, description="model years up to this one are basis 'nowcast', later ones 'forecast'")
     end_year: int | None
     synthetic: bool
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
     sources: list[str]
     vintages: list[str]
+    data_vintage: list[dict] = Field(
+        default_factory=list, description="per source: what it is, its last observed period, its year and whether it is stale"
+    )
     series: int | None
     backtest: dict = Field(
         description="cutoffs, horizon and per-model accuracy (backtest.score: MASE, sMAPE, coverage, direction right...)"

@@ -169,12 +169,21 @@ def _describe(result: SourceResult, stamp: str) -> dict:
         "rows": len(panel),
         "series": series_count(panel) if not panel.empty else 0,
         "periods": [int(panel["period"].min()), int(panel["period"].max())] if not panel.empty else [],
+        "last_observed": result.last_observed or _last_observed_year(panel),
         "vintages": sorted(panel["vintage"].unique().tolist()) if "vintage" in panel.columns and not panel.empty else [],
         "suppressed": dict(result.suppressed),
         "unmatched_areas": sorted(result.unmatched_areas),
         "tables": sorted(result.tables),
         "notes": result.notes,
     }
+
+
+def _last_observed_year(panel: pd.DataFrame) -> str:
+    """The last year a source observed (a publisher's projections are not observations), as text."""
+    if panel.empty:
+        return ""
+    observed = panel.loc[~panel["projection"].astype(bool)] if "projection" in panel.columns else panel
+    return str(int(observed["period"].max())) if not observed.empty else ""
 
 
 def check_not_inside(store_dir: Path, inputs: list[Path]) -> None:

@@ -158,13 +158,16 @@ def national_path(
     total_weight: float,
     mix_weight: float,
     mix_signal: dict[tuple[str, str, str], dict[int, float]],
+    survey_years: int = 1,
 ) -> NationalPath:
     """Growth of every national row: ``total_weight`` x the national total's slope +
     ``mix_weight`` x its mix slope (a nested category: its parent's); a series with no
     national counterpart: ``mix_weight`` x its own slope (Theta, as ``national_share``).
-    The nowcast moves a national row whose mix the signal knows at the last of ``periods``
-    (the years of ``logs``' columns) and the year after, and its children with it; a child
-    the signal knows too also moves within its parent, by ``within_parent_weight``."""
+    The nowcast moves a national row by the signal's mix change over each of the
+    ``survey_years`` years after the last of ``periods`` (the years of ``logs``' columns)
+    whose change the signal knows (both ends in one coding), in place of the trend for that
+    year, and its children with it; a child the signal knows too also moves within its
+    parent, by ``within_parent_weight``. ``shift`` holds the cumulative move per step."""
     last_year = int(periods[-1])
     rows = np.flatnonzero(layout.is_national | (layout.national < 0))
     total = layout.national_total[rows]
@@ -186,22 +189,26 @@ def national_path(
     total_growth[rows[has_total]] = total_weight * total_slope[has_total]
     growth[rows[has_total]] = total_growth[rows[has_total]] + mix_weight * mix_slope[has_total]
     growth[rows[~has_total]] = mix_weight * log_slopes(logs[rows[~has_total]])
-    shift = np.zeros(layout.n)
+    steps = max(1, survey_years)
+    shift = np.zeros((layout.n, steps))
     if mix_signal:
         category = list(zip(*(keys[column].astype(str).to_numpy()[rows] for column in CATEGORY), strict=True))
-        survey = np.array([_survey_change(mix_signal.get(key), last_year) for key in category])
-        own_shift = np.where(has_total & np.isfinite(survey), survey - mix_weight * mix_slope, 0.0)
+        survey = np.array([[_survey_change(mix_signal.get(key), last_year + step) for step in range(steps)] for key in category])
+        survey = survey.reshape(len(rows), steps)
+        own_shift = np.where(has_total[:, None] & np.isfinite(survey), survey - mix_weight * mix_slope[:, None], 0.0)
         parent_at = np.maximum(parent_position, 0)
-        within = np.where(pooled, survey - survey[parent_at], np.nan)  # NaN: the survey lacks the child or its parent
+        within = np.where(pooled[:, None], survey - survey[parent_at], np.nan)  # NaN: the survey lacks the child or its parent
         weight = np.zeros(len(rows))
         classification = keys["classification"].astype(str).to_numpy()[rows]
-        for child in np.unique(classification[np.isfinite(within)]):
-            members = np.flatnonzero(np.isfinite(within) & (classification == child))
+        known_within = np.isfinite(within).any(axis=1)
+        for child in np.unique(classification[known_within]):
+            members = np.flatnonzero(known_within & (classification == child))
             parents = [category[at] for at in parent_at[members]]
             children = [category[at] for at in members]
             weight[members] = within_parent_weight(logs, rows[members], rows[parent_at[members]], periods, children, parents, mix_signal)
-        nudge = np.where(np.isfinite(within), weight * np.nan_to_num(within), 0.0)
-        shift[rows] = np.where(pooled, own_shift[parent_at] + nudge, own_shift)
+        nudge = np.where(np.isfinite(within), weight[:, None] * np.nan_to_num(within), 0.0)
+        yearly = np.where(pooled[:, None], own_shift[parent_at] + nudge, own_shift)
+        shift[rows] = np.cumsum(yearly, axis=1)
     return NationalPath(growth=growth, shift=shift, total_growth=total_growth)
 
 
@@ -241,7 +248,8 @@ def within_parent_weight(
 
 
 def _survey_change(years: dict[int, float] | None, last_year: int) -> float:
-    """The signal's log mix change from ``last_year`` to the year after (NaN: not both known)."""
+    """The signal's log mix change from ``last_year`` to the year after (NaN: not both known;
+    a signal holds a year only where its coding is one with the year before, ``engine.nowcast``)."""
     if not years or last_year not in years or last_year + 1 not in years:
         return np.nan
     return years[last_year + 1] - years[last_year]
@@ -328,11 +336,13 @@ class NationalMixForecaster(Forecaster):
         (one column for each of ``periods``)."""
         filled = forward_fill(values)
         logs = np.log(np.maximum(filled, _TINY))
-        path = national_path(logs, layout, keys, periods, self.total_trend_weight, self.mix_trend_weight, self._signal())
+        survey_years = max(1, int(self.nowcast_years))  # a backtest: the year after its cutoff, as before
+        path = national_path(logs, layout, keys, periods, self.total_trend_weight, self.mix_trend_weight, self._signal(), survey_years)
         share = self._shares(filled, layout)
         national = np.where(layout.national >= 0, layout.national, np.arange(layout.n))
         steps = np.arange(1, horizon + 1)[None, :]
-        national_logs = logs[national, -1][:, None] + path.growth[national][:, None] * steps + path.shift[national][:, None]
+        shift = path.shift[:, np.minimum(np.arange(horizon), path.shift.shape[1] - 1)]  # the last move carries on
+        national_logs = logs[national, -1][:, None] + path.growth[national][:, None] * steps + shift[national]
         for total, total_path in self._total_paths(logs, keys, periods, layout, path, horizon).items():
             moved = layout.is_national[national] & (layout.national_total[national] == total)
             trend = path.total_growth[national][moved][:, None] * steps

@@ -18,9 +18,13 @@ SOC 2010 and SOC 2020: the survey's major group m stands in for SOC 2020 major g
 (the codes of nine major groups barely moved), its sub-major group s for SOC 2020's s.
 Changes are only ever taken between two years of the *same* survey classification *and*
 coding: the survey's 2021 figures on SOC 2010 were coded to SOC 2020 at source
-(``CODING_BREAKS``), so no change into 2021 is taken. On the SI2035 panel (last year 2020)
-that leaves the nowcast nothing to add today; it acts in the backtests (2015-2019) and
-will act again with a comparable survey year after a panel's last observation.
+(``CODING_BREAKS``), so no change into 2021 is taken. The survey on SOC 2020 (the DfE
+dashboard's pull, ``aps-soc2020``: Apr-Mar years 2021/22-2024/25, labelled 2022-2025 by the
+year they end) gives changes *within* SOC 2020 from 2022 to 2025 (``survey_mix_signal``):
+no change from 2020 (SOC 2010) to 2022 (SOC 2020) is ever taken, so in production the mix
+follows the model's trend for 2021 and 2022 and the survey's changes for 2023-2025
+(``NationalMixForecaster.nowcast_years``). An Apr-Mar year stands for the calendar year it
+ends in (three months' difference, stated rather than corrected).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import pandas as pd
 from skillcast.data.sources.lookups import ENGLAND
 from skillcast.engine.national_mix import MixSignal
 
-APS_SOURCE = "aps-occupations"  # the store source that holds the survey's occupations
+APS_SOURCE = "aps-occupations"  # the store source that holds the survey's occupations (SOC 2010, to 2020)
+SOC2020_SOURCE = "aps-soc2020"  # ... and on SOC 2020 (Apr-Mar years 2021/22 on, labelled by the year they end)
+SOC2020_CLASSIFICATION = "soc2020_submajor"
 APS_MEASURE = "employment_residence"  # its measure
 APS_CLASSIFICATION = "soc2010_submajor"
 # A survey classification's first year coded differently at source: no change into it (or later) is taken.
@@ -90,3 +96,20 @@ def occupation_mix_signal(
             for year in log_share.columns
         ]
     return tuple(signal)
+
+
+def survey_mix_signal(panel: pd.DataFrame | None) -> MixSignal:
+    """England's mix from every coding of the survey a store holds: SOC 2010 sub-majors up to
+    their coding break and SOC 2020 sub-majors (``SOC2020_SOURCE``), each a classification of
+    its own, so a change is only ever taken within one (see the module docstring)."""
+    if panel is None or panel.empty:
+        return ()
+    soc2010 = occupation_mix_signal(panel)
+    soc2020 = occupation_mix_signal(panel, classification=SOC2020_CLASSIFICATION, coding_break=None)
+    if not soc2010 or not soc2020:
+        return soc2010 or soc2020
+    first_soc2020 = min(year for *_, year, _ in soc2020)
+    if first_soc2020 - 1 in {year for *_, year, _ in soc2010}:
+        # two codings in consecutive years would read as a change of mix: keep them apart by a year
+        soc2020 = tuple(row for row in soc2020 if row[3] > first_soc2020)
+    return soc2010 + soc2020

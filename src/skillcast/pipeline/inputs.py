@@ -18,11 +18,13 @@ from pydantic import BaseModel, ConfigDict
 
 from skillcast.data.geography import Geography
 from skillcast.data.schema import DataError, observations
+from skillcast.data.sources.lookups import ENGLAND
 from skillcast.data.sources.national_lms import national_signal
 from skillcast.data.store import Store
+from skillcast.data.vintage import data_vintage
 from skillcast.engine.national_mix import MixSignal
 from skillcast.engine.national_total import NationalSignal
-from skillcast.engine.nowcast import APS_SOURCE, occupation_mix_signal
+from skillcast.engine.nowcast import APS_SOURCE, SOC2020_SOURCE, survey_mix_signal
 from skillcast.engine.targets import DEFAULT_TARGETS, select_targets
 from skillcast.skills.district_inputs import real_inputs
 from skillcast.skills.gap_inputs import SOURCES, TABLES, GapInputs, tree_inputs
@@ -68,7 +70,7 @@ class JobInputs:
 
     def mix_signal(self, enabled: bool = True) -> MixSignal:
         """England's occupational mix from the survey rows, when ``enabled`` (``Config.nowcast_occupation_mix``)."""
-        return occupation_mix_signal(self.survey) if enabled and self.survey is not None else ()
+        return survey_mix_signal(self.survey) if enabled else ()
 
     def national_signal(self, enabled: bool = True) -> tuple[NationalSignal, dict[str, str]]:
         """England's total from the national labour market (``Config.nowcast_national``), and the
@@ -86,7 +88,13 @@ def demo_inputs(panel: pd.DataFrame, geography: Geography, targets: tuple[tuple[
         geography=geography,
         survey=panel,
         gap_inputs=lambda: tree_inputs(observed, geography, synthetic=True),
-        description={"targets": [list(target) for target in targets]},
+        description={
+            "targets": [list(target) for target in targets],
+            "data_vintage": [
+                {"source": "demo", "what": "the demo's SYNTHETIC series", "last_period": str(last), "year": last}
+                for last in [int(observed["period"].max())]
+            ],
+        },
         forecasts_note="the demo's SYNTHETIC series",
         gaps_note="demand - supply by qualification band for every demo area (its own people by age and qualification)",
     )
@@ -108,11 +116,18 @@ def store_inputs(store: Store, data: TrainingData | None = None) -> JobInputs:
     return JobInputs(
         training=training,
         geography=geography,
-        survey=store.available((APS_SOURCE,))[0].get(APS_SOURCE),
+        survey=_survey(store),
         national=national,
         gap_inputs=gap_inputs,
-        description={"training_data": data.model_dump(mode="json")},
+        description={"training_data": data.model_dump(mode="json"), "data_vintage": data_vintage(store.manifest())},
         forecasts_note="SI2035 employment series (SI2035 area ids)",
         gaps_note="demand - supply by qualification band for every district and every area of districts (ONS codes), "
         "from gaps.analyse on the same store",
     )
+
+
+def _survey(store: Store) -> pd.DataFrame | None:
+    """England's survey occupation rows of every coding the store holds (SOC 2010, SOC 2020)."""
+    panels = store.available((APS_SOURCE, SOC2020_SOURCE))[0]
+    rows = [panel.loc[panel["area"] == ENGLAND] for panel in panels.values()]
+    return pd.concat(rows, ignore_index=True) if rows else None

@@ -26,6 +26,7 @@ import pandas as pd
 from skillcast.bundle import ForecastBundle, training_metadata
 from skillcast.config import Config
 from skillcast.data.schema import DataError
+from skillcast.data.vintage import with_staleness
 from skillcast.engine.backtest import BacktestResult, default_cutoffs, rolling_origin, score
 from skillcast.engine.base import Forecaster
 from skillcast.engine.factory import make_forecaster
@@ -214,6 +215,7 @@ def bundle(
         **inputs.description,
         **(extra or {}),
         "gaps": info,
+        "data_vintage": with_staleness(inputs.description.get("data_vintage", []), config.nowcast_until),
         "note": f"forecasts: {inputs.forecasts_note}; gaps: {inputs.gaps_note}"
         if table is not None
         else f"forecasts: {inputs.forecasts_note}; gaps empty: they could not be computed from these data ({info['error']})",

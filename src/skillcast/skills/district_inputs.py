@@ -40,7 +40,7 @@ import pandas as pd
 from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.geography import Geography
 from skillcast.data.schema import SIGNED_MEASURES, DataError
-from skillcast.engine.nowcast import occupation_mix_signal
+from skillcast.engine.nowcast import APS_SOURCE, SOC2020_SOURCE, survey_mix_signal
 from skillcast.skills import alignment, apprenticeships, shortage, small_area
 from skillcast.skills.demand import (
     CROSSED,
@@ -222,8 +222,11 @@ def real_inputs(
         signal_years={**years, **area_years},
         relevance=relevance,
         fe_pipeline=fe_pipeline,
-        mix_signal=occupation_mix_signal(sources["aps-occupations"]),
+        mix_signal=survey_mix_signal(pd.concat([sources[name] for name in SURVEY_SOURCES if name in sources], ignore_index=True)),
     )
+
+
+SURVEY_SOURCES = (APS_SOURCE, SOC2020_SOURCE)  # the nowcast's England occupational mix, every coding
 
 
 def _check_sources(sources: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], geography: Geography) -> None:

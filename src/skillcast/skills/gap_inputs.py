@@ -21,7 +21,15 @@ from skillcast.skills import shortage, small_area
 from skillcast.skills.supply import stock_from_panel
 
 # What a gaps analysis reads from a store (``Store.available``): the CLI and the retrain job alike.
-SOURCES: tuple[str, ...] = ("si2035", "aps-qualifications", "aps-occupations", "local-skills-time-series", "ess", "job-adverts")
+SOURCES: tuple[str, ...] = (
+    "si2035",
+    "aps-qualifications",
+    "aps-occupations",
+    "aps-soc2020",
+    "local-skills-time-series",
+    "ess",
+    "job-adverts",
+)
 TABLES: tuple[str, ...] = ("si2035_area_codes", "soc2020_structure")
 
 RETIRED: dict[str, str] = {

@@ -156,7 +156,23 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
         result.panel = validate(pd.concat(panels, ignore_index=True), source=NAME)
         table = pd.concat(periods, ignore_index=True).drop_duplicates()
         result.tables[PERIODS_TABLE] = table.sort_values(["measure", "period"]).reset_index(drop=True)
+        result.last_observed = _last_labels(result.panel, result.tables[PERIODS_TABLE])
     return result
+
+
+def _last_labels(panel: pd.DataFrame, periods: pd.DataFrame) -> str:
+    """The last occupation year and the last qualification year, as published ("Apr 2024-Mar 2025 ...")."""
+    parts = []
+    for what, rows in (
+        ("occupations", panel.loc[panel["classification"] == "soc2020_submajor"]),
+        ("qualifications", panel.loc[panel["classification"].str.contains("rqf|nvq", regex=True)]),
+    ):
+        if rows.empty:
+            continue
+        year = int(rows["period"].max())
+        label = periods.loc[(periods["period"] == year) & periods["measure"].isin(rows["measure"].unique()), "label"]
+        parts.append(f"{what} {label.iloc[0] if len(label) else year}")
+    return "; ".join(parts)
 
 
 # -- the employment CSV ---------------------------------------------------------------------------

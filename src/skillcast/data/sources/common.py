@@ -54,6 +54,7 @@ class SourceResult:
     areas: pd.DataFrame | None = None  # areas this source defines (area, name, type, parent)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # reference tables that are not counts
     notes: list[str] = field(default_factory=list)
+    last_observed: str = ""  # the last period observed, as published ("Oct-Dec 2025"); "" = the panel's last observed year
 
 
 def read_csv_checked(path: Path, required: list[str], **options) -> pd.DataFrame:

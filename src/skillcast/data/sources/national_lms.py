@@ -86,7 +86,14 @@ def read(paths: list[Path], geography: Geography) -> SourceResult:
     if regions:
         result.tables["national_regions"] = pd.concat(regions, ignore_index=True)
     result.notes.append(last_periods_note(result.tables["national_series"]))
+    result.last_observed = last_observed(result.tables["national_series"])
     return result
+
+
+def last_observed(table: pd.DataFrame) -> str:
+    """The national labour market's last observed period (LFS employment's, the newest headline series)."""
+    rows = table.loc[table["series"] == EMPLOYMENT_SERIES].sort_values(["year", "month"])
+    return str(rows["period"].iloc[-1]) if not rows.empty else ""
 
 
 def last_periods_note(table: pd.DataFrame) -> str:
