@@ -27,10 +27,22 @@ import pandas as pd
 from skillcast.config import Config
 from skillcast.data.schema import observations
 from skillcast.data.sources import national_lms
+from skillcast.data.sources.lookups import ENGLAND, load_geography
 from skillcast.data.sources.registry import load_source
 from skillcast.data.sources.si2035 import read_employment_wide
+from skillcast.engine.national_mix import NationalMixForecaster
 from skillcast.engine.national_share import log_slopes
-from skillcast.engine.national_total import LONG_RUN_YEARS, METHODS, VALIDATION_ORIGINS, VALIDATION_STEPS, Signal, _errors, total_path
+from skillcast.engine.national_total import (
+    LONG_RUN_YEARS,
+    METHODS,
+    VALIDATION_ORIGINS,
+    VALIDATION_STEPS,
+    Signal,
+    growth_forecast,
+    method_errors,
+    total_path,
+)
+from skillcast.engine.nowcast import SOC2020_SOURCE, survey_mix_signal
 
 TOTAL_WEIGHT = 0.5  # NationalMixForecaster.total_trend_weight
 
@@ -68,10 +80,8 @@ def main() -> None:
         actual = logs.loc[cutoff + 1 : cutoff + horizon].to_numpy() - logs.loc[cutoff]
         row = {"cutoff": cutoff}
         for method in METHODS:
-            row[f"validation {method}"] = float(np.nanmean(np.abs(_errors(signal, cutoff, method, rule, VALIDATION_STEPS, origins))))
-            from skillcast.engine import national_total
-
-            forecast = national_total.growth_forecast(signal, cutoff, horizon, method, trend)
+            row[f"validation {method}"] = float(np.nanmean(np.abs(method_errors(signal, cutoff, method, rule, VALIDATION_STEPS, origins))))
+            forecast = growth_forecast(signal, cutoff, horizon, method, trend)
             row[f"SI2035 err {method} %"] = float(np.mean(np.abs(actual - forecast)) * 100)
         path = total_path(signal_rows, cutoff, 0, horizon, trend, rule, (80,))
         row["chosen"] = path.method
@@ -101,7 +111,48 @@ def main() -> None:
         f"\nProduction jump-off: England's total 2021-2025 (observed nationally: {path.observed_steps} years; later years: {path.method})"
     )
     print((jump / 1e6).to_string(float_format=lambda value: f"{value:.2f}m"))
+    print(
+        "\nThe survey on SOC 2020 (issue #23): do its newer years improve the next year's England mix? (mean |error| of the log share change since 2022)"
+    )
+    print(survey_backtest(arguments.data).to_string(float_format=lambda value: f"{value:.4f}"))
     print(f"\ntotal {time.perf_counter() - started:.0f} s\nrerun: .venv/bin/python benchmarks/bench_national.py")
+
+
+def survey_backtest(data_dir: Path) -> pd.DataFrame:
+    """At each survey year c (2023, 2024: Apr-Mar years by the year they end), England's SOC 2020
+    sub-major mix of c + 1 forecast from SI2035 2010-2020 three ways: the model without the
+    survey's SOC 2020 years, the model moved by every survey change up to c (what production
+    does), and the survey's own mix at c (naive). SI2035 (jobs) and the APS (residents) differ in
+    the *level* of the mix, so each is scored on its change since 2022, the first SOC 2020 survey
+    year: mean absolute error, over the 26 sub-majors, of the log share's change 2022 -> c + 1."""
+    wide = read_employment_wide(data_dir / "skills_imperative_2035" / "si2035_employment_2010_2035_wide.csv")
+    panel = observations(wide.loc[(wide["area"] == "EN") & wide["classification"].isin(["all", "soc2020_major", "soc2020_submajor"])])
+    source = load_source(SOC2020_SOURCE)
+    survey = source.read(
+        [path for pattern in source.FILES for path in sorted(data_dir.glob(pattern))], load_geography(data_dir / "lookups")
+    ).panel
+    signal = survey_mix_signal(survey.loc[survey["area"] == ENGLAND])
+    shares = {(code, year): value for _, classification, code, year, value in signal if classification == "soc2020_submajor"}
+    codes = sorted({code for code, _ in shares})
+    first = 2022
+    records = []
+    for cutoff in (2023, 2024):
+        actual = np.array([shares[(code, cutoff + 1)] - shares[(code, first)] for code in codes])
+        known = tuple(row for row in signal if row[3] <= cutoff)
+        row = {"survey year": cutoff}
+        for name, mix, years in (("without the SOC 2020 years", (), 0), ("with them (production)", known, cutoff - 2020)):
+            model = NationalMixForecaster(national_area="EN", mix_signal=mix, nowcast_years=years).fit(panel)
+            forecast = model.predict(cutoff + 1 - 2020)
+            rows = forecast.loc[forecast["classification"] == "soc2020_submajor"].pivot(index="code", columns="period", values="forecast")
+            log_share = np.log(rows / rows.sum()).reindex(codes)
+            change = (log_share[cutoff + 1] - log_share[first]).to_numpy()
+            row[name] = float(np.nanmean(np.abs(change - actual)))
+        naive = np.array([shares[(code, cutoff)] - shares[(code, first)] for code in codes])
+        row["survey's own last mix"] = float(np.mean(np.abs(naive - actual)))
+        records.append(row)
+    table = pd.DataFrame(records).set_index("survey year")
+    table.loc["mean"] = table.mean()
+    return table
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def signal_trend(signal: Signal, origin: int, years: int, weight: float) -> floa
     return float(weight * np.polyfit(time, window[known], 1)[0])
 
 
-def _errors(signal: Signal, end: int, method: str, trend: tuple[int, float], steps: int, origins: range) -> np.ndarray:
+def method_errors(signal: Signal, end: int, method: str, trend: tuple[int, float], steps: int, origins: range) -> np.ndarray:
     """Signed log errors (origins x steps; NaN: outcome after ``end`` or unknown) of ``method``;
     ``trend``: (years, weight) of the local model's trend rule, replayed on the signal."""
     errors = np.full((len(origins), steps), np.nan)
@@ -153,7 +153,7 @@ def choose_method(signal: Signal, end: int, trend: tuple[int, float]) -> str:
     origins = range(first, end)
     if len(origins) == 0:
         return "trend"
-    scores = {method: np.nanmean(np.abs(_errors(signal, end, method, trend, VALIDATION_STEPS, origins))) for method in METHODS}
+    scores = {method: np.nanmean(np.abs(method_errors(signal, end, method, trend, VALIDATION_STEPS, origins))) for method in METHODS}
     finite = {method: score for method, score in scores.items() if np.isfinite(score)}
     if not finite:
         return "trend"
@@ -165,7 +165,7 @@ def choose_method(signal: Signal, end: int, trend: tuple[int, float]) -> str:
 def error_quantiles(signal: Signal, end: int, method: str, trend: tuple[int, float], horizon: int, levels: tuple[int, ...]):
     """Per level, the lower and upper quantiles (per step) of ``method``'s log errors over every origin before ``end``."""
     origins = range(int(signal.years[0]) + LONG_RUN_YEARS, end)
-    errors = _errors(signal, end, method, trend, horizon, origins)
+    errors = method_errors(signal, end, method, trend, horizon, origins)
     lower, upper = {}, {}
     for level in levels:
         tail = (1 - level / 100) / 2
