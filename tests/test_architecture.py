@@ -141,3 +141,38 @@ def test_the_layers_are_where_the_architecture_says():
         if layer(module) and layer(target) and layer(module) != layer(target) and rank[layer(target)] == rank[layer(module)]
     ]
     assert upward == [] and siblings == []
+
+
+# -- one screen of reading: the size limits of issue #24 ----------------------------------------
+MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 80  # from the ``def`` line to the body's last line, decorators excluded
+READS_THE_ENVIRONMENT = ("skillcast/cli/", "skillcast/config.py")  # and serving/, outside src/
+
+
+def test_no_module_is_over_600_lines_and_no_function_over_80():
+    too_long = []
+    for path in sorted((SOURCE / "skillcast").rglob("*.py")):
+        text = path.read_text()
+        relative = path.relative_to(SOURCE).as_posix()
+        if len(text.splitlines()) > MAX_FILE_LINES:
+            too_long.append(f"{relative}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{relative}::{node.name}: {length} lines")
+    assert too_long == []
+
+
+def test_only_the_command_line_and_the_service_read_the_environment():
+    """The configuration is built once per command or service start (``Config.from_env``, in
+    ``cli/`` and ``serving/``) and passed down; nothing below reads ``os.environ`` itself."""
+    readers = []
+    for path in sorted((SOURCE / "skillcast").rglob("*.py")):
+        relative = path.relative_to(SOURCE).as_posix()
+        if relative.startswith(READS_THE_ENVIRONMENT):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "from_env"}:
+                readers.append(f"{relative}:{node.lineno} {node.attr}")
+    assert readers == []

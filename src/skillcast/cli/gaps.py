@@ -244,47 +244,21 @@ def priorities(
     """Rank occupations for apprenticeships (RQF 2-5): jobs to fill per 1,000 jobs and against England, the local
     shortage rating, apprenticeship relevance; optionally allocate a budget and convert it to starts."""
     with clear_errors():
-        from dataclasses import replace
-
         from skillcast.pipeline.job import gap_settings
-        from skillcast.skills.apprenticeships import CostPerStart, load_costs, override_relevance
-        from skillcast.skills.gap_output import relevant_notes
-        from skillcast.skills.gaps import fit_demand
-        from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, PriorityWeights, allocate
+        from skillcast.skills.apprenticeships import CostPerStart, load_costs
         from skillcast.skills.scenarios import load_scenario
 
         config = Config.from_env()
-        if budget is not None and not budget > 0:
-            raise ValueError(f"--budget: expected a positive amount of pounds, got {budget}")
-        if mode.strip().lower() not in MODES:
-            raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
-        mode = mode.strip().lower()
-        if area.strip().lower() == "all":
-            raise ValueError("--area: priorities are for one area at a time; give an area name or code")
+        mode = _check_priority_options(budget, mode, area)
         cost_table = load_costs(costs) if costs else CostPerStart()
         plan = load_scenario(scenario) if scenario else None
         steps = ["read data", "forecast demand", "baseline ranking"] + (["scenario ranking"] if plan else []) + (["write"] if out else [])
         with stages(steps) as stage:
             stage("read data")
-            inputs = gap_inputs(data, demo, config)
-            if relevance:
-                inputs = replace(inputs, relevance=override_relevance(inputs.relevance, relevance))
-            code = inputs.resolve(area)
-            if code in inputs.flagged:
-                raise ValueError(f"--area: {' '.join(inputs.warnings.get(code, (f'{code} failed the alignment check',)))} No priorities.")
+            inputs, code = _priority_inputs(data, demo, config, relevance, area)
             plan = _scenario_areas(plan, inputs, scenario)
             settings = gap_settings(config, draws, seed, end_year=year)
-            stage("forecast demand")
-            forecast = fit_demand(inputs, settings)
-            stage("baseline ranking")
-            weights = PriorityWeights()
-            runs = {"baseline": _rank(inputs, settings, forecast, code, weights, None, mode)}
-            if plan:
-                stage("scenario ranking")
-                runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan, mode)
-            rankings = {name: ranking for name, (ranking, _, _) in runs.items()}
-            if budget is not None:
-                rankings = {name: allocate(ranking, budget, cost_table, run.mix) for name, (ranking, run, _) in runs.items()}
+            runs, rankings = _priority_rankings(stage, inputs, settings, code, plan, mode, budget, cost_table)
             table = pd.concat([ranking.assign(scenario=name) for name, ranking in rankings.items()], ignore_index=True)
             if out:
                 stage("write")
@@ -294,23 +268,82 @@ def priorities(
         final = rankings[plan.name] if plan else rankings["baseline"]
         baseline = rankings["baseline"] if plan else None
         console.print(_print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None))
-        for note in relevant_notes({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
-            console.print(f"note: {note}", highlight=False)
-        window = f"{runs['baseline'][2]}-{settings.end_year}"
-        console.print(
-            f"jobs to fill = jobs held at RQF 2-5 opening {window} (replacement + growth where positive). {MODE_WORDS[mode]}",
-            highlight=False,
-        )
-        if budget is not None:
-            console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
-            console.print(
-                f"cost per start (assumption{', from ' + str(costs) if costs else ''}): "
-                + ", ".join(f"level {name[-1]} £{value:,.0f}" for name, value in cost_table.model_dump().items()),
-                highlight=False,
-            )
-            console.print(fe_pipeline_text(inputs, code), highlight=False)
+        _print_priority_notes(runs, inputs, code, settings, mode, budget, costs, cost_table)
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
+
+
+def _check_priority_options(budget: float | None, mode: str, area: str) -> str:
+    """The mode, lower-cased, once ``--budget``, ``--mode`` and ``--area`` are checked: bad options fail before
+    any data are read."""
+    from skillcast.skills.priorities import MODES
+
+    if budget is not None and not budget > 0:
+        raise ValueError(f"--budget: expected a positive amount of pounds, got {budget}")
+    if mode.strip().lower() not in MODES:
+        raise ValueError(f"--mode: {mode!r} is not a mode; expected one of {list(MODES)}")
+    mode = mode.strip().lower()
+    if area.strip().lower() == "all":
+        raise ValueError("--area: priorities are for one area at a time; give an area name or code")
+    return mode
+
+
+def _priority_inputs(data: Path | None, demo: bool, config: Config, relevance: Path | None, area: str):
+    """(inputs, area code): the gap inputs with any reviewed relevance applied, and the area, refused if it failed
+    the alignment check (its figures cannot be trusted for a ranking)."""
+    from dataclasses import replace
+
+    from skillcast.skills.apprenticeships import override_relevance
+
+    inputs = gap_inputs(data, demo, config)
+    if relevance:
+        inputs = replace(inputs, relevance=override_relevance(inputs.relevance, relevance))
+    code = inputs.resolve(area)
+    if code in inputs.flagged:
+        raise ValueError(f"--area: {' '.join(inputs.warnings.get(code, (f'{code} failed the alignment check',)))} No priorities.")
+    return inputs, code
+
+
+def _priority_rankings(stage, inputs, settings, code: str, plan, mode: str, budget: float | None, cost_table):
+    """(runs, rankings): the baseline and scenario rankings (``_rank``'s triples, and the ranking tables, with the
+    budget allocated where given); demand is forecast once and shared by both."""
+    from skillcast.skills.gaps import fit_demand
+    from skillcast.skills.priorities import PriorityWeights, allocate
+
+    stage("forecast demand")
+    forecast = fit_demand(inputs, settings)
+    stage("baseline ranking")
+    weights = PriorityWeights()
+    runs = {"baseline": _rank(inputs, settings, forecast, code, weights, None, mode)}
+    if plan:
+        stage("scenario ranking")
+        runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan, mode)
+    rankings = {name: ranking for name, (ranking, _, _) in runs.items()}
+    if budget is not None:
+        rankings = {name: allocate(ranking, budget, cost_table, run.mix) for name, (ranking, run, _) in runs.items()}
+    return runs, rankings
+
+
+def _print_priority_notes(runs, inputs, code: str, settings, mode: str, budget: float | None, costs: Path | None, cost_table) -> None:
+    """What the ranking rests on, under the table: the analysis notes, the requirement window and the order used,
+    and with a budget the allocation method, the costs per start and the area's FE pipeline."""
+    from skillcast.skills.gap_output import relevant_notes
+    from skillcast.skills.priorities import ALLOCATION_METHOD
+
+    for note in relevant_notes({name: run for name, (_, run, _) in runs.items()}, inputs, [code]):
+        console.print(f"note: {note}", highlight=False)
+    window = f"{runs['baseline'][2]}-{settings.end_year}"
+    console.print(
+        f"jobs to fill = jobs held at RQF 2-5 opening {window} (replacement + growth where positive). {MODE_WORDS[mode]}", highlight=False
+    )
+    if budget is not None:
+        console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
+        console.print(
+            f"cost per start (assumption{', from ' + str(costs) if costs else ''}): "
+            + ", ".join(f"level {name[-1]} £{value:,.0f}" for name, value in cost_table.model_dump().items()),
+            highlight=False,
+        )
+        console.print(fe_pipeline_text(inputs, code), highlight=False)
 
 
 MODE_WORDS = {

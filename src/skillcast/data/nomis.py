@@ -377,6 +377,37 @@ def parse_aps_csv(
     """
     variables = complete_variables(variables)
     level_of = {str(code): level for level, code in variables.items()}
+    raw = _read_aps_frame(text, where)
+
+    result = SourceResult(source=RESULT_NAME, panel=pd.DataFrame(), files=[])
+    if raw.empty:
+        raise DataError(f"{where}: no data rows; expected APS rows for the requested areas and years")
+
+    codes = _check_levels(raw, variables, level_of, where)
+    dates = _annual_dates(raw, where)
+
+    measure = _measure_names(raw, where)
+    numerator = measure == "numerator"
+    if not numerator.any():
+        raise DataError(f"{where}: no Numerator rows (measure {MEASURES['numerator']}); expected counts of people")
+
+    number = pd.Series(float("nan"), index=raw.index)
+    number[numerator] = _parse_values(raw, numerator, where, result.suppressed)
+    for name in ("denominator", "confidence"):  # their suppression only blanks ci95
+        rows = measure == name
+        if rows.any():
+            number[rows] = _parse_values(raw, rows, where, Counter())
+
+    wide = _wide_cells(raw, codes.map(level_of), dates, measure, number, where)
+    result.panel = validate(_aps_panel(wide, vintage), source=where)
+    if "GEOGRAPHY_NAME" in raw.columns:
+        result.areas = _area_names(raw, area_type)
+    return result
+
+
+def _read_aps_frame(text: str, where: str) -> pd.DataFrame:
+    """The CSV as text columns with upper-case names, refused in one line if it is not a CSV or lacks a
+    column the parse needs (NOMIS errors come back as odd bodies, not HTTP errors)."""
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
@@ -387,12 +418,12 @@ def parse_aps_csv(
     missing = [column for column in REQUIRED_COLUMNS if column not in raw.columns]
     if missing:
         raise DataError(f"{where}: missing column(s) {missing}; found {list(raw.columns)[:12]}")
+    return raw
 
-    result = SourceResult(source=RESULT_NAME, panel=pd.DataFrame(), files=[])
-    if raw.empty:
-        raise DataError(f"{where}: no data rows; expected APS rows for the requested areas and years")
 
-    # Which level each row is, checked against what NOMIS says the variable is.
+def _check_levels(raw: pd.DataFrame, variables: dict[str, int], level_of: dict[str, str], where: str) -> pd.Series:
+    """Each row's variable code, checked against what NOMIS says the variable is: the codes are not all verified
+    (``NVQ_VARIABLES``), so a wrong one must fail loudly instead of mislabelling data."""
     codes = raw["VARIABLE_CODE"].str.strip()
     unknown = ~codes.isin(list(level_of))
     if unknown.any():
@@ -407,32 +438,29 @@ def parse_aps_csv(
                 f"{where}: NOMIS variable {code} is {name!r}, but it is mapped to NVQ level {level!r} "
                 f"(expected a name matching {NVQ_NAME_PATTERNS[level]!r} and '16-64'); fix its code in skillcast.data.nomis.NVQ_VARIABLES or --variables"
             )
+    return codes
 
-    # Jan-Dec years only: DATE is the period's last month, 'YYYY-12'.
+
+def _annual_dates(raw: pd.DataFrame, where: str) -> pd.Series:
+    """Each row's DATE, which must be a Jan-Dec year ('YYYY-12', the period's last month): other APS periods
+    overlap and would count people twice."""
     dates = raw["DATE"].str.strip()
     not_annual = ~dates.str.fullmatch(r"\d{4}-12")
     if not_annual.any():
         row = int(not_annual.to_numpy().nonzero()[0][0])
         label = raw.at[row, "DATE_NAME"] if "DATE_NAME" in raw.columns else dates[row]
         raise DataError(f"{where}: line {row + 2}, column 'DATE', value {dates[row]!r} ({label}): expected a Jan-Dec period like '2021-12'")
+    return dates
 
-    measure = _measure_names(raw, where)
-    numerator = measure == "numerator"
-    if not numerator.any():
-        raise DataError(f"{where}: no Numerator rows (measure {MEASURES['numerator']}); expected counts of people")
 
-    number = pd.Series(float("nan"), index=raw.index)
-    number[numerator] = _parse_values(raw, numerator, where, result.suppressed)
-    for name in ("denominator", "confidence"):  # their suppression only blanks ci95
-        rows = measure == name
-        if rows.any():
-            number[rows] = _parse_values(raw, rows, where, Counter())
-
+def _wide_cells(raw: pd.DataFrame, levels: pd.Series, dates: pd.Series, measure: pd.Series, number: pd.Series, where: str) -> pd.DataFrame:
+    """One row per area, level and year with its numerator, denominator and confidence side by side; a repeated
+    measure for a cell is refused, since it would be unclear which to keep."""
     key = ["area", "code", "period"]
     cells = pd.DataFrame(
         {
             "area": raw["GEOGRAPHY_CODE"].str.strip(),
-            "code": codes.map(level_of),
+            "code": levels,
             "period": dates.str[:4].astype(int),
             "measure": measure,
             "number": number,
@@ -444,12 +472,17 @@ def parse_aps_csv(
         raise DataError(
             f"{where}: line {row + 2}: a second {cells.at[row, 'measure']} row for area {cells.at[row, 'area']!r}, year {cells.at[row, 'period']}, level {cells.at[row, 'code']!r}"
         )
-    wide = cells.loc[numerator, key + ["number"]].rename(columns={"number": "numerator"})
+    wide = cells.loc[measure == "numerator", key + ["number"]].rename(columns={"number": "numerator"})
     for name in ("denominator", "confidence"):
         part = cells.loc[measure == name, key + ["number"]].rename(columns={"number": name})
         wide = wide.merge(part, on=key, how="left")
+    return wide
 
-    panel = pd.DataFrame(
+
+def _aps_panel(wide: pd.DataFrame, vintage: str | None) -> pd.DataFrame:
+    """The cells in the data contract's long format (not yet validated): the numerator as the count, and the
+    confidence half-width turned from percentage points into people."""
+    return pd.DataFrame(
         {
             "area": wide["area"],
             "measure": "population",
@@ -462,18 +495,15 @@ def parse_aps_csv(
             "ci95": wide["confidence"] / 100.0 * wide["denominator"],
         }
     )
-    result.panel = validate(panel, source=where)
-    if "GEOGRAPHY_NAME" in raw.columns:
-        names = raw[["GEOGRAPHY_CODE", "GEOGRAPHY_NAME"]].drop_duplicates("GEOGRAPHY_CODE")
-        result.areas = pd.DataFrame(
-            {
-                "area": names["GEOGRAPHY_CODE"].str.strip(),
-                "name": names["GEOGRAPHY_NAME"].str.strip(),
-                "type": area_type or "",
-                "parent": "",
-            }
-        ).reset_index(drop=True)
-    return result
+
+
+def _area_names(raw: pd.DataFrame, area_type: str | None) -> pd.DataFrame:
+    """The areas the response names (``area, name, type, parent``): the areas this source defines, so the store's
+    geography can name them."""
+    names = raw[["GEOGRAPHY_CODE", "GEOGRAPHY_NAME"]].drop_duplicates("GEOGRAPHY_CODE")
+    return pd.DataFrame(
+        {"area": names["GEOGRAPHY_CODE"].str.strip(), "name": names["GEOGRAPHY_NAME"].str.strip(), "type": area_type or "", "parent": ""}
+    ).reset_index(drop=True)
 
 
 def _measure_names(raw: pd.DataFrame, where: str) -> pd.Series:

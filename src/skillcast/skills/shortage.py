@@ -243,9 +243,29 @@ def area_pressure(
     ``members`` (their districts); ``own_adverts``: ``area, adverts`` of areas with their own series.
     """
     jobs = district_jobs.astype(float)
+    district_counts, shared_by = _lea_counts_by_district(lea_values, jobs)
+    vac, ssv = _area_vacancy_ratios(lea_values, district_counts, membership)
+    advert_ratio, area_jobs, own = _area_advert_ratios(lsip_adverts, own_adverts, membership, jobs)
+    areas = sorted(set(area_jobs.index) | {national})
+    basis = _area_basis(areas, national, membership, shared_by, own.index)
+    out = pd.DataFrame(
+        {
+            "area": areas,
+            "area_vacancy_ratio": vac.reindex(areas).to_numpy(),
+            "area_ssv_ratio": ssv.reindex(areas).to_numpy(),
+            "area_advert_ratio": advert_ratio.reindex(areas).to_numpy(),
+            "area_basis": basis,
+        }
+    )
+    out.loc[out["area"] == national, ["area_vacancy_ratio", "area_ssv_ratio", "area_advert_ratio"]] = 1.0
+    return out
+
+
+def _lea_counts_by_district(lea_values: pd.DataFrame, jobs: pd.Series) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Each LEA's ESS counts shared among its districts by jobs (evenly where they have none), and how many
+    districts shared each one: ESS is published per LEA, the areas are built from districts."""
     counts = {}
     shared_by = {}
-    national_row = lea_values.loc[lea_values["districts"].map(len) == 0]
     for row in lea_values.loc[lea_values["districts"].map(len) > 0].itertuples():
         members = [district for district in sorted(row.districts) if district in jobs.index]  # sorted: sums do not depend on the hash seed
         weights = jobs.reindex(members).fillna(0.0)
@@ -254,6 +274,13 @@ def area_pressure(
             counts[district] = (row.vacancies * share, row.skill_shortage_vacancies * share, row.employment * share)
             shared_by[district] = len(members)
     district_counts = pd.DataFrame.from_dict(counts, orient="index", columns=["vacancies", "skill_shortage_vacancies", "employment"])
+    return district_counts, shared_by
+
+
+def _area_vacancy_ratios(lea_values: pd.DataFrame, district_counts: pd.DataFrame, membership: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Vacancies and skill-shortage vacancies per job in each area over England's: England's own row where given,
+    else the sum of the districts, so the ratio is to the same all-England rate for every area."""
+    national_row = lea_values.loc[lea_values["districts"].map(len) == 0]
     links = membership.loc[membership["district"].isin(district_counts.index)]
     weighted = district_counts.reindex(links["district"]).mul(links["weight"].to_numpy(), axis=0)
     summed = weighted.groupby(links["area"].to_numpy()).sum()
@@ -267,7 +294,14 @@ def area_pressure(
         )
     vac = (summed["vacancies"] / summed["employment"]) / base_vac
     ssv = (summed["skill_shortage_vacancies"] / summed["employment"]) / base_ssv
+    return vac, ssv
 
+
+def _area_advert_ratios(
+    lsip_adverts: pd.DataFrame, own_adverts: pd.DataFrame, membership: pd.DataFrame, jobs: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Online adverts per job in each area over England's, with each area's jobs and the own-series adverts: only
+    some areas have a series of their own, so the rest get their LSIPs' adverts shared out to districts by jobs."""
     # adverts: each district gets its LSIP's adverts by jobs; areas with their own series use it
     district_adverts = {}
     for row in lsip_adverts.itertuples():
@@ -290,8 +324,12 @@ def area_pressure(
     adverts.loc[own.index.intersection(area_jobs.index)] = own.reindex(own.index.intersection(area_jobs.index))
     england_rate = per_district.sum() / jobs.reindex(per_district.index).sum() if per_district.sum() > 0 else np.nan
     advert_ratio = (adverts / area_jobs.reindex(adverts.index)) / england_rate
+    return advert_ratio, area_jobs, own
 
-    areas = sorted(set(area_jobs.index) | {national})
+
+def _area_basis(areas: list[str], national: str, membership: pd.DataFrame, shared_by: dict[str, int], own_series: pd.Index) -> list[str]:
+    """Which figures each area's ratios rest on, in words ('vacancies: ...; adverts: ...'), so a reader knows
+    whether a district's rates are its own or its county's or LSIP's."""
     single = {district for district, size in shared_by.items() if size == 1}
     basis = []
     for area in areas:
@@ -304,16 +342,6 @@ def area_pressure(
             vac_text = "its own LEA" if area in single else f"its LEA ({shared_by.get(area, 0)} districts, shared by jobs)"
         else:
             vac_text = "its LEAs, shared by jobs"
-        ads_text = "its own series" if area in own.index else ("its LSIP's, by jobs" if is_district else "its LSIPs', by jobs")
+        ads_text = "its own series" if area in own_series else ("its LSIP's, by jobs" if is_district else "its LSIPs', by jobs")
         basis.append(f"vacancies: {vac_text}; adverts: {ads_text}")
-    out = pd.DataFrame(
-        {
-            "area": areas,
-            "area_vacancy_ratio": vac.reindex(areas).to_numpy(),
-            "area_ssv_ratio": ssv.reindex(areas).to_numpy(),
-            "area_advert_ratio": advert_ratio.reindex(areas).to_numpy(),
-            "area_basis": basis,
-        }
-    )
-    out.loc[out["area"] == national, ["area_vacancy_ratio", "area_ssv_ratio", "area_advert_ratio"]] = 1.0
-    return out
+    return basis

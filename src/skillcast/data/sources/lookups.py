@@ -157,13 +157,43 @@ def _counties(reference: pd.DataFrame, successor: dict[str, str], districts: set
 
 
 def load_geography(lookups_dir: Path) -> Geography:
-    lookups_dir = Path(lookups_dir)
+    region, history, lsip, mca, lep = _read_lookups(Path(lookups_dir))
+    rows = _country_and_region_rows(region)
+    region_of = dict(zip(region["LAD23CD"], region["RGN_CD"], strict=True))
+    districts, district_rows, successor, known = _districts(history, region, region_of)
+    rows += district_rows
+
+    england = sorted(lsip["LAD23CD"])
+    memberships = [
+        pd.DataFrame({"area": region["LAD23CD"], "member_of": region["RGN_CD"], "type": "region"}),
+        pd.DataFrame({"area": england, "member_of": ENGLAND, "type": "country"}),
+    ]
+    group_rows, group_links = _group_areas(lsip, mca, lep, districts, known, successor, region_of)
+    rows += group_rows
+    memberships += group_links
+
+    county_rows, county_links = _county_areas(successor, england, region_of)
+    rows += county_rows
+    memberships.append(county_links)
+
+    areas = pd.DataFrame(rows).drop_duplicates("area")
+    by_name = {(row.type, row.name): row.area for row in areas.itertuples()}
+    aliases = {(area_type, key): by_name[(area_type, target)] for (area_type, key), target in RENAMES.items()}
+    return Geography.from_frame(areas, memberships=pd.concat(memberships, ignore_index=True), successor=successor, aliases=aliases)
+
+
+def _read_lookups(lookups_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(region, history, lsip, mca, lep): the five ONS lookups, each refused in one line if a column is missing."""
     region = read_csv_checked(lookups_dir / FILES["region"], ["LAD23CD", "LAD23NM", "RGN_CD", "RGN_NM"])
     history = read_csv_checked(lookups_dir / FILES["history"], ["LAD11CD", "LAD11NM", "LAD21CD", "LAD21NM", "LAD23CD", "LAD23NM"])
     lsip = read_csv_checked(lookups_dir / FILES["lsip"], ["LAD23CD", "LSIP23CD", "LSIP23NM"])
     mca = read_csv_checked(lookups_dir / FILES["mca"], ["LAD25CD", "LAD25NM", "CAUTH25CD", "CAUTH25NM"])
     lep = read_csv_checked(lookups_dir / FILES["lep"], ["LAD_CD", "LAD_NM", "LEP20CD", "LEP20NM"])
+    return region, history, lsip, mca, lep
 
+
+def _country_and_region_rows(region: pd.DataFrame) -> list[dict]:
+    """Area rows for England, Wales and Scotland and England's regions: the top of every parent chain."""
     rows = [
         {"area": ENGLAND, "name": "England", "type": "country", "parent": ""},
         {"area": WALES, "name": "Wales", "type": "country", "parent": ""},
@@ -174,15 +204,23 @@ def load_geography(lookups_dir: Path) -> Geography:
         {"area": code, "name": name, "type": "region", "parent": ENGLAND}
         for code, name in zip(regions["RGN_CD"], regions["RGN_NM"], strict=True)
     ]
-    region_of = dict(zip(region["LAD23CD"], region["RGN_CD"], strict=True))
+    return rows
 
-    def country_parent(code: str) -> str:
-        return region_of.get(code) or (WALES if code.startswith("W") else ENGLAND if code.startswith("E") else "")
 
+def _country_parent(region_of: dict[str, str], code: str) -> str:
+    """A district's parent: its region in England where the lookup has one, else its country (from the code's letter)."""
+    return region_of.get(code) or (WALES if code.startswith("W") else ENGLAND if code.startswith("E") else "")
+
+
+def _districts(
+    history: pd.DataFrame, region: pd.DataFrame, region_of: dict[str, str]
+) -> tuple[pd.DataFrame, list[dict], dict[str, str], set[str]]:
+    """(current districts, district rows, successor, known codes): the districts of 2023, and the retired ones of
+    2011 and 2021 with the code each became, so figures published on old codes still find their area."""
     current = history[["LAD23CD", "LAD23NM"]].drop_duplicates("LAD23CD")
     districts = pd.concat([current, region[["LAD23CD", "LAD23NM"]]]).drop_duplicates("LAD23CD")
-    rows += [
-        {"area": code, "name": name, "type": "lad", "parent": country_parent(code)}
+    rows = [
+        {"area": code, "name": name, "type": "lad", "parent": _country_parent(region_of, code)}
         for code, name in zip(districts["LAD23CD"], districts["LAD23NM"], strict=True)
     ]
     successor: dict[str, str] = {}
@@ -196,13 +234,23 @@ def load_geography(lookups_dir: Path) -> Geography:
             successor[old_code] = new_code
             if old_code not in known:
                 known.add(old_code)
-                rows.append({"area": old_code, "name": old_name, "type": "lad", "parent": country_parent(final_code)})
+                rows.append({"area": old_code, "name": old_name, "type": "lad", "parent": _country_parent(region_of, final_code)})
+    return districts, rows, successor, known
 
-    england = sorted(lsip["LAD23CD"])
-    memberships = [
-        pd.DataFrame({"area": region["LAD23CD"], "member_of": region["RGN_CD"], "type": "region"}),
-        pd.DataFrame({"area": england, "member_of": ENGLAND, "type": "country"}),
-    ]
+
+def _group_areas(
+    lsip: pd.DataFrame,
+    mca: pd.DataFrame,
+    lep: pd.DataFrame,
+    districts: pd.DataFrame,
+    known: set[str],
+    successor: dict[str, str],
+    region_of: dict[str, str],
+) -> tuple[list[dict], list[pd.DataFrame]]:
+    """(area rows, memberships) of the LSIPs, combined authorities and 2021 LEPs, plus rows for districts these
+    lookups have that the 2023 one lacks; adds those districts to ``known`` and their predecessors to ``successor``."""
+    rows: list[dict] = []
+    memberships: list[pd.DataFrame] = []
     lep_links, lep_names = lep21_membership(lep)
     for frame, district, code, name, area_type in (
         (lsip, "LAD23CD", "LSIP23CD", "LSIP23NM", "lsip"),
@@ -217,32 +265,42 @@ def load_geography(lookups_dir: Path) -> Geography:
         memberships.append(
             lep_links if area_type == "lep" else pd.DataFrame({"area": frame[district], "member_of": frame[code], "type": area_type})
         )
-        # Districts newer than the 2023 lookup (e.g. Barnsley and Sheffield re-coded in 2024):
-        # add them, and record the 2023 district of the same name as their predecessor.
-        name_column = district.replace("CD", "NM")
-        current_by_name = dict(zip(districts["LAD23NM"], districts["LAD23CD"], strict=True))
-        for missing_code in sorted(set(frame[district]) - known):
-            known.add(missing_code)
-            missing_name = frame.loc[frame[district] == missing_code].iloc[0].get(name_column, missing_code)
-            predecessor = current_by_name.get(missing_name)
-            parent = country_parent(predecessor) if predecessor else country_parent(missing_code)
-            rows.append({"area": missing_code, "name": missing_name, "type": "lad", "parent": parent})
-            if predecessor:
-                successor[predecessor] = missing_code
+        rows += _newer_districts(frame, district, districts, known, successor, region_of)
+    return rows, memberships
 
+
+def _newer_districts(
+    frame: pd.DataFrame, district: str, districts: pd.DataFrame, known: set[str], successor: dict[str, str], region_of: dict[str, str]
+) -> list[dict]:
+    """Rows for the districts in ``frame[district]`` not yet known, so figures on a code newer than the 2023 lookup
+    find their area; adds them to ``known`` and the 2023 district of the same name as predecessor to ``successor``."""
+    rows = []
+    # Districts newer than the 2023 lookup (e.g. Barnsley and Sheffield re-coded in 2024):
+    # add them, and record the 2023 district of the same name as their predecessor.
+    name_column = district.replace("CD", "NM")
+    current_by_name = dict(zip(districts["LAD23NM"], districts["LAD23CD"], strict=True))
+    for missing_code in sorted(set(frame[district]) - known):
+        known.add(missing_code)
+        missing_name = frame.loc[frame[district] == missing_code].iloc[0].get(name_column, missing_code)
+        predecessor = current_by_name.get(missing_name)
+        parent = _country_parent(region_of, predecessor) if predecessor else _country_parent(region_of, missing_code)
+        rows.append({"area": missing_code, "name": missing_name, "type": "lad", "parent": parent})
+        if predecessor:
+            successor[predecessor] = missing_code
+    return rows
+
+
+def _county_areas(successor: dict[str, str], england: list[str], region_of: dict[str, str]) -> tuple[list[dict], pd.DataFrame]:
+    """(area rows, memberships) of the counties from the shipped 2018 lookup, each under its region when all its
+    districts share one (else England)."""
     county_areas, county_links = _counties(county_reference(), successor, set(england))
     county_region = (
         county_links.assign(region=county_links["area"].map(region_of))
         .groupby("member_of")["region"]
         .agg(lambda values: values.iloc[0] if values.nunique() == 1 else ENGLAND)
     )
-    rows += [
+    rows = [
         {"area": code, "name": name, "type": kind, "parent": county_region.get(code, ENGLAND)}
         for code, name, kind in zip(county_areas["area"], county_areas["name"], county_areas["type"], strict=True)
     ]
-    memberships.append(county_links)
-
-    areas = pd.DataFrame(rows).drop_duplicates("area")
-    by_name = {(row.type, row.name): row.area for row in areas.itertuples()}
-    aliases = {(area_type, key): by_name[(area_type, target)] for (area_type, key), target in RENAMES.items()}
-    return Geography.from_frame(areas, memberships=pd.concat(memberships, ignore_index=True), successor=successor, aliases=aliases)
+    return rows, county_links
