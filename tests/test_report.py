@@ -264,6 +264,10 @@ def test_real_lsip_report_has_charts_and_the_numbers_of_its_gaps_table(real_stor
         assert f'<section id="{section}"' in html, section
     sources = re.search(r'<table id="source-table".*?</table>', html, re.S).group(0)
     assert "si2035" in sources and "aps-qualifications" in sources and "2024-08" in sources
+    # the first page names each source's last observed period (the data vintage)
+    vintage = re.search(r'<p class="meta" id="data-vintage">(.*?)</p>', html, re.S).group(1)
+    assert "Skills Imperative 2035" in vintage and "to 2020" in vintage
+    assert "the national labour market" in vintage and "to Oct-Dec 2025" in vintage and "2024-04/2025-03" in vintage
     windows = [
         int(n)
         for n in re.findall(r'<td class="num">(\d+)</td></tr>', re.search(r'<table id="accuracy-table".*?</table>', html, re.S).group(0))

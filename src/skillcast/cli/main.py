@@ -284,7 +284,18 @@ def data_list(data: Annotated[Path | None, typer.Option(help="store folder (defa
         store = Store(store_folder(data, Config.from_env()))
         manifest = store.manifest()
         table = Table(title=f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)")
-        for column in ("source", "ingested", "files", "rows", "series", "periods", "vintages", "suppressed", "unmatched areas"):
+        for column in (
+            "source",
+            "ingested",
+            "files",
+            "rows",
+            "series",
+            "periods",
+            "last observed",
+            "vintages",
+            "suppressed",
+            "unmatched areas",
+        ):
             table.add_column(column)
         for name, info in manifest["sources"].items():
             table.add_row(
@@ -294,6 +305,7 @@ def data_list(data: Annotated[Path | None, typer.Option(help="store folder (defa
                 f"{info['rows']:,}",
                 f"{info['series']:,}",
                 "-".join(str(year) for year in info["periods"]),
+                str(info.get("last_observed", "")),
                 ", ".join(info["vintages"]),
                 str(sum(info["suppressed"].values())),
                 str(len(info["unmatched_areas"])),
@@ -346,13 +358,10 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest on real data: MASE (overall, by classification, by horizon), sMAPE, interval
     coverage, direction and faster-than-area-total right for SOC sub-majors, MAPE at the last horizon, time."""
-    from skillcast.cli.engine import check_engine, cluster_bar, engine_settings, one_line_cluster_failures
+    from skillcast.cli.engine import check_engine, engine_settings, one_line_cluster_failures
     from skillcast.data.schema import series_count
     from skillcast.data.store import Store
-    from skillcast.engine.backtest import score
-    from skillcast.engine.engines import open_engine
     from skillcast.pipeline import TrainingData, store_inputs
-    from skillcast.pipeline.job import backtest as backtest_stage
     from skillcast.pipeline.job import models as candidate_models
 
     with clear_errors(), one_line_cluster_failures():
@@ -367,16 +376,10 @@ def backtest(
         store = Store(store_folder(data, config))
         inputs = store_inputs(store, TrainingData(source=source, measure=measure, classifications=tuple(classifications.split(","))))
         panel = inputs.training
-        last = int(panel["period"].max())
-        if max(years) + 1 > last:
-            raise ValueError(f"--cutoffs: {max(years)} leaves no observed year to test (data end in {last})")
-        if max(years) + horizon > last:
-            raise ValueError(
-                f"--horizon: {horizon} years after cutoff {max(years)} goes past the last observed year {last}; "
-                f"at most {last - max(years)} for these cutoffs"
-            )
+        _check_backtest_window(panel, years, horizon)
         signal = inputs.mix_signal(config.nowcast_occupation_mix)
-        forecasters = candidate_models(config, inputs.hierarchy(), signal)
+        national, national_last = inputs.national_signal(config.nowcast_national)
+        forecasters = candidate_models(config, inputs.hierarchy(), signal, national)
         names = list(forecasters)
         run = config.model_copy(update={"backtest_cutoffs": tuple(years), "backtest_horizon": horizon})
         console.print(f"{series_count(panel):,} series, cutoffs {years}, horizon {horizon}, models {names}")
@@ -386,21 +389,13 @@ def backtest(
                 f"nowcast: national_mix takes England's occupational mix one year past each cutoff from the APS "
                 f"(aps-occupations, {known[0]}-{known[-1]}), as it would have been known then"
             )
-        if config.engine == "local":
-            steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
-            with stages(steps) as stage:
-                result, metrics, _ = backtest_stage(panel, forecasters, run, on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
-        else:
-            with cluster_bar() as bar, open_engine(config.engine_settings(), progress=bar) as cluster:
-                result, metrics, _ = backtest_stage(panel, forecasters, run, engine=cluster)
-        console.print(_metrics_table(metrics))
-        for table in _breakdown_tables(metrics):
-            console.print(table)
-        console.print(_coverage_table(score(result, by=["horizon"])))
+        if national and any("national_mix" in name for name in names):
+            console.print(
+                f"national: England's total from the ONS labour market series, years up to each cutoff only (last: {national_last})"
+            )
+        result, metrics = _run_backtest(panel, forecasters, run, config, years, names)
+        _print_backtest(result, metrics)
         if track:
-            from skillcast.mlops.tracking import log_backtest_run
-
-            logging.getLogger("mlflow").setLevel(logging.WARNING)
             params = {
                 "source": source,
                 "measure": measure,
@@ -412,15 +407,68 @@ def backtest(
                 "engine": config.engine,
                 "nowcast": "APS England occupational mix, one year past each cutoff" if signal else "none",
             }
-            run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
-            console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
+            _track_backtest(config, result, metrics, params, store)
         if export:
-            from skillcast.data.atomic import write_table
+            _export_backtest(result, metrics, export)
 
-            write_table(result.forecasts, export)
-            scores = export.with_name(f"{export.stem}.metrics{export.suffix}")
-            write_table(metrics, scores)
-            console.print(f"wrote {len(result.forecasts):,} forecasts to {export} and the scores to {scores}")
+
+def _check_backtest_window(panel, years: list[int], horizon: int) -> None:
+    """Refuse cutoffs and a horizon the data cannot score: a forecast past the last observed year has nothing to
+    be compared with, so it would silently shrink the test."""
+    last = int(panel["period"].max())
+    if max(years) + 1 > last:
+        raise ValueError(f"--cutoffs: {max(years)} leaves no observed year to test (data end in {last})")
+    if max(years) + horizon > last:
+        raise ValueError(
+            f"--horizon: {horizon} years after cutoff {max(years)} goes past the last observed year {last}; "
+            f"at most {last - max(years)} for these cutoffs"
+        )
+
+
+def _run_backtest(panel, forecasters, run, config: Config, years: list[int], names: list[str]):
+    """(result, metrics) of the rolling-origin backtest, locally with a line per model and cutoff, or on the
+    configured cluster with its progress bar."""
+    from skillcast.cli.engine import cluster_bar
+    from skillcast.engine.engines import open_engine
+    from skillcast.pipeline.job import backtest as backtest_stage
+
+    if config.engine == "local":
+        steps = [f"{name} @ {cutoff}" for cutoff in years for name in names]
+        with stages(steps) as stage:
+            result, metrics, _ = backtest_stage(panel, forecasters, run, on_start=lambda name, cutoff: stage(f"{name} @ {cutoff}"))
+    else:
+        with cluster_bar() as bar, open_engine(config.engine_settings(), progress=bar) as cluster:
+            result, metrics, _ = backtest_stage(panel, forecasters, run, engine=cluster)
+    return result, metrics
+
+
+def _print_backtest(result, metrics) -> None:
+    """The scores: one row per model, then by classification and horizon, then interval coverage by horizon."""
+    from skillcast.engine.backtest import score
+
+    console.print(_metrics_table(metrics))
+    for table in _breakdown_tables(metrics):
+        console.print(table)
+    console.print(_coverage_table(score(result, by=["horizon"])))
+
+
+def _track_backtest(config: Config, result, metrics, params: dict, store) -> None:
+    """Log the backtest as one MLflow run (with the store's manifest, so the run says which data it scored)."""
+    from skillcast.mlops.tracking import log_backtest_run
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    run_id = log_backtest_run(config, result, metrics, params, manifest=store.manifest())
+    console.print(f"MLflow run {run_id} ({config.resolved_tracking_uri()})")
+
+
+def _export_backtest(result, metrics, export: Path) -> None:
+    """Write every forecast made to ``export`` and the scores to NAME.metrics.csv beside it."""
+    from skillcast.data.atomic import write_table
+
+    write_table(result.forecasts, export)
+    scores = export.with_name(f"{export.stem}.metrics{export.suffix}")
+    write_table(metrics, scores)
+    console.print(f"wrote {len(result.forecasts):,} forecasts to {export} and the scores to {scores}")
 
 
 @app.command()

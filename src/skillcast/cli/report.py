@@ -67,6 +67,7 @@ def _check_sources(data: Path | None, demo: bool, bundle: Path | None) -> None:
 
 def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config) -> Analysis:
     """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
+    from skillcast.data.sources.national_lms import NAME as NATIONAL_SOURCE
     from skillcast.pipeline.job import gap_settings
     from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
     from skillcast.reports.content import demo_sources, sources_from_manifest
@@ -106,6 +107,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         cutoffs=list(config.backtest_cutoffs) or None,
         area_parents=tuple(inputs.area_parents),
         mix_signal=inputs.mix_signal if settings.nowcast else (),
+        national_signal=inputs.national_signal if settings.nowcast_national else (),
     )
     tables = {code: accuracy_table(result, code, cutoffs, config.backtest_horizon, settings.model) for code in areas}
     trained_on = "every area's demand series, as in production" if not inputs.synthetic else "every demo area's demand series"
@@ -123,7 +125,7 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         from skillcast.data.store import Store
 
         manifest = Store(store_folder(data, config)).manifest()
-        sources = sources_from_manifest(manifest, SOURCES)
+        sources = sources_from_manifest(manifest, (*SOURCES, NATIONAL_SOURCE))  # the national series move England's total
     return Analysis(
         inputs=inputs,
         settings=settings,

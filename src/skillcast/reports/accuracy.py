@@ -39,13 +39,15 @@ def demand_backtest(
     cutoffs: list[int] | None = None,
     area_parents: tuple[tuple[str, str], ...] = (),
     mix_signal: tuple = (),
+    national_signal: tuple = (),
 ):
     """Rolling-origin backtest of the production ``model`` and the naive baseline on observed demand.
 
     ``history``: the engine's demand history (``gaps.DemandForecast.history``: every area,
     so the model sees what it sees in production: the national series its shares use, and
     ``area_parents`` for the bottom-up sums; ``mix_signal``: the nowcast's survey mix, as
-    ``gaps.fit_demand`` uses it, one year past each cutoff). Score one area with ``accuracy_table``.
+    ``gaps.fit_demand`` uses it, one year past each cutoff; ``national_signal``: the national labour
+    market, years up to each cutoff). Score one area with ``accuracy_table``.
     Returns (``backtest.BacktestResult``, cutoffs).
     """
     # imported here: the service builds workbooks from this module and must not load the training stack for it
@@ -55,7 +57,9 @@ def demand_backtest(
     panel = observations(history)
     cutoffs = list(cutoffs or default_cutoffs(panel, horizon))
     models = {BASELINE_MODEL: make_forecaster(BASELINE_MODEL, calibration_windows, levels, seed)}
-    models[model] = make_forecaster(model, calibration_windows, levels, seed, area_parents=tuple(area_parents), mix_signal=mix_signal)
+    models[model] = make_forecaster(
+        model, calibration_windows, levels, seed, area_parents=tuple(area_parents), mix_signal=mix_signal, national_signal=national_signal
+    )
     return rolling_origin(panel, models, cutoffs, horizon, model), cutoffs
 
 

@@ -55,7 +55,7 @@ BASIS_EXPLAINED: dict[str, str] = {
 }
 DEMAND_COLUMNS: list[str] = ["area", "band", "year", "demand", *(f"demand_{b}" for b in BOUNDS), "basis", "reference_demand"]
 SUPPLY_COLUMNS: list[str] = ["area", "band", "year", "supply", *(f"supply_{b}" for b in BOUNDS), "basis"]
-SOURCE_COLUMNS: list[str] = ["source", "description", "used_for", "vintages", "years", "files", "ingested"]
+SOURCE_COLUMNS: list[str] = ["source", "description", "used_for", "vintages", "years", "last_observed", "files", "ingested"]
 
 # What each store source is and what the report uses it for.
 SOURCE_INFO: dict[str, tuple[str, str]] = {
@@ -78,6 +78,19 @@ SOURCE_INFO: dict[str, tuple[str, str]] = {
     "job-adverts": (
         "ONS online job adverts (Adzuna; Textkernel by occupation)",
         "new online adverts per job by occupation (national signal in priorities)",
+    ),
+    "aps-occupations": (
+        "ONS Annual Population Survey via the DfE Local Skills Dashboard: employment by occupation, SOC 2010",
+        "England's occupational mix in the nowcast (to 2020)",
+    ),
+    "aps-soc2020": (
+        "ONS Annual Population Survey (NOMIS) via the DfE Local Skills Dashboard: employment by occupation, SOC 2020, "
+        "Apr-Mar years; qualifications on RQF",
+        "England's occupational mix in the nowcast (2022 on, changes within SOC 2020)",
+    ),
+    "national-lms": (
+        "ONS Labour Market Statistics (A01): the national labour market (LFS, workforce jobs, vacancies), UK",
+        "England's total: its growth after the local data end, the jump-off to the last observed year, a national part of the intervals",
     ),
 }
 
@@ -104,6 +117,14 @@ class AreaReport:
     model: str = ""
     priority_window: tuple[int, int] | None = None
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+    @property
+    def data_to(self) -> str:
+        """Each source's last observed period in one line, for the first page ("... to Oct-Dec 2025; ...")."""
+        rows = (
+            self.sources.loc[self.sources["last_observed"].astype(str) != ""] if "last_observed" in self.sources else self.sources.iloc[0:0]
+        )
+        return "; ".join(f"{row.description} to {row.last_observed}" for row in rows.itertuples())
 
     @property
     def gap_basis(self) -> str:
@@ -263,48 +284,13 @@ def from_bundle(
     own_gaps = gaps.loc[gaps["area"] == area].reset_index(drop=True)
     if own_gaps.empty:
         raise ValueError(f"area {area!r} has no gaps in this bundle")
-    rows = forecasts.loc[
-        (forecasts["area"] == area)
-        & (forecasts["measure"] == "employment")
-        & forecasts["classification"].isin(["qualification_band", "qualification_level"])
-    ]
-    if len(rows):
-        demand = pd.DataFrame(
-            {
-                "area": area,
-                "band": rows["code"],
-                "year": rows["period"].astype(int),
-                "demand": rows["forecast"],
-                **{f"demand_{b}": rows[b] for b in BOUNDS},
-                "basis": rows["basis"],
-                "reference_demand": np.nan,
-            }
-        )
-    else:
-        demand = own_gaps[["area", "band", "year", "demand", "basis"]].assign(
-            **{f"demand_{b}": np.nan for b in BOUNDS}, reference_demand=np.nan
-        )
-    supply = own_gaps.assign(basis=own_gaps["basis"].replace({"forecast": "projected"}))
-    for column in (f"supply_{b}" for b in BOUNDS):
-        if column not in supply:
-            supply[column] = np.nan
+    demand = _bundle_demand(area, forecasts, own_gaps)
+    supply = _bundle_supply(own_gaps)
     own_priorities = pd.DataFrame()
     if priorities is not None and len(priorities):
         own_priorities = priorities.loc[priorities["area"] == area].sort_values("rank").reset_index(drop=True)
     accuracy, basis = accuracy if accuracy is not None else accuracy_from_metadata(area, metadata)
-    first = int(demand["year"].min()) if len(demand) else ""
-    sources = pd.DataFrame(
-        {
-            "source": metadata.get("sources", []),
-            "description": "the data the forecast bundle was trained on",
-            "used_for": "demand and supply forecasts, gaps, priorities",
-            "vintages": ", ".join(map(str, metadata.get("vintages", []))),
-            "years": f"{first}-{metadata.get('last_observed_year', '')}",
-            "files": "",
-            "ingested": metadata.get("trained_at", ""),
-        },
-        columns=SOURCE_COLUMNS,
-    )
+    sources = _bundle_sources(metadata, demand)
     window = None
     if len(own_priorities):
         last = metadata.get("last_observed_year")
@@ -319,14 +305,90 @@ def from_bundle(
         accuracy=accuracy,
         accuracy_basis=basis,
         sources=sources,
-        notes=tuple(
-            [*metadata["gaps"].get("notes", []), *metadata["gaps"].get("warnings", {}).get(area, [])]
-            if isinstance(metadata.get("gaps"), dict)
-            else ()
-        ),
+        notes=_bundle_notes(metadata, area),
         synthetic=bool(metadata.get("synthetic", False)),
         model=str(metadata.get("model", "")),
         priority_window=window,
+    )
+
+
+def _bundle_demand(area: str, forecasts: pd.DataFrame, own_gaps: pd.DataFrame) -> pd.DataFrame:
+    """Demand by band: the bundle's employment forecasts by qualification where it has them (with intervals),
+    else the gaps table's points, so a bundle without band forecasts still gives a report."""
+    rows = forecasts.loc[
+        (forecasts["area"] == area)
+        & (forecasts["measure"] == "employment")
+        & forecasts["classification"].isin(["qualification_band", "qualification_level"])
+    ]
+    if len(rows):
+        return pd.DataFrame(
+            {
+                "area": area,
+                "band": rows["code"],
+                "year": rows["period"].astype(int),
+                "demand": rows["forecast"],
+                **{f"demand_{b}": rows[b] for b in BOUNDS},
+                "basis": rows["basis"],
+                "reference_demand": np.nan,
+            }
+        )
+    return own_gaps[["area", "band", "year", "demand", "basis"]].assign(**{f"demand_{b}": np.nan for b in BOUNDS}, reference_demand=np.nan)
+
+
+def _bundle_supply(own_gaps: pd.DataFrame) -> pd.DataFrame:
+    """Supply from the gaps table, its forecast years called 'projected' (the cohort model's word) and any
+    missing interval bounds blank, so it has every ``SUPPLY_COLUMNS`` column."""
+    supply = own_gaps.assign(basis=own_gaps["basis"].replace({"forecast": "projected"}))
+    for column in (f"supply_{b}" for b in BOUNDS):
+        if column not in supply:
+            supply[column] = np.nan
+    return supply
+
+
+def _bundle_sources(metadata: dict, demand: pd.DataFrame) -> pd.DataFrame:
+    """The sources table (``SOURCE_COLUMNS``) from the bundle's metadata: a bundle keeps its sources' names and
+    vintages but not their files, so those are left blank."""
+    first = int(demand["year"].min()) if len(demand) else ""
+    vintage = metadata.get("data_vintage") or []
+    if vintage:  # a bundle that names each source's last observed period (issue #23): one row a source
+        return pd.DataFrame(
+            [
+                {
+                    "source": entry["source"],
+                    "description": entry.get("what", entry["source"]),
+                    "used_for": "the forecast bundle",
+                    "vintages": ", ".join(map(str, metadata.get("vintages", []))) if entry["source"] in metadata.get("sources", []) else "",
+                    "years": "",
+                    "last_observed": f"{entry['last_period']}" + (" (older than 2 years)" if entry.get("stale") else ""),
+                    "files": "",
+                    "ingested": metadata.get("trained_at", ""),
+                }
+                for entry in vintage
+            ],
+            columns=SOURCE_COLUMNS,
+        )
+    return pd.DataFrame(
+        {
+            "source": metadata.get("sources", []),
+            "description": "the data the forecast bundle was trained on",
+            "used_for": "demand and supply forecasts, gaps, priorities",
+            "vintages": ", ".join(map(str, metadata.get("vintages", []))),
+            "years": f"{first}-{metadata.get('last_observed_year', '')}",
+            "last_observed": str(metadata.get("last_observed_year", "")),
+            "files": "",
+            "ingested": metadata.get("trained_at", ""),
+        },
+        columns=SOURCE_COLUMNS,
+    )
+
+
+def _bundle_notes(metadata: dict, area: str) -> tuple:
+    """The gaps analysis's notes and this area's warnings, as the bundle recorded them (none if it recorded no gaps
+    metadata)."""
+    return tuple(
+        [*metadata["gaps"].get("notes", []), *metadata["gaps"].get("warnings", {}).get(area, [])]
+        if isinstance(metadata.get("gaps"), dict)
+        else ()
     )
 
 
@@ -346,6 +408,7 @@ def sources_from_manifest(manifest: dict, used: tuple[str, ...] | list[str]) -> 
                 "used_for": role,
                 "vintages": ", ".join(map(str, info.get("vintages", []))),
                 "years": f"{periods[0]}-{periods[1]}" if len(periods) == 2 else "",
+                "last_observed": str(info.get("last_observed", "")),
                 "files": ", ".join(sorted({str(item["path"]).replace("\\", "/").rsplit("/", 1)[-1] for item in info.get("files", [])})),
                 "ingested": str(info.get("ingested", "")),
             }
@@ -363,6 +426,7 @@ def demo_sources(first_year: int, last_year: int) -> pd.DataFrame:
                 "used_for": "everything in this report",
                 "vintages": "synthetic",
                 "years": f"{first_year}-{last_year}",
+                "last_observed": str(last_year),
                 "files": "",
                 "ingested": "",
             }
