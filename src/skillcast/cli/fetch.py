@@ -2,8 +2,7 @@
 
 Mounted by ``skillcast.cli.main`` as ``app.add_typer(fetch_app, name="fetch")``. Like every
 command, bad input or an unreachable server ends with one line on stderr and exit code 2,
-and nothing half-written is left behind: the output file appears whole (temp file +
-``os.replace``) or not at all.
+and nothing half-written is left behind: the output file appears whole (``data.atomic``) or not at all.
 """
 
 from __future__ import annotations

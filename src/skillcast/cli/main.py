@@ -1,4 +1,4 @@
-"""The ``skillcast`` command. Only this module (with ``tracking`` and the service) does I/O.
+"""The ``skillcast`` command: options in, one configuration built, the job or a stage called, tables out.
 
 Bad input ends with one line on stderr naming what was wrong and exit code 2, never a
 traceback.

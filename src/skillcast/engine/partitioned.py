@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from skillcast.data.atomic import atomic_file
 from skillcast.data.schema import SERIES_KEY
 from skillcast.engine.base import Forecaster, interval_columns
 from skillcast.engine.fanout import Forecast, ForecastRequest
@@ -180,7 +181,6 @@ def write_panel(observed: pd.DataFrame, path: Path, partitions: Sequence[tuple[s
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = observed[PANEL_COLUMNS]
     partition_of = {area: index for index, areas in enumerate(partitions) for area in areas}
     order = frame["area"].map(partition_of)
@@ -188,11 +188,9 @@ def write_panel(observed: pd.DataFrame, path: Path, partitions: Sequence[tuple[s
         raise ValueError(f"area {frame.loc[order.isna(), 'area'].iloc[0]!r} is in no partition")
     frame = frame.assign(_partition=order).sort_values(["_partition", *SERIES_KEY, "period"], kind="stable")
     schema = pa.Schema.from_pandas(frame[PANEL_COLUMNS].head(0), preserve_index=False)
-    staging = path.with_name(f".{path.name}.partial")
-    with pq.ParquetWriter(staging, schema) as writer:
+    with atomic_file(path) as staging, pq.ParquetWriter(staging, schema) as writer:
         for _, rows in frame.groupby("_partition", sort=True):
             writer.write_table(pa.Table.from_pandas(rows[PANEL_COLUMNS], schema=schema, preserve_index=False))
-    staging.replace(path)
 
 
 def matrix_of(frame: pd.DataFrame, first: int, last: int) -> SeriesMatrix:

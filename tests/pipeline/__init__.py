@@ -1,0 +1,1 @@
+"""Tests of skillcast.pipeline and the layer it builds on: skillcast.bundle and skillcast.config."""

@@ -1,0 +1,1 @@
+"""Tests of serving/ (the BentoML service), started in process or as real servers."""
