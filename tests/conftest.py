@@ -1,14 +1,21 @@
-"""Shared fixtures: tiny panels with known answers, the demo pipeline run once, real data."""
+"""Shared fixtures: tiny panels with known answers, the demo pipeline run once, real data.
+
+The real data folder is ingested once a session (``real_store``) and its geography loaded once
+(``geography``); both are shared by every test that asks, so no test may write to them. A test
+that would write to the store takes its own copy (``shutil.copytree(real_store.path, ...)``).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from skillcast.config import Config
 from skillcast.data.demo import demo_panel
+from skillcast.data.geography import Geography
 from skillcast.pipeline import JobResult, demo_inputs, run_job
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +31,35 @@ def data_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+class IngestedStore(NamedTuple):
+    """A store `skillcast ingest all` wrote, and what the command printed."""
+
+    path: Path
+    output: str
+
+
+@pytest.fixture(scope="session")
+def real_store(data_dir, tmp_path_factory) -> IngestedStore:
+    """The real data folder through `skillcast ingest all`, once a session (about 12-20 s): the store
+    every real-data test of gaps, supply, demand, reports and the bundle reads. Read it, never write it."""
+    from typer.testing import CliRunner
+
+    from skillcast.cli.main import app
+
+    out = tmp_path_factory.mktemp("real-store") / "data"
+    result = CliRunner().invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return IngestedStore(out, result.output)
+
+
+@pytest.fixture(scope="session")
+def geography(data_dir) -> Geography:
+    """The real geography, from the data folder's ONS lookups, once a session. Shared: never modify it."""
+    from skillcast.data.sources.lookups import load_geography
+
+    return load_geography(data_dir / "lookups")
 
 
 @pytest.fixture(scope="session")
@@ -49,21 +85,17 @@ def bundle_dir(demo_result, demo_config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_bundle_dir(data_dir, tmp_path_factory) -> Path:
+def real_bundle_dir(real_store, tmp_path_factory) -> Path:
     """A bundle holding the real gaps and priorities of every area (#15), as the retrain builds them, and no
     forecasts: what the service, the report and /ui answer from. About a minute and a half."""
     import pandas as pd
-    from typer.testing import CliRunner
 
     from skillcast.bundle import ForecastBundle
-    from skillcast.cli.main import app
     from skillcast.data.store import Store
     from skillcast.pipeline import store_inputs
     from skillcast.pipeline.job import gaps as gaps_stage
 
-    store = tmp_path_factory.mktemp("real-bundle-store") / "data"
-    result = CliRunner().invoke(app, ["ingest", "all", str(data_dir), "--out", str(store)])
-    assert result.exit_code == 0, result.output
+    store = real_store.path
     config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
     gaps, priorities, shortages, info = gaps_stage(store_inputs(Store(store)), config)
     assert gaps is not None, info

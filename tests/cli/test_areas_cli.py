@@ -4,18 +4,17 @@ import pytest
 from typer.testing import CliRunner
 
 from skillcast.cli.main import app
-from skillcast.data.sources.lookups import load_geography
 from skillcast.data.store import Store
-from tests.test_gaps_cli import one_line_error
+from tests.cli.test_gaps_cli import one_line_error
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def geography_store(data_dir, tmp_path_factory):
+def geography_store(geography, tmp_path_factory):
     """A store holding only the real geography (no sources): all `areas` reads."""
     out = tmp_path_factory.mktemp("areas-store") / "data"
-    Store(out).write([], load_geography(data_dir / "lookups"))
+    Store(out).write([], geography)
     return out
 
 

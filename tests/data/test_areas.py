@@ -7,12 +7,7 @@ import pytest
 from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.geography import Geography
 from skillcast.data.sources import aps_qualifications
-from skillcast.data.sources.lookups import ENGLAND, load_geography
-
-
-@pytest.fixture(scope="module")
-def geography(data_dir):
-    return load_geography(data_dir / "lookups")
+from skillcast.data.sources.lookups import ENGLAND
 
 
 def _links(geography, kind):

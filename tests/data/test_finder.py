@@ -3,12 +3,6 @@
 import pytest
 
 from skillcast.data.finder import AmbiguousArea, AreaFinder, UnknownArea, normalise
-from skillcast.data.sources.lookups import load_geography
-
-
-@pytest.fixture(scope="module")
-def geography(data_dir):
-    return load_geography(data_dir / "lookups")
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,9 @@ from typer.testing import CliRunner
 from skillcast.cli.main import app
 from skillcast.data.schema import DataError
 from skillcast.data.sources import si2035
-from skillcast.data.sources.lookups import load_geography
 from skillcast.data.store import Store
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def geography(data_dir):
-    return load_geography(data_dir / "lookups")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from skillcast.cli.main import app
@@ -11,16 +10,8 @@ from skillcast.data.store import Store
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def ingested(data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("store") / "data"
-    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out, result.output
-
-
-def test_every_data_file_is_read_or_skipped_for_a_stated_reason(ingested, data_dir):
-    out, output = ingested
+def test_every_data_file_is_read_or_skipped_for_a_stated_reason(real_store, data_dir):
+    out, output = real_store
     manifest = Store(out).manifest()
     read = {file["path"] for source in manifest["sources"].values() for file in source["files"]}
     skipped = {entry["path"]: entry["reason"] for entry in manifest["skipped_files"]}
@@ -42,8 +33,8 @@ def test_every_data_file_is_read_or_skipped_for_a_stated_reason(ingested, data_d
     assert "skipped" in output
 
 
-def test_store_holds_all_sources_with_checksums_and_counts(ingested):
-    out, _ = ingested
+def test_store_holds_all_sources_with_checksums_and_counts(real_store):
+    out, _ = real_store
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["sources"]) == {
         "si2035",
@@ -68,7 +59,7 @@ def test_store_holds_all_sources_with_checksums_and_counts(ingested):
     assert len(panel) == manifest["rows"] and panel["value"].notna().any()
 
 
-def test_data_list_shows_the_store(ingested):
-    out, _ = ingested
+def test_data_list_shows_the_store(real_store):
+    out, _ = real_store
     result = runner.invoke(app, ["data", "list", "--data", str(out)])
     assert result.exit_code == 0 and "si2035" in result.output and "earlier states kept: 0" in result.output

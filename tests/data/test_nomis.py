@@ -23,7 +23,7 @@ from skillcast.cli.fetch import fetch_app, parse_years
 from skillcast.data.nomis import NVQ_VARIABLES, SOURCE, NomisClient, NomisError, fetch_aps_qualifications, parse_aps_csv
 from skillcast.data.schema import DataError, validate
 
-FIXTURES = Path(__file__).parent / "fixtures" / "nomis"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nomis"
 RECORDED = (FIXTURES / "aps_t19_lad_2020_2021.csv").read_text(encoding="utf-8")
 HTML_PAGE = (FIXTURES / "error_page.html").read_text(encoding="utf-8")
 # The fixture's codes: 290 is NOMIS's NVQ4+; the others are placeholders (see the README there).

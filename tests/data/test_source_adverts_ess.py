@@ -13,7 +13,6 @@ import pytest
 
 from skillcast.data.schema import DataError, validate
 from skillcast.data.sources import ess, job_adverts, reference
-from skillcast.data.sources.lookups import load_geography
 
 ADVERTS = "job_adverts"
 LA_CSV = f"{ADVERTS}/ons_adzuna_job_adverts_by_la_jan_2017_2022.csv"
@@ -22,11 +21,6 @@ MONTHLY = f"{ADVERTS}/ons_textkernel_job_adverts_monthly_lep_lsip_mca_2017_2022.
 NEW_TOTAL = f"{ADVERTS}/ons_textkernel_new_job_adverts_england_total_monthly_2021_2025.csv"
 ESS_DATA = "employer_skills_survey/ess_2017_2019_by_lea_lep.csv"
 ENGLAND = "E92000001"
-
-
-@pytest.fixture(scope="module")
-def geography(data_dir):
-    return load_geography(data_dir / "lookups")
 
 
 @pytest.fixture(scope="module")

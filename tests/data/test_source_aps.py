@@ -8,7 +8,6 @@ import pytest
 from skillcast.data.schema import DataError, validate
 from skillcast.data.sources import aps_occupations, aps_qualifications, local_skills_time_series
 from skillcast.data.sources.common import SUPPRESSION_CODES
-from skillcast.data.sources.lookups import load_geography
 
 pytestmark = pytest.mark.realdata
 
@@ -18,11 +17,6 @@ OCC_LAD = "aps_local_skills_dfe/aps_emp_by_occ_soc2010_lad_lep_2017_2021.csv"
 OCC_NUTS3 = "aps_local_skills_dfe/aps_emp_by_occ_soc2010_lep_nuts3_2015_2021.csv"
 TIME_SERIES = "aps_local_skills_dfe/dfe_local_skills_time_series_emp_fe_2017_2022.csv"
 READERS = [aps_qualifications, aps_occupations, local_skills_time_series]
-
-
-@pytest.fixture(scope="module")
-def geography(data_dir):
-    return load_geography(data_dir / "lookups")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pytest
 from skillcast.data.geography import Geography
 from skillcast.data.schema import DataError
 from skillcast.data.sources import aps_soc2020
-from skillcast.data.sources.lookups import load_geography
 
 ENGLAND = "E92000001"
 HEADER = "area_type,area_name,metric,age,breakdown,subgroup,soc2020_submajor,period,value"
@@ -211,8 +210,7 @@ def test_rds_without_the_expected_columns_or_metrics_is_refused(tmp_path, tiny_g
 
 
 @pytest.fixture(scope="module")
-def real(data_dir):
-    geography = load_geography(data_dir / "lookups")
+def real(data_dir, geography):
     paths = [path for pattern in aps_soc2020.FILES for path in sorted(data_dir.glob(pattern))]
     assert [path.suffix for path in paths] == [".csv", ".rds"]
     return aps_soc2020.read(paths, geography), geography

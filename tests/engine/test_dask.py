@@ -278,7 +278,7 @@ def test_train_on_dask_registers_the_same_model_as_local(store, cluster, tmp_pat
 
     from skillcast.bundle import ForecastBundle
     from skillcast.mlops.pyfunc import bundle_dir_of
-    from tests.test_retrain import FAST
+    from tests.mlops.test_retrain import FAST
 
     (tmp_path / "fast.toml").write_text(FAST)
     bundles = {}
@@ -378,7 +378,7 @@ def test_a_worker_killed_mid_run_is_survived_with_the_same_answers(targets, tmp_
 @pytest.mark.slow
 def test_a_retrain_whose_worker_dies_fails_in_one_line_and_leaves_the_registry_alone(data_dir, tmp_path, monkeypatch):
     from skillcast.mlops.registry import Registry
-    from tests.test_retrain import FAST, lay_out
+    from tests.mlops.test_retrain import FAST, lay_out
 
     delivery = lay_out(tmp_path / "data", data_dir)
     (tmp_path / "fast.toml").write_text(FAST)

@@ -27,7 +27,7 @@ from skillcast.config import Config
 from skillcast.mlops.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, Registry
 from tests.helpers import free_port, lock_held_elsewhere, running_server, serve_command
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SI = "skills_imperative_2035"
 WIDE = "si2035_employment_2010_2035_wide.csv"
 

@@ -18,9 +18,9 @@ from skillcast.config import Config
 from skillcast.mlops.job_file import RetrainJob
 from skillcast.mlops.registry import TAG_DECISION, TAG_FINGERPRINT, TAG_KIND, TAG_SYNTHETIC, Registry
 from skillcast.mlops.retrain import run_retrain
-from tests.test_retrain import FAST, lay_out, retrain
+from tests.mlops.test_retrain import FAST, lay_out, retrain
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 KILLED_AFTER_FINGERPRINT = """
 import os, signal, sys

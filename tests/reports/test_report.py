@@ -237,21 +237,13 @@ def test_pdf_report_and_the_page_fetches_nothing(chromium, bundle_dir, demo_file
 # -- real data -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_store(data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report-store") / "data"
-    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
-
-
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_real_lsip_report_has_charts_and_the_numbers_of_its_gaps_table(real_store, tmp_path):
     out, gaps = tmp_path / "gm.html", tmp_path / "gm.csv"
-    result = runner.invoke(app, ["report", "--data", str(real_store), "--area", "GM_LSIP", "--draws", "300", "--out", str(out)])
+    result = runner.invoke(app, ["report", "--data", str(real_store.path), "--area", "GM_LSIP", "--draws", "300", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    made = runner.invoke(app, ["gaps", "--data", str(real_store), "--area", "GM_LSIP", "--draws", "300", "--out", str(gaps)])
+    made = runner.invoke(app, ["gaps", "--data", str(real_store.path), "--area", "GM_LSIP", "--draws", "300", "--out", str(gaps)])
     assert made.exit_code == 0, made.output
     html = out.read_text()
     table = pd.read_csv(gaps)
@@ -303,7 +295,7 @@ def test_real_export_of_one_lsip(real_store, tmp_path):
         return pd.DataFrame(values[1:], columns=values[0])
 
     out = tmp_path / "gm.xlsx"
-    result = runner.invoke(app, ["export", "--data", str(real_store), "--area", "GM_LSIP", "--draws", "200", "--out", str(out)])
+    result = runner.invoke(app, ["export", "--data", str(real_store.path), "--area", "GM_LSIP", "--draws", "200", "--out", str(out)])
     assert result.exit_code == 0, result.output
     book = load_workbook(out)
     gaps = rows(book["gaps"])

@@ -25,7 +25,7 @@ from skillcast.api.keys import create_key
 from skillcast.bundle import BASES
 from tests.helpers import free_port, serve_command
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 

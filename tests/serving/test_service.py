@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from skillcast.api.keys import create_key, revoke_key
 from tests.helpers import free_port, running_server, serve_command, service_app
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ENVIRONMENT_KEY = "test-key-from-environment"
 CORS_ORIGIN = "https://planner.example.org"
 

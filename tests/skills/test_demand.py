@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from skillcast.skills.demand import (
     ENGLAND,
@@ -146,18 +145,6 @@ def test_si2035_ids_become_ons_codes_and_england_is_the_sum_of_its_lsips():
 
 # -- real data ------------------------------------------------------------------------------------
 
-runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def real_store(data_dir, tmp_path_factory):
-    from skillcast.cli.main import app
-
-    out = tmp_path_factory.mktemp("demand-store") / "data"
-    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
-
 
 @pytest.fixture(scope="module")
 def real(real_store):
@@ -165,7 +152,7 @@ def real(real_store):
     from skillcast.pipeline import store_inputs
     from skillcast.skills.gaps import GapSettings, analyse, fit_demand
 
-    inputs = store_inputs(Store(real_store)).gap_inputs()
+    inputs = store_inputs(Store(real_store.path)).gap_inputs()
     settings = GapSettings(draws=200)
     forecast = fit_demand(inputs, settings)
     return inputs, analyse(inputs, settings, forecast, [ENGLAND, "E69000014", "E47000014"])
@@ -220,7 +207,7 @@ def test_real_gaps_demand_takes_englands_occupational_mix_from_the_aps_as_the_fo
     inputs, _ = real
     # SOC 2010 to 2020, SOC 2020 (the dashboard's Apr-Mar years, 2022-2025): never 2021, so no change across the break
     assert {year for *_, year, _ in inputs.mix_signal} == set(range(2015, 2021)) | set(range(2022, 2026)), "no change into 2021"
-    survey_panel = Store(real_store).available((APS_SOURCE,))[0][APS_SOURCE]
+    survey_panel = Store(real_store.path).available((APS_SOURCE,))[0][APS_SOURCE]
     inputs = replace(inputs, mix_signal=occupation_mix_signal(survey_panel, coding_break=2100))
     signal = {
         (code, year): log_share for _, classification, code, year, log_share in inputs.mix_signal if classification == "soc2020_major"

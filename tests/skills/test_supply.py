@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from skillcast.data.qualifications import LEVELS
 from skillcast.data.schema import DataError
@@ -192,18 +191,12 @@ def test_too_little_history_is_a_clear_error():
 
 # -- real data ----------------------------------------------------------------------------------
 
-runner = CliRunner()
-
 
 @pytest.fixture(scope="module")
-def real(data_dir, tmp_path_factory):
-    from skillcast.cli.main import app
-
-    out = tmp_path_factory.mktemp("supply-store") / "data"
-    result = runner.invoke(app, ["ingest", "all", str(data_dir), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+def real(real_store):
     from skillcast.data.store import Store
 
+    out = real_store.path
     # the store keeps retired district codes, so 2017 districts add up to 2023 LSIPs
     assert Store(out).geography().successor["E06000048"] == "E06000057"  # Northumberland's 2020 code change
     from skillcast.pipeline import store_inputs

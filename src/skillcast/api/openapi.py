@@ -13,7 +13,7 @@ Swagger UI (``/docs``):
   so "Try it out" answers 200.
 
 CI validates the document with openapi-spec-validator and generates a client from it
-with openapi-python-client (tests/test_openapi.py).
+with openapi-python-client (tests/serving/test_operations.py).
 """
 
 from __future__ import annotations
