@@ -32,7 +32,7 @@ relevance of occupations (SOC 2020 entry routes) and each area's FE pipeline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -178,6 +178,7 @@ def real_inputs(
     notes: list[str] = []
     unit = unit_demand(sources["si2035"], tables["si2035_area_codes"], geography, notes)
     districts = district_demand(sources, geography, unit, settings, notes)
+    unit, districts, repairs, tried = repaired_units(unit, districts, notes)
     stock = district_stock(sources["aps-qualifications"], geography, notes)
     layout = area_layout(geography)
     model, panel = districts.model, unit.panel
@@ -185,7 +186,7 @@ def real_inputs(
         panel.loc[panel["classification"].isin(["rqf", CROSSED]) & panel["area"].isin(unit.unit_codes)], list(layout.names), ["value"]
     )
     activity, fe, fe_pipeline = _activity_and_fe(sources["local-skills-time-series"], geography, model.membership, layout.names)
-    district_jobs, checked = _jobs_and_alignment(unit, districts, layout)
+    district_jobs, checked = _jobs_and_alignment(unit, districts, layout, repairs, tried)
     base_people = stock.loc[stock["period"] == stock["period"].max()].groupby("area")["value"].sum()
     factors, inflow = basis_factors(sources["local-skills-time-series"], geography, district_jobs, base_people, layout.growth_groups)
     signals, units_table, titles, years = _occupation_signals(sources, tables, unit.demand)
@@ -265,9 +266,48 @@ def unit_demand(si2035: pd.DataFrame, area_codes: pd.DataFrame, geography: Geogr
     panel, clipped = unit_panel(si2035, units)
     if clipped:
         notes.append(f"{clipped} cells of an LSIP less the CA inside it were below zero and set to zero")
+    return _with_england(units, id_to_code, panel)
+
+
+def _with_england(units: PublisherUnits, id_to_code: dict[str, str], panel: pd.DataFrame) -> UnitDemand:
     panel = pd.concat([panel, _england(panel)], ignore_index=True)
     demand = panel.loc[(panel["measure"] == DEMAND_MEASURE) & panel["classification"].isin((*DEMAND_CLASSIFICATIONS, CROSSED))]
     return UnitDemand(units=units, id_to_code=id_to_code, panel=panel, demand=demand.reset_index(drop=True))
+
+
+def repaired_units(unit: UnitDemand, districts: DistrictDemand, notes: list[str]) -> tuple[UnitDemand, DistrictDemand, dict, dict]:
+    """Units failing the alignment check with their jobs taken from their districts' workplaces
+    (``alignment.repairs``), where the repair holds; (units, districts, repairs, tried)."""
+    shares = districts.shares
+    repairs, tried = alignment.repairs(
+        _unit_alignment(unit, shares),
+        shares.workplace.groupby(shares.unit).sum(),
+        unit.units.names,
+        lambda factors: _unit_alignment(_rescaled(unit, factors), shares),
+    )
+    if not repairs and not tried:
+        return unit, districts, {}, {}
+    repaired = _rescaled(unit, pd.Series({code: repair.factor for code, repair in repairs.items()}, dtype=float))
+    notes.extend(repair.note() for repair in repairs.values())
+    jobs, mixes, _ = _unit_tables(repaired.panel.loc[repaired.panel["area"].isin(repaired.unit_codes)], repaired.unit_codes)
+    return repaired, replace(districts, model=replace(districts.model, band_weights=_band_weights(jobs, mixes))), repairs, tried
+
+
+def _rescaled(unit: UnitDemand, factors: pd.Series) -> UnitDemand:
+    """``unit`` with each unit of ``factors`` scaled (every row), England summed again."""
+    panel = unit.panel.loc[unit.panel["area"] != ENGLAND]
+    return _with_england(unit.units, unit.id_to_code, alignment.rescaled(panel, factors))
+
+
+def _unit_alignment(unit: UnitDemand, shares: small_area.DistrictShares) -> pd.DataFrame:
+    """The alignment ratios of each unit and England (base years)."""
+    panel = unit.panel
+    observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
+    jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
+    workplace = shares.workplace.groupby(shares.unit).sum()
+    employed = shares.employed.groupby(shares.unit).sum()
+    workplace[ENGLAND], employed[ENGLAND] = shares.workplace.sum(), shares.employed.sum()
+    return alignment.ratios(jobs.reindex([*unit.unit_codes, ENGLAND]), workplace, employed, ENGLAND)
 
 
 @dataclass(frozen=True)
@@ -343,8 +383,9 @@ def area_layout(geography: Geography) -> AreaLayout:
     return AreaLayout(districts=districts, parents=parents, growth_groups=growth_groups, names=names)
 
 
-def _jobs_and_alignment(unit: UnitDemand, districts: DistrictDemand, layout: AreaLayout):
-    """Each district's jobs (base years) and the alignment check of every area (``skills.alignment``)."""
+def _jobs_and_alignment(unit: UnitDemand, districts: DistrictDemand, layout: AreaLayout, repairs=None, tried=None):
+    """Each district's jobs (base years) and the alignment check of every area (``skills.alignment``; ``repairs``
+    and ``tried``: ``repaired_units``)."""
     panel, shares, model = unit.panel, districts.shares, districts.model
     observed = panel.loc[(panel["classification"] == "all") & (panel["measure"] == DEMAND_MEASURE) & ~panel["projection"].astype(bool)]
     unit_jobs = observed.loc[observed["period"].between(*BASE_YEARS)].groupby("area")["value"].mean()
@@ -365,6 +406,8 @@ def _jobs_and_alignment(unit: UnitDemand, districts: DistrictDemand, layout: Are
         members={**layout.parents, **{district: [district] for district in layout.districts}},
         publisher=shares.unit.to_dict(),
         no_survey=districts.no_survey,
+        repairs=repairs,
+        tried=tried,
     )
     return district_jobs, checked
 
