@@ -38,6 +38,7 @@ Another route, if the NM_17_5 codes prove awkward: DfE's Local Skills Dashboard
 counts from the APS dataset ``NM_17_1``, selecting the ``CELL`` codes whose description
 contains "T19:" and "Total" and keeping measure "Value". That is where
 ``../shared/data/aps_local_skills_dfe/aps_qual_nvq_16_64_*.csv`` comes from.
+``skillcast.data.nomis_cells`` pulls NM_17_1 tables T01, T09b and T13a that way.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ import io
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pandas as pd
@@ -150,16 +152,20 @@ class NomisClient:
         return urlsplit(self.base_url).netloc or self.base_url
 
     def url_for(self, dataset: str, params: dict) -> str:
-        """The full URL of one page; parameters sorted so the same query is the same URL."""
-        query = urlencode({key: str(value) for key, value in sorted(params.items())}, safe=",")  # commas as NOMIS documents them
-        return f"{self.base_url}/dataset/{dataset}.data.csv?{query}"
+        """The full URL of one page; parameters sorted so the same query is the same URL.
 
-    def fetch_csv(self, dataset: str, params: dict, refresh: bool = False) -> str:
+        Commas, and the ``|`` and ``;`` of user-defined areas (``MAKE|name|code;code``), are
+        sent as NOMIS documents them; spaces as ``%20``."""
+        pairs = {key: str(value) for key, value in sorted(params.items())}
+        return f"{self.base_url}/dataset/{dataset}.data.csv?{urlencode(pairs, safe=',|;', quote_via=quote)}"
+
+    def fetch_csv(self, dataset: str, params: dict, refresh: bool = False, check: Callable[[str, str, int], None] | None = None) -> str:
         """All rows of a NOMIS query as one CSV text (one header), paging past the row cap.
 
         Pages are asked for with ``recordoffset`` = rows received so far until a page has
         fewer than ``page_size`` rows. Each page is cached under a hash of its URL;
-        ``refresh=True`` ignores (and rewrites) the cache.
+        ``refresh=True`` ignores (and rewrites) the cache. ``check(text, url, offset)``, when
+        given, vets each page from the network before it is cached (a bad page is never kept).
         """
         header: str | None = None
         bodies: list[str] = []
@@ -168,7 +174,7 @@ class NomisClient:
         with httpx.Client(timeout=self.timeout, transport=self.transport, follow_redirects=True) as http:
             while True:
                 url = self.url_for(dataset, {**params, "recordoffset": offset})
-                text, when = self._page(http, url, refresh)
+                text, when = self._page(http, url, refresh, _page_check(check, offset))
                 fetched.append(when)
                 first_line, _, rest = text.partition("\n")
                 rows = _count_rows(text)
@@ -188,20 +194,28 @@ class NomisClient:
         self.last_fetched = max(fetched)
         return header.rstrip("\r") + "\n" + "".join(bodies)
 
+    def fetch_text(self, url: str, check: Callable[[str, str], None], refresh: bool = False) -> str:
+        """One response that is not a data page (a definition), with the same retries and cache;
+        ``check(text, url)`` refuses a bad body before it is cached."""
+        with httpx.Client(timeout=self.timeout, transport=self.transport, follow_redirects=True) as http:
+            text, _ = self._page(http, url, refresh, check)
+        return text
+
     # -- one page: cache, then network -------------------------------------------------
 
     def _cache_path(self, url: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        return self.cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.csv"
+        suffix = ".json" if urlsplit(url).path.endswith(".json") else ".csv"
+        return self.cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}{suffix}"
 
-    def _page(self, http: httpx.Client, url: str, refresh: bool) -> tuple[str, datetime]:
+    def _page(self, http: httpx.Client, url: str, refresh: bool, check: Callable[[str, str], None]) -> tuple[str, datetime]:
         cached = self._cache_path(url)
         if cached is not None and cached.is_file() and not refresh:
             self.cache_hits += 1
             return cached.read_text(encoding="utf-8"), datetime.fromtimestamp(cached.stat().st_mtime, tz=UTC)
         text = self._get(http, url)
-        _check_csv(text, url)
+        check(text, url)
         if cached is not None:
             write_text(cached, text)
         return text, datetime.now(UTC)
@@ -253,6 +267,17 @@ class NomisClient:
         if server_delay is not None:
             delay = server_delay
         time.sleep(max(0.0, min(delay, self.max_retry_after)))
+
+
+def _page_check(extra: Callable[[str, str, int], None] | None, offset: int) -> Callable[[str, str], None]:
+    """``_check_csv``, then the caller's own check of the page at ``offset``."""
+
+    def check(text: str, url: str) -> None:
+        _check_csv(text, url)
+        if extra is not None:
+            extra(text, url, offset)
+
+    return check
 
 
 def _decode(response: httpx.Response) -> str:
@@ -392,11 +417,11 @@ def parse_aps_csv(
         raise DataError(f"{where}: no Numerator rows (measure {MEASURES['numerator']}); expected counts of people")
 
     number = pd.Series(float("nan"), index=raw.index)
-    number[numerator] = _parse_values(raw, numerator, where, result.suppressed)
+    number[numerator] = parse_values(raw, numerator, where, result.suppressed)
     for name in ("denominator", "confidence"):  # their suppression only blanks ci95
         rows = measure == name
         if rows.any():
-            number[rows] = _parse_values(raw, rows, where, Counter())
+            number[rows] = parse_values(raw, rows, where, Counter())
 
     wide = _wide_cells(raw, codes.map(level_of), dates, measure, number, where)
     result.panel = validate(_aps_panel(wide, vintage), source=where)
@@ -521,7 +546,7 @@ def _measure_names(raw: pd.DataFrame, where: str) -> pd.Series:
     return names
 
 
-def _parse_values(raw: pd.DataFrame, rows: pd.Series, where: str, suppressed: Counter) -> pd.Series:
+def parse_values(raw: pd.DataFrame, rows: pd.Series, where: str, suppressed: Counter) -> pd.Series:
     """OBS_VALUE of ``rows`` as numbers (via ``parse_counts``, which counts '!', '*', '~' ...).
 
     A blank value whose OBS_STATUS is a flag other than 'A' (normal) is missing and counted

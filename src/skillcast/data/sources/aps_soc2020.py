@@ -74,6 +74,7 @@ the line it would have in a CSV with a header (its first row is line 2).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +87,7 @@ from skillcast.data.sources.common import SourceResult, map_labels, match_areas,
 NAME = "aps-soc2020"
 FILES = ("aps_soc2020_dfe/aps_nomis_dfe_employment_soc2020_by_area_*.csv", "aps_soc2020_dfe/*.rds")
 SOURCE = "ONS Annual Population Survey (NOMIS), pulled by DfE Local Skills Dashboard"
+FETCHED_SOURCE = "ONS Annual Population Survey (NOMIS), fetched by skillcast fetch nomis"
 VINTAGE = "dfe-lsip-dashboard-2025-09-04"
 PERIODS_TABLE = "aps_soc2020_periods"
 
@@ -178,6 +180,14 @@ def _last_labels(panel: pd.DataFrame, periods: pd.DataFrame) -> str:
 # -- the employment CSV ---------------------------------------------------------------------------
 
 
+def _fetched(path: Path) -> str:
+    """For a file ``skillcast fetch nomis`` wrote (``..._fetched.csv``), its vintage: "nomis-" and the
+    day it was written; "" for the dashboard's own pull (``VINTAGE``)."""
+    if not Path(path).stem.endswith("_fetched"):
+        return ""
+    return "nomis-" + datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).strftime("%Y-%m-%d")
+
+
 def _read_employment(path: Path, geography: Geography, result: SourceResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Employment, activity and population counts as panel rows, and their period labels."""
     raw = read_csv_checked(path, CSV_COLUMNS)
@@ -210,8 +220,8 @@ def _read_employment(path: Path, geography: Geography, result: SourceResult) -> 
             "code": code.loc[kept],
             "period": period.loc[kept],
             "value": value,
-            "source": SOURCE,
-            "vintage": VINTAGE,
+            "source": FETCHED_SOURCE if _fetched(path) else SOURCE,
+            "vintage": _fetched(path) or VINTAGE,
         }
     )
     present = value.notna()
