@@ -61,6 +61,7 @@ from skillcast.api.http import (
 from skillcast.api.keys import KeySource
 from skillcast.api.limits import KeyLimits
 from skillcast.api.protocol import use_header_timeout
+from skillcast.api.scenarios import Runner
 from skillcast.api.schemas import (  # the request and answer schemas
     AreaRow,
     AreasQuery,
@@ -68,6 +69,10 @@ from skillcast.api.schemas import (  # the request and answer schemas
     Band,
     ClassificationRow,
     ClassificationsResponse,
+    CompareQuery,
+    CompareResponse,
+    CompareRow,
+    EffectRow,
     ForecastBatchQuery,
     ForecastBatchResponse,
     ForecastQuery,
@@ -78,11 +83,15 @@ from skillcast.api.schemas import (  # the request and answer schemas
     GapsBatchResponse,
     GapsQuery,
     GapsResponse,
+    LabourReserveQuery,
+    LabourReserveResponse,
     ModelResponse,
     NoQuery,
     PrioritiesQuery,
     PrioritiesResponse,
     PriorityRow,
+    ReserveFillRow,
+    ReserveRow,
     ShortageRow,
     ShortagesQuery,
     ShortagesResponse,
@@ -173,6 +182,7 @@ class SkillcastService:
         self.data_to = vintage_line(metadata.get("data_vintage", []))
         self.model_version = config.model_version or (str(metadata["registry_version"]) if metadata.get("registry_version") else None)
         self.heavy = threading.BoundedSemaphore(config.api_heavy_concurrency)  # spreadsheet exports at once
+        self.what_if = Runner(self.synthetic, config)  # scenarios: the analysis is made on the first that asks
         self.document = openapi.document(api, openapi.examples_from(self.bundle), routes.documented)
         DRAIN.install(config.api_drain_seconds)
 
@@ -247,9 +257,38 @@ class SkillcastService:
         )
 
     @routes.post("/gaps", responses=errors(400, 404))
-    async def gaps(self, query: GapsQuery) -> GapsResponse:
-        """Demand minus supply by qualification band and year (positive = shortage), with 80/95% intervals."""
-        return self._answer(self._gaps(query.area, query.band, query.years))
+    def gaps(self, query: GapsQuery) -> GapsResponse:
+        """Demand minus supply by qualification band and year (positive = shortage), with 80/95% intervals; with a
+        ``scenario``, the area analysed again: the scenario's gaps, the baseline's and the effect with its range."""
+        if query.scenario is None:
+            return self._answer(self._gaps(query.area, query.band, query.years))
+        from skillcast.api.scenarios import scenario_gaps
+
+        answer = scenario_gaps(self.what_if, query.area, query.scenario, query.band, query.years)
+        fields = set(GapRow.model_fields)
+
+        def rows(records: list[dict]) -> list[GapRow]:
+            return [GapRow(**{name: value for name, value in record.items() if name in fields}) for record in records]
+
+        area = answer.pop("area")
+        scenario_rows, baseline_rows = rows(answer.pop("rows")), rows(answer.pop("baseline_rows"))
+        return self._answer(
+            GapsResponse(
+                area=area,
+                area_name=self.bundle.area_name(area),
+                model=self.model_name,
+                synthetic=self.synthetic,
+                data_to=self.data_to,
+                model_version=self.model_version,
+                gap_basis=scenario_rows[0].gap_basis if scenario_rows else None,
+                warnings=self.bundle.warnings(area),
+                flagged=self.bundle.flagged(area),
+                rows=scenario_rows,
+                baseline_rows=baseline_rows,
+                effects=[EffectRow(**row) for row in answer.pop("effects")],
+                **answer,
+            )
+        )
 
     @routes.post("/gaps/batch", responses=errors(400, 404, 413))
     async def gaps_batch(self, query: GapsBatchQuery) -> GapsBatchResponse:
@@ -259,16 +298,42 @@ class SkillcastService:
 
     @routes.post("/priorities", responses=errors(400, 404))
     def priorities(self, query: PrioritiesQuery) -> PrioritiesResponse:
-        """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated."""
+        """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated;
+        with a ``scenario``, the ranking under it and the baseline ranking of the same run."""
+        fields = set(PriorityRow.model_fields)
+
+        def rows_of(records: list[dict]) -> list[PriorityRow]:
+            return [
+                PriorityRow(
+                    **{name: (finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
+                )
+                for record in records
+            ]
+
+        if query.scenario is not None:
+            from skillcast.api.scenarios import scenario_priorities
+
+            if query.budget is not None:
+                raise InvalidQuery("budget", "a budget is allocated on the baseline ranking; ask without a scenario")
+            answer = scenario_priorities(self.what_if, query.area, query.scenario, query.top)
+            area = answer.pop("area")
+            scenario_rows, baseline_rows = rows_of(answer.pop("rows")), rows_of(answer.pop("baseline_rows"))
+            return self._answer(
+                PrioritiesResponse(
+                    area=area,
+                    area_name=self.bundle.area_name(area),
+                    model=self.model_name,
+                    synthetic=self.synthetic,
+                    data_to=self.data_to,
+                    model_version=self.model_version,
+                    rows=scenario_rows,
+                    baseline_rows=baseline_rows,
+                    **answer,
+                )
+            )
         ranking, method = self._priorities(query.area, query.budget, query.top, query.mode)
         area = self.bundle.area_code(query.area, "priorities")
-        fields = set(PriorityRow.model_fields)
-        rows = [
-            PriorityRow(
-                **{name: (finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
-            )
-            for record in ranking.to_dict(orient="records")
-        ]
+        rows = rows_of(ranking.to_dict(orient="records"))
         return self._answer(
             PrioritiesResponse(
                 area=area,
@@ -299,6 +364,39 @@ class SkillcastService:
                 **answer, model=self.model_name, synthetic=self.synthetic, data_to=self.data_to, model_version=self.model_version, rows=rows
             )
         )
+
+    @routes.post("/labour-reserve", responses=errors(400, 404))
+    def labour_reserve(self, query: LabourReserveQuery) -> LabourReserveResponse:
+        """The area's unemployed and inactive people 16-64 against England's rates, and how much of each band's gap
+        England's activity rates would fill (docs/labour_reserve.md)."""
+        from skillcast.api.answers import reserve_answer
+
+        answer = reserve_answer(self.bundle, query.area, query.year, query.history, query.scenario)
+        rows = [ReserveRow(**row) for row in answer.pop("rows")]
+        fill = [ReserveFillRow(**row) for row in answer.pop("fill")]
+        if answer["scenario_fill"] is not None:
+            answer["scenario_fill"] = [ReserveFillRow(**row) for row in answer["scenario_fill"]]
+        return self._answer(
+            LabourReserveResponse(
+                **answer,
+                model=self.model_name,
+                synthetic=self.synthetic,
+                data_to=self.data_to,
+                model_version=self.model_version,
+                rows=rows,
+                fill=fill,
+            )
+        )
+
+    @routes.post("/compare", responses=errors(400, 404))
+    def compare(self, query: CompareQuery) -> CompareResponse:
+        """The area beside its parents, its statistical neighbours and any areas picked, on the same indicators."""
+        from skillcast.api.answers import compare_answer
+
+        answer = compare_answer(self.bundle, query.area, query.with_areas, query.year)
+        rows = [CompareRow(**row) for row in answer.pop("rows")]
+        common = {"model": self.model_name, "synthetic": self.synthetic, "data_to": self.data_to, "model_version": self.model_version}
+        return self._answer(CompareResponse(**answer, **common, rows=rows))
 
     def _areas(self, area_type: str | None, query: str | None) -> AreasResponse:
         table = self.bundle.area_table(area_type, query)
@@ -463,6 +561,7 @@ class SkillcastService:
                 priorities=self.bundle.priorities,
                 metadata=self.bundle.metadata,
                 areas=sorted(wanted),
+                reserve=self.bundle.labour_reserve,
             )
             generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             model = self.model_name + (f" (registered version {self.model_version})" if self.model_version else "")

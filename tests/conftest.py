@@ -86,7 +86,7 @@ def bundle_dir(demo_result, demo_config) -> Path:
 
 @pytest.fixture(scope="session")
 def real_bundle_dir(real_store, tmp_path_factory) -> Path:
-    """A bundle holding the real gaps and priorities of every area (#15), as the retrain builds them, and no
+    """A bundle holding the real gaps, priorities and labour reserve of every area (#15, #25), as the retrain builds them, and no
     forecasts: what the service, the report and /ui answer from. About a minute and a half."""
     import pandas as pd
 
@@ -94,18 +94,23 @@ def real_bundle_dir(real_store, tmp_path_factory) -> Path:
     from skillcast.data.store import Store
     from skillcast.pipeline import store_inputs
     from skillcast.pipeline.job import gaps as gaps_stage
+    from skillcast.pipeline.job import reserve as reserve_stage
 
     store = real_store.path
     config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
-    gaps, priorities, shortages, info = gaps_stage(store_inputs(Store(store)), config)
+    inputs = store_inputs(Store(store))
+    gaps, priorities, shortages, info = gaps_stage(inputs, config)
     assert gaps is not None, info
+    reserve, reserve_info = reserve_stage(inputs)
+    assert reserve is not None, reserve_info
     columns = ["area", "measure", "classification", "code", "period", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "basis"]
     bundle = ForecastBundle(
         forecasts=pd.DataFrame(columns=columns),
         gaps=gaps,
         geography=Store(store).geography(),
-        metadata={"model": config.production_model, "synthetic": False, "gaps": info},
+        metadata={"model": config.production_model, "synthetic": False, "gaps": info, "labour_reserve": reserve_info},
         priorities=priorities,
         shortages=shortages,
+        labour_reserve=reserve,
     )
     return bundle.save(tmp_path_factory.mktemp("real-bundle") / "bundle")

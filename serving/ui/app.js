@@ -64,6 +64,10 @@ function people(value) {
   return value.toFixed(0);
 }
 
+function signed(value) {
+  return (value >= 0 ? "+" : "-") + people(Math.abs(value));
+}
+
 // -- charts ------------------------------------------------------------------------------
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -216,6 +220,136 @@ function drawShortages(rows) {
   }
 }
 
+const RESERVE_LABELS = {
+  population_16_64: "people 16-64", unemployed: "unemployed", inactive: "inactive", inactive_wanting_job: "inactive, want a job",
+  reserve: "labour reserve", young_reserve: "of which 16-24", unemployment_rate: "unemployment rate",
+  inactivity_rate: "inactivity rate", inactivity_trend: "inactivity trend a year", at_england_rates: "active at England's rates",
+};
+const RATE_MEASURES = ["unemployment_rate", "inactivity_rate"];
+
+function reserveFigure(measure, value) {
+  if (value == null) return "-";
+  if (measure === "inactivity_trend") return (value >= 0 ? "+" : "") + (value * 100).toFixed(2) + " pt";
+  if (RATE_MEASURES.includes(measure)) return (value * 100).toFixed(1) + "%";
+  return people(value);
+}
+
+function drawReserve(answer) {
+  const rows = (answer.rows || []).filter((row) => row.level === "all" && RESERVE_LABELS[row.measure]);
+  const body = $("reserve").querySelector("tbody");
+  const fillBody = $("reserve-fill").querySelector("tbody");
+  body.replaceChildren();
+  fillBody.replaceChildren();
+  $("reserve").hidden = rows.length === 0;
+  $("reserve-fill").hidden = !(answer.fill || []).length;
+  $("reserve-fill-title").hidden = $("reserve-fill").hidden;
+  $("no-reserve").hidden = rows.length > 0;
+  const order = Object.keys(RESERVE_LABELS);
+  rows.sort((a, b) => order.indexOf(a.measure) - order.indexOf(b.measure));
+  const main = rows.find((row) => row.measure === "reserve");
+  $("reserve-period").textContent = main ? `Survey period: ${main.period} (${main.source}).` : "";
+  for (const row of rows) {
+    appendRow(body, [
+      [RESERVE_LABELS[row.measure] + (main && row.period !== main.period ? ` (${row.period})` : ""), ""],
+      [reserveFigure(row.measure, row.value), "number"],
+      [row.lo_80 == null ? "" : `${reserveFigure(row.measure, row.lo_80)} to ${reserveFigure(row.measure, row.hi_80)}`, "number"],
+      [reserveFigure(row.measure, row.england), "number"],
+    ]);
+  }
+  for (const row of answer.fill || []) {
+    appendRow(fillBody, [
+      [BAND_TITLES[row.band] || row.band, ""],
+      [signed(row.gap), "number"],
+      [`${signed(row.gap_lo_80)} to ${signed(row.gap_hi_80)}`, "number"],
+      [people(row.at_england_rates), "number"],
+      [people(row.filled) + (row.share_filled == null ? "" : ` (${Math.round(row.share_filled * 100)}%)`), "number"],
+    ]);
+  }
+  const share = answer.assumptions && answer.assumptions.wants_job_share;
+  $("reserve-assumptions").textContent = share == null ? "" :
+    `Gaps in ${answer.year}. Share of the inactive who want a job: ${(share * 100).toFixed(1)}% (England's` +
+    (answer.assumptions.national_period ? `, ${answer.assumptions.national_period}` : ", set") + "); the qualification mix is estimated (docs/labour_reserve.md).";
+}
+
+function percent(value) { return value == null ? "-" : (value * 100).toFixed(1) + "%"; }
+function perThousand(value) { return value == null ? "-" : (value >= 0 ? "+" : "") + value.toFixed(1); }
+
+async function drawCompare(event) {
+  if (event) event.preventDefault();
+  if (!state.area) return;
+  const picked = $("compare-with").value.split(",").map((text) => text.trim()).filter(Boolean);
+  const body = $("compare").querySelector("tbody");
+  try {
+    const answer = await call("/compare", { area: state.area, with_areas: picked });
+    body.replaceChildren();
+    for (const row of answer.rows) {
+      appendRow(body, [
+        [`${row.name} (${row.area})`, ""],
+        [row.role + (row.distance == null || row.role !== "statistical neighbour" ? "" : ` (distance ${row.distance.toFixed(2)})`), "role"],
+        [row.jobs == null ? "-" : people(row.jobs), "number"],
+        [percent(row.high_share_jobs), "number"], [percent(row.high_share_people), "number"],
+        [perThousand(row.low_gap_per_1000), "number"], [perThousand(row.intermediate_gap_per_1000), "number"],
+        [perThousand(row.high_gap_per_1000), "number"], [percent(row.inactivity_rate), "number"],
+        [row.reserve_per_1000 == null ? "-" : row.reserve_per_1000.toFixed(0), "number"],
+      ]);
+    }
+    $("compare-method").textContent = `Gaps in ${answer.year}. Statistical neighbours: ${answer.neighbours_method}.`;
+  } catch (error) {
+    $("compare-method").textContent = error.message;
+  }
+}
+
+function scenarioFromForm() {
+  const lever = $("scenario-lever").value;
+  const scenario = { name: $("scenario-name").value.trim() || "my scenario" };
+  const fromYear = Number($("scenario-from").value);
+  if (lever === "retention" || lever === "completions") {
+    scenario[lever] = [{ level: $("scenario-level").value, people_per_year: Number($("scenario-people").value), from_year: fromYear }];
+  } else if (lever === "demand") {
+    scenario.demand = [{ occupation: $("scenario-occupation").value.trim(), growth_pct_per_year: Number($("scenario-growth").value) }];
+  } else {
+    scenario.activity = { to_england: true };
+  }
+  return scenario;
+}
+
+async function runScenario(event) {
+  event.preventDefault();
+  if (!state.area) return;
+  const scenario = scenarioFromForm();
+  const body = $("scenario-table").querySelector("tbody");
+  $("scenario-status").textContent = "running the scenario (the area is analysed again; the first run takes longer) ...";
+  try {
+    body.replaceChildren();
+    if (scenario.activity) {
+      const answer = await call("/labour-reserve", { area: state.area, scenario });
+      for (const row of answer.scenario_fill || []) {
+        appendRow(body, [[BAND_TITLES[row.band] || row.band, ""], [String(answer.year), "number"], [signed(row.gap), "number"],
+          [signed(row.gap - row.filled), "number"], ["", ""], [signed(-row.filled), "number"], ["", ""]]);
+      }
+      $("scenario-echo").textContent = `Scenario as run: ${JSON.stringify(answer.scenario)}. People brought into work fill a shortage only (gap - filled); docs/labour_reserve.md.`;
+    } else {
+      const answer = await call("/gaps", { area: state.area, scenario });
+      const years = [2030, 2035];
+      const scenarioRows = Object.fromEntries(answer.rows.map((row) => [`${row.band}|${row.year}`, row]));
+      for (const effect of answer.effects.filter((row) => BANDS.includes(row.band) && years.includes(row.year))) {
+        const row = scenarioRows[`${effect.band}|${effect.year}`];
+        appendRow(body, [
+          [BAND_TITLES[effect.band], ""], [String(effect.year), "number"], [signed(effect.baseline_gap), "number"],
+          [signed(effect.scenario_gap), "number"], [`${signed(row.gap_lo_80)} to ${signed(row.gap_hi_80)}`, "number"],
+          [signed(effect.effect), "number effect"], [`${signed(effect.effect_lo_80)} to ${signed(effect.effect_hi_80)}`, "number"],
+        ]);
+      }
+      $("scenario-echo").textContent = `Scenario as run: ${JSON.stringify(answer.scenario)}. Run on ${answer.scenario_inputs}. ${answer.effect_method}.`;
+    }
+    $("scenario-table").hidden = false;
+    $("scenario-status").textContent = `Scenario '${scenario.name}' against the baseline for ${state.area}.`;
+  } catch (error) {
+    $("scenario-table").hidden = true;
+    $("scenario-status").textContent = error.message;
+  }
+}
+
 // -- flow --------------------------------------------------------------------------------
 async function showArea(code) {
   state.area = code;
@@ -226,6 +360,8 @@ async function showArea(code) {
     try { priorities = await call("/priorities", { area: code, top: 10 }); } catch (error) { if (!error.message.startsWith("400")) throw error; }
     let shortages = { rows: [] };
     try { shortages = await call("/shortages", { area: code }); } catch (error) { if (!/^40[04]/.test(error.message)) throw error; }
+    let reserve = { rows: [], fill: [] };
+    try { reserve = await call("/labour-reserve", { area: code }); } catch (error) { if (!/^40[04]/.test(error.message)) throw error; }
     const observedYears = gaps.rows.filter((r) => r.basis === "observed").map((r) => r.year);
     const lastObserved = observedYears.length ? Math.max(...observedYears) : undefined;
     $("area-title").textContent = `${gaps.area_name} (${gaps.area})` + (gaps.flagged ? " - FLAGGED" : "");
@@ -241,6 +377,8 @@ async function showArea(code) {
     drawGaps(gaps.rows, lastObserved);
     drawPriorities(priorities.rows);
     drawShortages(shortages.rows);
+    drawReserve(reserve);
+    drawCompare();
     $("no-priorities").textContent = gaps.flagged
       ? "No occupation ranking: this area failed the alignment check (see the warning above), so it is left out of rankings."
       : "No occupation ranking for this area (the data have no employment by occupation here).";
@@ -316,3 +454,5 @@ $("area").addEventListener("change", (event) => showArea(event.target.value));
 $("download-xlsx").addEventListener("click", () => download(`/download/export.xlsx?area=${encodeURIComponent(state.area)}`, `skillcast-${state.area}.xlsx`));
 $("download-csv").addEventListener("click", () => download(`/download/gaps.csv?area=${encodeURIComponent(state.area)}`, `skillcast-gaps-${state.area}.csv`));
 if (state.key) { $("api-key").value = state.key; connect(); }
+$("scenario-form").addEventListener("submit", runScenario);
+$("compare-form").addEventListener("submit", drawCompare);

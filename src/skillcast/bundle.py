@@ -28,6 +28,7 @@ from skillcast.data.basis import BASES, label_nowcast
 from skillcast.data.bundle_files import (  # the layout lives below, so `skillcast serve` checks it without pandas
     FORECASTS_FILE,
     GAPS_FILE,
+    LABOUR_RESERVE_FILE,
     METADATA_FILE,
     PRIORITIES_FILE,
     SHORTAGES_FILE,
@@ -152,6 +153,7 @@ class ForecastBundle:
     metadata: dict = field(default_factory=dict)
     priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
     shortages: pd.DataFrame = field(default_factory=pd.DataFrame)  # shortage.SHORTAGE_COLUMNS, every area
+    labour_reserve: pd.DataFrame = field(default_factory=pd.DataFrame)  # labour_reserve.RESERVE_COLUMNS, every area
 
     def __post_init__(self) -> None:
         """Label nowcast rows from the metadata's ``nowcast_until``, however the bundle was made
@@ -167,6 +169,7 @@ class ForecastBundle:
             self.gaps.to_parquet(staging / GAPS_FILE, index=False)
             self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
             self.shortages.to_parquet(staging / SHORTAGES_FILE, index=False)
+            self.labour_reserve.to_parquet(staging / LABOUR_RESERVE_FILE, index=False)
             self.geography.write(staging)
             (staging / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str))
         return Path(directory)
@@ -181,6 +184,7 @@ class ForecastBundle:
         directory = cls.check(directory)
         priorities = directory / PRIORITIES_FILE
         shortages = directory / SHORTAGES_FILE
+        reserve = directory / LABOUR_RESERVE_FILE
         return cls(
             forecasts=pd.read_parquet(directory / FORECASTS_FILE),
             gaps=pd.read_parquet(directory / GAPS_FILE),
@@ -188,6 +192,7 @@ class ForecastBundle:
             metadata=json.loads((directory / METADATA_FILE).read_text()),
             priorities=pd.read_parquet(priorities) if priorities.is_file() else pd.DataFrame(),
             shortages=pd.read_parquet(shortages) if shortages.is_file() else pd.DataFrame(),
+            labour_reserve=pd.read_parquet(reserve) if reserve.is_file() else pd.DataFrame(),
         )
 
     # -- indexes: an area's rows built on its first request, then a dictionary lookup --
@@ -257,6 +262,10 @@ class ForecastBundle:
         return _frame_index(self.shortages.sort_values(["area", "shortage_score"], ascending=[True, False], kind="stable"))
 
     @cached_property
+    def _reserve_index(self) -> LazyIndex[pd.DataFrame]:
+        return _frame_index(self.labour_reserve)
+
+    @cached_property
     def finder(self) -> AreaFinder:
         """Names and codes -> areas with any figures here (see ``skillcast.data.finder``)."""
         answered = {code for code in self.geography.codes() if self.has_area(code)}
@@ -270,6 +279,7 @@ class ForecastBundle:
             "gaps": self._gap_index,
             "priorities": self._priority_index,
             "shortages": self._shortage_index,
+            "labour_reserve": self._reserve_index,
         }
         return {kind: AreaFinder(self.geography, answerable=set(index), aliases=self._aliases) for kind, index in indexes.items()}
 
@@ -280,6 +290,7 @@ class ForecastBundle:
             "_gap_index",
             "_priority_index",
             "_shortage_index",
+            "_reserve_index",
             "_names",
             "_aliases",
             "finder",
@@ -356,6 +367,7 @@ class ForecastBundle:
             "gaps": self._gap_index,
             "priorities": self._priority_index,
             "shortages": self._shortage_index,
+            "labour_reserve": self._reserve_index,
         }[kind]
         return self.resolve(area, index, kind)
 
@@ -413,6 +425,19 @@ class ForecastBundle:
     def shortage_rows(self, area: str) -> pd.DataFrame:
         """The area's local shortage ratings, most pressed first (``shortage.SHORTAGE_COLUMNS``)."""
         return self._shortage_index[self.resolve(area, self._shortage_index, "shortages")]
+
+    def reserve_rows(self, area: str) -> pd.DataFrame:
+        """The area's labour reserve rows (``labour_reserve.RESERVE_COLUMNS``), by measure, level and year."""
+        return self._reserve_index[self.resolve(area, self._reserve_index, "labour_reserve")]
+
+    def indicators(self, year: int) -> pd.DataFrame:
+        """Every area's comparison indicators in ``year`` (``skills.compare.indicators``), made once a year asked."""
+        from skillcast.skills.compare import indicators
+
+        made = self.__dict__.setdefault("_indicators", {})
+        if year not in made:
+            made[year] = indicators(self.gaps, self.labour_reserve, year)
+        return made[year]
 
     def area_table(self, area_type: str | None = None, query: str | None = None) -> pd.DataFrame:
         """Areas this bundle has figures for: code, name, type, parent, what is answered, a description and

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from skillcast.cli.main import app
 
 runner = CliRunner()
-SHEETS = ["about", "forecasts", "gaps", "priorities", "shortages", "backtest", "sources"]
+SHEETS = ["about", "forecasts", "gaps", "priorities", "shortages", "labour reserve", "backtest", "sources"]
 
 
 def headers(sheet) -> list[str]:
@@ -64,6 +64,9 @@ def test_every_table_is_a_sheet_with_a_bold_frozen_header_and_units(demo_export)
         headers(book["priorities"])
     )
     assert {"shortage rating", "shortage drivers", "area vacancies per job (x England, ESS 2019)"} <= set(headers(book["shortages"]))
+    reserve = rows(book["labour reserve"])
+    assert {"figure (people; rates as shares of 1; trend: share points a year)", "England's rate (rate measures)"} <= set(reserve.columns)
+    assert {"reserve", "inactivity_rate", "gap_vs_reserve"} <= set(reserve["measure"]) and reserve["area code"].nunique() == 15
     assert book["gaps"].column_dimensions["F"].width > 8
     about = dict(rows(book["about"]).itertuples(index=False, name=None))
     assert "SYNTHETIC" in about["WARNING"] and "positive gap is a shortage" in about["sign"]

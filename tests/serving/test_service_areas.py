@@ -81,3 +81,68 @@ def test_shortages_of_a_district_by_name_with_drivers_and_its_basis(client):
     assert top["rating"] in ("shortage", "recruitment difficulty") and "x England's" in top["drivers"]
     assert "its own LEA" in top["area_basis"]  # a London borough is its own local education authority
     assert client.post("/shortages", json={"area": "Atlantis"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("area", "code"),
+    [("Cornwall", "E06000052"), ("Leeds", "E08000035"), ("Greater Manchester", "E47000001"), ("Kingston upon Hull", "E06000010")],
+)
+def test_the_labour_reserve_of_a_council_against_england_and_its_gaps(client, area, code):
+    response = client.post("/labour-reserve", json={"area": area})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["area"] == code and body["year"] == 2025
+    rows = {(row["measure"], row["level"]): row for row in body["rows"]}
+    reserve, unemployed, inactive = rows["reserve", "all"], rows["unemployed", "all"], rows["inactive_wanting_job", "all"]
+    assert reserve["period"] == "2024-04/2025-03" and reserve["source"] == "aps-soc2020"
+    assert reserve["value"] == pytest.approx(unemployed["value"] + inactive["value"])
+    assert reserve["lo_80"] < reserve["value"] < reserve["hi_80"]
+    rate = rows["inactivity_rate", "all"]
+    assert 0.1 < rate["value"] < 0.4 and rate["england"] == pytest.approx(0.2169, abs=0.002)
+    by_level = sum(row["value"] for (measure, _), row in rows.items() if measure == "reserve_by_level")
+    assert by_level == pytest.approx(reserve["value"])
+    assert 0 < rows["young_reserve", "all"]["value"] < reserve["value"]
+    assert rows["inactivity_trend", "all"]["period"] == "Jan-Dec 2018-2022"
+    assert {row["band"] for row in body["fill"]} >= {"low", "intermediate", "high"}
+    for row in body["fill"]:
+        assert 0 <= row["filled"] <= max(row["gap"], 0) + 1e-6 and row["filled"] <= row["at_england_rates"] + 1e-6
+    assert 0.2 < body["assumptions"]["wants_job_share"] < 0.25 and body["assumptions"]["relative_out_of_work"]["none"] == 2.0
+
+
+def test_the_labour_reserve_where_inactivity_is_above_englands(client):
+    leeds = client.post("/labour-reserve", json={"area": "Leeds"}).json()
+    cornwall = client.post("/labour-reserve", json={"area": "Cornwall", "history": True}).json()
+    at_rates = {row["measure"]: row for row in leeds["rows"] if row["level"] == "all"}["at_england_rates"]
+    assert 20_000 < at_rates["value"] < 60_000 and at_rates["lo_80"] < at_rates["value"] < at_rates["hi_80"]
+    periods = {row["period"] for row in cornwall["rows"] if row["measure"] == "reserve"}
+    assert {"Jan-Dec 2018", "Jan-Dec 2022", "2022-04/2023-03", "2024-04/2025-03"} <= periods
+    cornwall_now = [row for row in cornwall["rows"] if row["measure"] == "at_england_rates" and row["year"] == 2025]
+    assert cornwall_now and cornwall_now[0]["value"] == 0  # Cornwall's inactivity (about 20%) is below England's
+
+
+def test_labour_reserve_refuses_bad_input_by_field(client):
+    assert client.post("/labour-reserve", json={"area": "Atlantis"}).status_code == 404
+    bad_year = client.post("/labour-reserve", json={"area": "Leeds", "year": 2099})
+    assert bad_year.status_code == 400 and "year" in bad_year.text
+    unknown = client.post("/labour-reserve", json={"area": "Leeds", "years": [2030]})
+    assert unknown.status_code in (400, 422) and "years" in unknown.text
+
+
+def test_compare_puts_a_district_beside_its_parents_and_statistical_neighbours(client):
+    body = client.post("/compare", json={"area": "Leeds", "with_areas": ["Birmingham"]})
+    assert body.status_code == 200, body.text
+    answer = body.json()
+    rows = answer["rows"]
+    roles = [row["role"] for row in rows]
+    assert rows[0]["area"] == "E08000035" and roles[0] == "this area"
+    parents = {row["area"] for row in rows if row["role"] == "parent"}
+    assert {"E47000003", "E69000037", "E92000001"} <= parents, "West Yorkshire CA, its LSIP and England"
+    near = [row for row in rows if row["role"] == "statistical neighbour"]
+    assert len(near) == 5 and all(row["type"] == "lad" for row in near)
+    assert [row["distance"] for row in near] == sorted(row["distance"] for row in near)
+    assert rows[-1]["name"] == "Birmingham" and rows[-1]["role"] == "picked"
+    for row in rows:
+        assert row["jobs"] > 0 and 0 < row["high_share_jobs"] < 1 and row["high_gap_per_1000"] is not None
+    assert "standardised" in answer["neighbours_method"]
+    assert client.post("/compare", json={"area": "Leeds", "with_areas": ["Atlantis"]}).status_code == 404
+    assert client.post("/compare", json={"area": "Leeds", "year": 2099}).status_code == 400

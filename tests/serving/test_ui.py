@@ -88,6 +88,31 @@ def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreads
     rated = demo_result.bundle.shortages.query("area == 'DM_R1_01'")
     assert page.locator("#shortages tbody tr").count() == len(rated) > 0
     assert page.locator("#shortages tbody td.rating").first.text_content() in ("shortage", "recruitment difficulty", "no shortage")
+    reserve = demo_result.bundle.labour_reserve.query("area == 'DM_R1_01' and measure == 'reserve'").sort_values("year")
+    assert page.locator("#reserve tbody tr").count() >= 8 and page.is_visible("#reserve-fill")
+    assert f"{reserve['value'].iloc[-1] / 1e3:.0f}k" in page.text_content("#reserve")
+    assert page.locator("#reserve-fill tbody tr").count() == 3 and "want a job" in page.text_content("#reserve-assumptions")
+
+    page.wait_for_selector("#compare tbody tr")
+    roles = page.locator("#compare td.role").all_text_contents()
+    assert roles[0] == "this area" and "parent" in roles and sum(role.startswith("statistical neighbour") for role in roles) == 5
+    page.fill("#compare-with", "DM_R2")  # the other region: neither parent nor neighbour
+    page.click("#compare-form button")
+    expect(page.locator("#compare tbody tr").last).to_contain_text("(DM_R2)")
+    assert "standardised" in page.text_content("#compare-method")
+
+    page.fill("#scenario-name", "keep graduates")
+    page.select_option("#scenario-lever", "retention")
+    page.select_option("#scenario-level", "level4plus")
+    page.fill("#scenario-people", "20000")
+    page.fill("#scenario-from", "2026")
+    page.click("#scenario-form button")
+    expect(page.locator("#scenario-status")).to_contain_text("against the baseline", timeout=60_000)
+    effects = page.locator("#scenario-table tbody tr")
+    assert effects.count() == 6  # three bands, 2030 and 2035
+    high = [effects.nth(index) for index in range(6) if "High" in effects.nth(index).text_content()]
+    assert len(high) == 2 and all(row.locator("td.effect").text_content().startswith("-") for row in high)  # more graduates: less short
+    assert '"people_per_year":20000' in page.text_content("#scenario-echo") and "keep graduates" in page.text_content("#scenario-echo")
 
     with page.expect_download() as download_info:
         page.click("#download-xlsx")
@@ -96,7 +121,7 @@ def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreads
     from openpyxl import load_workbook
 
     workbook = load_workbook(workbook_path, read_only=True)
-    assert "gaps" in workbook.sheetnames and "priorities" in workbook.sheetnames
+    assert "gaps" in workbook.sheetnames and "priorities" in workbook.sheetnames and "labour reserve" in workbook.sheetnames
     assert not failed_requests, failed_requests
 
 

@@ -1,4 +1,4 @@
-"""The service's answers to ``/priorities`` and ``/shortages`` as plain values from a ``ForecastBundle``,
+"""The service's answers to ``/priorities``, ``/shortages`` and ``/labour-reserve`` as plain values from a ``ForecastBundle``,
 so the HTTP layer (``serving/service.py``) only turns them into responses.
 
 Errors are the bundle's own (``UnknownArea`` -> 404 with suggestions; ``AmbiguousArea`` and
@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from skillcast.bundle import ForecastBundle, InvalidQuery
+from skillcast.skills.labour_reserve import MEASURES, at_rates, comparison_year, fill_gaps, latest_rows
 from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, allocate, rerank
 from skillcast.skills.shortage import RATINGS
 
@@ -56,4 +57,78 @@ def shortage_answer(bundle: ForecastBundle, area: str, rating: str | None = None
         "warnings": bundle.warnings(code),
         "flagged": bundle.flagged(code),
         "rows": records,
+    }
+
+
+def _records(rows: pd.DataFrame) -> list[dict]:
+    return [
+        {name: (None if isinstance(value, float) and not math.isfinite(value) else value) for name, value in record.items()}
+        for record in rows.to_dict(orient="records")
+    ]
+
+
+def reserve_answer(bundle: ForecastBundle, area: str, year: int | None = None, history: bool = False, scenario=None) -> dict:
+    """The area's labour reserve (its newest figures, or every year with ``history``) and, beside each band's gap
+    in ``year`` (default: the reserve's newest year), the people England's activity rates would bring into work:
+    ``area, area_name, warnings, flagged, year, rows, fill, assumptions`` (plain values); with a scenario's
+    ``activity`` lever also the people in work at its rates (``at_scenario_rates`` rows, ``scenario_fill``)."""
+    if scenario is not None and scenario.activity is None:
+        raise InvalidQuery("scenario.activity", "/labour-reserve takes the [activity] lever; the others act on /gaps and /priorities")
+    code = bundle.area_code(area, "labour_reserve")
+    rows = bundle.reserve_rows(code)
+    if scenario is not None:
+        lever = scenario.activity
+        rows = pd.concat([rows, at_rates(rows, lever.inactivity_rate, lever.unemployment_rate, lever.to_england)], ignore_index=True)
+    shown = rows if history else latest_rows(rows)
+    shown = shown.assign(description=shown["measure"].map(MEASURES))
+    fill, scenario_fill, gap_year = pd.DataFrame(), pd.DataFrame(), None
+    if len(bundle.gaps) and code in set(bundle.gaps["area"]):
+        gap_years = sorted(int(value) for value in bundle.gaps.loc[bundle.gaps["area"] == code, "year"].unique())
+        try:
+            gap_year = comparison_year(rows, gap_years, year)
+        except ValueError as error:
+            raise InvalidQuery("year", str(error).removeprefix("year: ")) from None
+        fill = fill_gaps(rows, bundle.gaps, code, gap_year)
+        if scenario is not None:
+            scenario_fill = fill_gaps(rows, bundle.gaps, code, gap_year, "at_scenario_rates_by_level")
+    info = bundle.metadata.get("labour_reserve") if isinstance(bundle.metadata.get("labour_reserve"), dict) else {}
+    return {
+        "area": code,
+        "area_name": bundle.area_name(code),
+        "warnings": bundle.warnings(code),
+        "flagged": bundle.flagged(code),
+        "year": gap_year,
+        "rows": _records(shown.drop(columns=["area"])),
+        "fill": _records(fill),
+        "scenario": scenario.model_dump(mode="json") if scenario is not None else None,
+        "scenario_fill": _records(scenario_fill) if scenario is not None else None,
+        "assumptions": {
+            **(info.get("assumptions") or {}),  # as set; the share below is the one used (England's when not set)
+            "wants_job_share": info.get("wants_job_share"),
+            "young_share_england": info.get("young_share_england"),
+            "national_period": info.get("national_period"),
+            "sampling_fraction": info.get("sampling_fraction"),
+        },
+    }
+
+
+def compare_answer(bundle: ForecastBundle, area: str, picked: list[str] | None = None, year: int = 2030) -> dict:
+    """The area beside its parents, statistical neighbours and ``picked`` areas on the same indicators in ``year``:
+    ``area, area_name, year, indicators, neighbours_method, rows`` (plain values; ``skills.compare``)."""
+    from skillcast.skills.compare import INDICATORS, NEIGHBOURS, SIMILARITY, comparison
+
+    code = bundle.area_code(area, "gaps")
+    gap_years = set(int(value) for value in bundle.gaps["year"].unique())
+    if year not in gap_years:
+        raise InvalidQuery("year", f"{year} has no gaps; expected one of {min(gap_years)}-{max(gap_years)}")
+    others = [bundle.area_code(other, "gaps") for other in picked or []]
+    rows = comparison(bundle.indicators(year), bundle.geography, code, others)
+    return {
+        "area": code,
+        "area_name": bundle.area_name(code),
+        "year": year,
+        "indicators": INDICATORS,
+        "neighbours_method": f"the {NEIGHBOURS} areas of the same type nearest on {', '.join(SIMILARITY)} "
+        "(each standardised across the areas of that type; Euclidean distance); docs/compare.md",
+        "rows": _records(rows),
     }

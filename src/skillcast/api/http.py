@@ -50,8 +50,13 @@ def _json_error(status: int, message: str, field: str | None = None, code: str |
     return Response(error_body(status, message, field, code), status_code=status, media_type="application/json", headers=headers)
 
 
+def _first(errors: list[dict]) -> dict:
+    """The error to report: a misspelt field makes its real one 'missing' too; the misspelling is the cause."""
+    return next((error for error in errors if error.get("type") == "extra_forbidden"), errors[0])
+
+
 def _validation_message(error: dict) -> tuple[str, str | None]:
-    """One line naming the field, from pydantic's first error."""
+    """One line naming the field, from pydantic's error (``_first``)."""
     location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(location) or None
     kind = error.get("type", "")
@@ -78,7 +83,7 @@ def refusal(error: Exception) -> Response | None:
         return _json_error(400, str(error), error.field)
     if isinstance(error, ValidationError):
         found = error.errors()
-        message, field = _validation_message(found[0]) if found else ("invalid request", None)
+        message, field = _validation_message(_first(found)) if found else ("invalid request", None)
         return _json_error(400, message, field)
     return None
 
@@ -97,7 +102,7 @@ def install_error_handlers(app) -> None:
 
     async def invalid_request(_: Request, error: RequestValidationError) -> Response:
         found = error.errors()
-        message, field = _validation_message(found[0]) if found else ("invalid request", None)
+        message, field = _validation_message(_first(found)) if found else ("invalid request", None)
         return _json_error(400, message, field)
 
     async def http_error(_: Request, error: HTTPException) -> Response:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skillcast.data.basis import BASES
 from skillcast.data.qualifications import ALL_BANDS
 from skillcast.skills.priorities import MODES
+from skillcast.skills.scenarios import Scenario
 from skillcast.skills.shortage import RATINGS
 
 Year = Annotated[int, Field(ge=1990, le=2100, description="calendar year")]
@@ -54,6 +55,9 @@ class GapsQuery(_Query):
         default=None, description="a band (low, intermediate, high) or a level (none ... level4plus); all when omitted"
     )
     years: list[Year] | None = Field(default=None, description="only these years (all when omitted)")
+    scenario: Scenario | None = Field(
+        default=None, description="what-if levers (docs/gaps.md#scenarios): the area is analysed again, baseline and scenario together"
+    )
 
 
 class GapsBatchQuery(_Query):
@@ -67,12 +71,28 @@ class PrioritiesQuery(_Query):
     budget: float | None = Field(default=None, ge=1, le=1e13, description="pounds to allocate in proportion to the scores")
     top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
     mode: Mode = Field(default="local", description="local (need per 1,000 jobs and against England) or absolute (volume); docs/gaps.md")
+    scenario: Scenario | None = Field(
+        default=None, description="what-if levers (docs/gaps.md#scenarios): the area is analysed again, baseline and scenario together"
+    )
 
 
 class ShortagesQuery(_Query):
     area: AreaCode
     rating: Rating | None = Field(default=None, description="only this rating")
     top: int | None = Field(default=None, ge=1, le=500, description="rows to return (all when omitted)")
+
+
+class LabourReserveQuery(_Query):
+    area: AreaCode
+    year: Year | None = Field(default=None, description="the gap year to set the reserve against (default: the reserve's newest year)")
+    history: bool = Field(default=False, description="every survey year, not only the newest figures")
+    scenario: Scenario | None = Field(default=None, description="its [activity] lever: the people in work at the scenario's rates")
+
+
+class CompareQuery(_Query):
+    area: AreaCode
+    with_areas: list[AreaCode] = Field(default_factory=list, max_length=20, description="more areas to put beside it (codes or names)")
+    year: Year = Field(default=2030, description="the year of the gaps compared")
 
 
 class AreasQuery(_Query):
@@ -129,6 +149,17 @@ class GapRow(BaseModel):
     imbalance_hi_80: float | None = None
 
 
+class EffectRow(BaseModel):
+    band: str
+    year: int
+    basis: str
+    baseline_gap: float
+    scenario_gap: float
+    effect: float = Field(description="scenario gap - baseline gap (people; negative: the scenario narrows a shortage)")
+    effect_lo_80: float | None = None
+    effect_hi_80: float | None = None
+
+
 class GapsResponse(BaseModel):
     area: str
     area_name: str
@@ -139,7 +170,13 @@ class GapsResponse(BaseModel):
     gap_basis: str | None = Field(default=None, description="what supply counts in every row: workplace, active or people")
     warnings: list[str] = Field(default_factory=list, description="read these before quoting the figures (e.g. a failed alignment check)")
     flagged: bool = Field(default=False, description="failed an alignment check: not comparable with other areas, in no ranking")
-    rows: list[GapRow]
+    rows: list[GapRow] = Field(description="the gaps; with a scenario, the scenario's")
+    scenario: dict | None = Field(default=None, description="the scenario these figures are under, as given (none: the baseline)")
+    scenario_inputs: str | None = Field(default=None, description="what the scenario was run on")
+    baseline_rows: list[GapRow] | None = Field(default=None, description="with a scenario: the baseline of the same run")
+    effects: list[EffectRow] | None = Field(default=None, description="with a scenario: its effect on each gap, with a range")
+    effect_method: str | None = None
+    scenario_notes: list[str] | None = None
 
 
 class PriorityRow(BaseModel):
@@ -210,6 +247,9 @@ class PrioritiesResponse(BaseModel):
     budget: float | None = None
     allocation_method: str | None = None
     rows: list[PriorityRow]
+    scenario: dict | None = Field(default=None, description="the scenario these figures are under, as given (none: the baseline)")
+    scenario_inputs: str | None = Field(default=None, description="what the scenario was run on")
+    baseline_rows: list[PriorityRow] | None = Field(default=None, description="with a scenario: the baseline ranking of the same run")
 
 
 class AreaRow(BaseModel):
@@ -305,3 +345,80 @@ def code_label(classification: str, code: str) -> str:
 def finite(value: object) -> float | None:
     """A number for JSON: None for NaN."""
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+class ReserveRow(BaseModel):
+    year: int = Field(description="the year the survey period ends in")
+    period: str = Field(description="the survey period as published (Jan-Dec 2022; 2024-04/2025-03)")
+    source: str
+    measure: str = Field(description="population_16_64, unemployed, inactive, inactive_wanting_job, reserve, rates, ...")
+    description: str | None = None
+    level: str = Field(description="'all', or a qualification level for the *_by_level measures")
+    value: float | None = None
+    lo_80: float | None = Field(default=None, description="80% interval from the survey's sampling error (estimated)")
+    hi_80: float | None = None
+    england: float | None = Field(default=None, description="England's rate, for the rate measures")
+
+
+class ReserveFillRow(BaseModel):
+    band: str
+    gap: float = Field(description="demand - supply; positive = shortage of people")
+    gap_lo_80: float | None = None
+    gap_hi_80: float | None = None
+    at_england_rates: float | None = Field(
+        default=None, description="people England's activity rates would bring into work, at the band's levels"
+    )
+    filled: float | None = Field(default=None, description="the part of the shortage they could fill (0 for a surplus)")
+    share_filled: float | None = None
+
+
+class LabourReserveResponse(BaseModel):
+    area: str
+    area_name: str
+    model: str
+    synthetic: bool
+    data_to: str = Field(default="", description="per source, the last period observed (the data vintage); stale sources say so")
+    model_version: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    flagged: bool = False
+    year: int | None = Field(default=None, description="the gap year of ``fill``")
+    assumptions: dict = Field(
+        default_factory=dict, description="what the reserve assumes where the data are silent (docs/labour_reserve.md)"
+    )
+    rows: list[ReserveRow]
+    fill: list[ReserveFillRow]
+    scenario: dict | None = Field(default=None, description="the scenario these figures are under, as given (none: the baseline)")
+    scenario_inputs: str | None = Field(default=None, description="what the scenario was run on")
+    scenario_fill: list[ReserveFillRow] | None = Field(
+        default=None, description="with [activity]: each gap beside the people in work at its rates"
+    )
+
+
+class CompareRow(BaseModel):
+    area: str
+    name: str
+    type: str
+    role: str = Field(description="this area, parent, statistical neighbour or picked")
+    distance: float | None = Field(default=None, description="for a neighbour: its distance on the similarity indicators")
+    jobs: float | None = None
+    high_share_jobs: float | None = None
+    high_share_people: float | None = None
+    low_gap_per_1000: float | None = None
+    intermediate_gap_per_1000: float | None = None
+    high_gap_per_1000: float | None = None
+    inactivity_rate: float | None = None
+    unemployment_rate: float | None = None
+    reserve_per_1000: float | None = None
+
+
+class CompareResponse(BaseModel):
+    area: str
+    area_name: str
+    model: str
+    synthetic: bool
+    data_to: str = ""
+    model_version: str | None = None
+    year: int
+    indicators: dict[str, str] = Field(description="each indicator's meaning")
+    neighbours_method: str = Field(description="how the statistical neighbours are chosen")
+    rows: list[CompareRow]

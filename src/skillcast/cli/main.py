@@ -22,6 +22,7 @@ from skillcast.cli.keys import keys_app
 from skillcast.cli.models import models_app, retrain, train
 from skillcast.cli.options import store_folder
 from skillcast.cli.report import demo_report, export, report
+from skillcast.cli.reserve import labour_reserve
 from skillcast.cli.serve import serve
 from skillcast.config import Config
 
@@ -267,6 +268,7 @@ app.command("serve")(serve)
 app.command("gaps")(gaps)
 app.command("priorities")(priorities)
 app.command("shortages")(shortages)
+app.command("labour-reserve")(labour_reserve)
 app.command("report")(report)
 app.command("export")(export)
 app.command("train")(train)

@@ -23,7 +23,7 @@ import pandas as pd
 import typer
 
 from skillcast.cli.console import clear_errors, console, stages
-from skillcast.cli.options import BundleOption, DataOption, DemoOption, DrawsOption, SeedOption, gap_inputs, store_folder
+from skillcast.cli.options import BundleOption, DataOption, DemoOption, DrawsOption, ScenarioOption, SeedOption, job_inputs, store_folder
 from skillcast.config import Config
 
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
@@ -43,6 +43,9 @@ class Analysis:
     accuracy_basis: dict  # area -> sentence
     sources: pd.DataFrame
     areas: list[str]
+    reserve: tuple[pd.DataFrame | None, dict] = (None, {})  # every area's labour reserve and how it was made
+    scenario: object = None  # scenarios.Scenario run beside the baseline, if any
+    scenario_gaps: pd.DataFrame | None = None  # output_table of baseline and scenario (``scenario`` column)
 
 
 def _output(out: Path | None, fmt: str | None, default_stem: str) -> tuple[Path, str]:
@@ -65,19 +68,37 @@ def _check_sources(data: Path | None, demo: bool, bundle: Path | None) -> None:
         raise ValueError("--bundle with --data or --demo: choose one source")
 
 
-def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config) -> Analysis:
-    """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
+def _sources(inputs, data: Path | None, config: Config) -> pd.DataFrame:
+    """The report's sources table: the demo's, or the store manifest's for what the analysis used."""
     from skillcast.data.sources.national_lms import NAME as NATIONAL_SOURCE
-    from skillcast.pipeline.job import gap_settings
-    from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
     from skillcast.reports.content import demo_sources, sources_from_manifest
     from skillcast.skills.gap_inputs import SOURCES
+    from skillcast.skills.labour_reserve import LOCAL_SOURCE, SOC2020_SOURCE
+
+    if inputs.synthetic:
+        history = inputs.demand_history
+        return demo_sources(int(history["period"].min()), int(inputs.stock["period"].max()))
+    from skillcast.data.store import Store
+
+    manifest = Store(store_folder(data, config)).manifest()
+    used = dict.fromkeys((*SOURCES, NATIONAL_SOURCE, LOCAL_SOURCE, SOC2020_SOURCE))  # national series move England's total
+    return sources_from_manifest(manifest, tuple(used))
+
+
+def _analyse(
+    data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config, plan=None
+) -> Analysis:
+    """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
+    from skillcast.pipeline.job import gap_settings
+    from skillcast.pipeline.job import reserve as reserve_stage
+    from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
     from skillcast.skills.gap_output import output_table
     from skillcast.skills.gaps import analyse, fit_demand
     from skillcast.skills.priorities import rank_areas
 
     stage("read data")
-    inputs = gap_inputs(data, demo, config)
+    job = job_inputs(data, demo, config)
+    inputs = job.gap_inputs()
     if area.strip().lower() == "all":
         if not allow_all:
             raise ValueError("--area: a report is for one area at a time; give an area code or SI2035 id (export takes 'all')")
@@ -90,12 +111,20 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
     stage("gaps")
     run = analyse(inputs, settings, forecast, areas)
     table = output_table({"baseline": run}, inputs, None)
+    both = None
+    if plan is not None:
+        if plan.name == "baseline":
+            raise ValueError("--scenario: name: 'baseline' names the baseline; give the scenario another name")
+        plan = plan.model_copy(update={"areas": None})
+        both = output_table({"baseline": run, plan.name: analyse(inputs, settings, forecast, areas, scenario=plan)}, inputs, None)
     stage("priorities")
     priorities, window = pd.DataFrame(), None
     if not run.occupations.empty:
         priorities = rank_areas(areas, run, inputs, settings)
         start = int(run.occupations.loc[run.occupations["basis"] == "observed", "year"].max())  # as rank_from_analysis
         window = (start, settings.end_year)
+    stage("labour reserve")
+    reserve = reserve_stage(job)
     stage("backtest")
     result, cutoffs = demand_backtest(
         forecast.history,
@@ -118,14 +147,6 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         if any(len(f) for f in tables.values())
         else pd.DataFrame()
     )
-    if inputs.synthetic:
-        history = inputs.demand_history
-        sources = demo_sources(int(history["period"].min()), int(inputs.stock["period"].max()))
-    else:
-        from skillcast.data.store import Store
-
-        manifest = Store(store_folder(data, config)).manifest()
-        sources = sources_from_manifest(manifest, (*SOURCES, NATIONAL_SOURCE))  # the national series move England's total
     return Analysis(
         inputs=inputs,
         settings=settings,
@@ -135,8 +156,11 @@ def _analyse(data: Path | None, demo: bool, area: str, draws: int, seed: int, st
         window=window,
         accuracy=accuracy,
         accuracy_basis=basis,
-        sources=sources,
+        sources=_sources(inputs, data, config),
         areas=areas,
+        reserve=reserve,
+        scenario=plan,
+        scenario_gaps=both,
     )
 
 
@@ -161,7 +185,20 @@ def area_report(analysis: Analysis, code: str, nowcast_until: int | None):
         model=analysis.settings.model,
         gaps=analysis.gaps,
         nowcast_until=nowcast_until,
+        reserve=analysis.reserve,
+        scenario=_scenario_of(analysis, code, nowcast_until),
     )
+
+
+def _scenario_of(analysis: Analysis, code: str, nowcast_until: int | None):
+    """(the scenario as given, its effects on the area's gaps) for the report; None without a scenario."""
+    if analysis.scenario is None or analysis.scenario_gaps is None:
+        return None
+    from skillcast.data.basis import label_nowcast
+    from skillcast.pipeline.what_if import effects
+
+    table = label_nowcast(analysis.scenario_gaps.loc[analysis.scenario_gaps["area"] == code], nowcast_until, "year")
+    return analysis.scenario.model_dump(mode="json"), effects(table, analysis.scenario.name), table
 
 
 def bundle_report(bundle, code: str, backtest=None):
@@ -178,7 +215,27 @@ def bundle_report(bundle, code: str, backtest=None):
         table = accuracy_table(backtest, code, cutoffs, horizon, str(metadata.get("model", "")))
         accuracy = (table, accuracy_basis(table, cutoffs, horizon, "every series of the bundle", supply_note=""))
     name = bundle.geography.name(code) if code in bundle.geography else code
-    return from_bundle(code, bundle.forecasts, bundle.gaps, name=name, priorities=bundle.priorities, metadata=metadata, accuracy=accuracy)
+    return from_bundle(
+        code,
+        bundle.forecasts,
+        bundle.gaps,
+        name=name,
+        priorities=bundle.priorities,
+        metadata=metadata,
+        accuracy=accuracy,
+        reserve=bundle.labour_reserve,
+        comparison=_comparison(bundle, code),
+    )
+
+
+def _comparison(bundle, code: str):
+    """The area beside its parents and statistical neighbours in 2030 (or the bundle's last gap year)."""
+    from skillcast.skills.compare import comparison
+
+    if bundle.gaps.empty or code not in set(bundle.gaps["area"]):
+        return None
+    year = min(2030, int(bundle.gaps["year"].max()))
+    return comparison(bundle.indicators(year), bundle.geography, code).assign(year=year)
 
 
 def write_report(report, out: Path, fmt: str, stage=lambda name: None, browser: Path | None = None) -> Path:
@@ -212,8 +269,10 @@ def report(
     ] = None,
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
+    scenario: ScenarioOption = None,
 ) -> None:
-    """One area's report: demand and supply by band with 80%/95% ranges, the gap, priorities, accuracy, sources, caveats."""
+    """One area's report: demand and supply by band with 80%/95% ranges, the gap, priorities, accuracy, sources, caveats;
+    with --scenario, the scenario against the baseline (its effect on each gap, with ranges)."""
     started = time.perf_counter()
     with clear_errors():
         config = Config.from_env()
@@ -226,6 +285,8 @@ def report(
         if bundle is not None:
             from skillcast.bundle import ForecastBundle
 
+            if scenario is not None:
+                raise ValueError("--scenario with --bundle: a scenario runs the analysis again; give --data or --demo")
             with stages(["read bundle", "charts", "write"]) as stage:
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
@@ -233,9 +294,12 @@ def report(
                 result = bundle_report(loaded, code)
                 write_report(result, path, kind, stage, config.chromium)
         else:
-            steps = ["read data", "forecast demand", "gaps", "priorities", "backtest", "charts", "write"]
+            from skillcast.skills.scenarios import load_scenario
+
+            plan = load_scenario(scenario) if scenario else None
+            steps = ["read data", "forecast demand", "gaps", "priorities", "labour reserve", "backtest", "charts", "write"]
             with stages(steps) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False, config=config)
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False, config=config, plan=plan)
                 result = area_report(analysis, analysis.areas[0], config.nowcast_until)
                 write_report(result, path, kind, stage, config.chromium)
     if result.synthetic:
@@ -257,9 +321,11 @@ def export(
     out: Annotated[Path | None, typer.Option(help="the workbook, .xlsx (default skillcast-AREA.xlsx)")] = None,
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
+    scenario: ScenarioOption = None,
 ) -> None:
-    """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers."""
-    from skillcast.reports.sheets import about_rows, analysis_frames, bundle_frames
+    """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers; with
+    --scenario, a sheet named after it (its inputs, then the effect on every gap) and its gaps beside the baseline's."""
+    from skillcast.reports.sheets import about_rows, analysis_frames, bundle_frames, scenario_sheets
     from skillcast.reports.workbook import check_suffix, write_workbook
 
     started = time.perf_counter()
@@ -271,13 +337,21 @@ def export(
         if bundle is not None:
             from skillcast.bundle import ForecastBundle
 
+            if scenario is not None:
+                raise ValueError("--scenario with --bundle: a scenario runs the analysis again; give --data or --demo")
             with stages(["read bundle", "write"]) as stage:
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
                 areas = None if area.strip().lower() == "all" else [loaded.area_code(area, "gaps")]
                 names = {code: name for code, name in loaded.names().items() if code in set(loaded.gaps["area"])}
                 sheets = bundle_frames(
-                    loaded.forecasts, loaded.gaps, names, priorities=loaded.priorities, metadata=loaded.metadata, areas=areas
+                    loaded.forecasts,
+                    loaded.gaps,
+                    names,
+                    priorities=loaded.priorities,
+                    metadata=loaded.metadata,
+                    areas=areas,
+                    reserve=loaded.labour_reserve,
                 )
                 synthetic = bool(loaded.metadata.get("synthetic"))
                 shown = areas or sorted(names)
@@ -287,8 +361,11 @@ def export(
                 )
                 write_workbook(path, sheets, about)
         else:
-            with stages(["read data", "forecast demand", "gaps", "priorities", "backtest", "write"]) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True, config=config)
+            from skillcast.skills.scenarios import load_scenario
+
+            plan = load_scenario(scenario) if scenario else None
+            with stages(["read data", "forecast demand", "gaps", "priorities", "labour reserve", "backtest", "write"]) as stage:
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True, config=config, plan=plan)
                 inputs = analysis.inputs
                 sheets = analysis_frames(
                     analysis.run,
@@ -298,7 +375,10 @@ def export(
                     accuracy=analysis.accuracy,
                     sources=analysis.sources,
                     nowcast_until=config.nowcast_until,
+                    reserve=analysis.reserve[0],
                 )
+                if plan is not None:
+                    sheets.update(scenario_sheets(plan, analysis.scenario_gaps, config.nowcast_until))
                 stage("write")
                 synthetic = inputs.synthetic
                 notes = [f"{'WARNING' if 'ALIGNMENT CHECK FAILED' in note else 'Data note'}: {note}" for note in _notes(analysis)]

@@ -16,6 +16,7 @@ MEMBERSHIPS_FILE = "memberships.parquet"  # optional: which districts make up ea
 SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> the code replacing them
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 SHORTAGES_FILE = "shortages.parquet"  # optional: bundles made before #16 answer no shortage ratings
+LABOUR_RESERVE_FILE = "labour_reserve.parquet"  # optional: bundles made before #25 answer no labour reserve
 METADATA_FILE = "metadata.json"
 REQUIRED: tuple[str, ...] = (FORECASTS_FILE, GAPS_FILE, GEOGRAPHY_FILE, METADATA_FILE)
 

@@ -223,3 +223,36 @@ def demo_panel(seed: int = 20240601, first_year: int = FIRST_YEAR, last_year: in
     panel["vintage"] = DEMO_VINTAGE
     panel["projection"] = False
     return validate(panel, source="demo"), geography
+
+
+def demo_labour_survey(panel: pd.DataFrame, geography: Geography, seed: int = 20240601, years: int = 5) -> pd.DataFrame:
+    """SYNTHETIC labour survey rows for the labour reserve, in the local skills time series' layout (people 16-64:
+    population, economically_active, unemployed, economically_inactive, employment_residence) for the panel's last
+    ``years`` years. Each area has its own inactivity (about 21%, spread 3 points) and unemployment (about 4.5%)
+    rates, with the sampling noise of a survey of about 0.2% of people; regions and the nation are sums."""
+    rng = np.random.default_rng(seed + 25)
+    people = panel.loc[(panel["measure"] == "population") & (panel["classification"] == "all")]
+    people = people.loc[people["period"] > people["period"].max() - years].pivot_table(index="area", columns="period", values="value")
+    leaves = [code for code in geography.codes() if geography.type_of(code) == "area"]
+    counts = {}
+    for area in leaves:
+        population = people.loc[area].to_numpy()
+        sample = 0.002 * population
+        inactivity = np.clip(rng.normal(0.21, 0.03) + rng.normal(0, 1, len(population)) * np.sqrt(0.21 * 0.79 / sample), 0.05, 0.6)
+        unemployment = np.clip(rng.normal(0.045, 0.01) + rng.normal(0, 1, len(population)) * np.sqrt(0.045 * 0.955 / sample), 0.01, 0.2)
+        inactive = np.round(inactivity * population, -2)
+        active = population - inactive
+        unemployed = np.round(unemployment * active, -2)
+        counts[area] = np.vstack([population, active, unemployed, inactive, active - unemployed])
+    for parent in [code for code in geography.codes() if geography.type_of(code) != "area"]:
+        below = [leaf for leaf in leaves if parent in (geography.parent(leaf), geography.parent(geography.parent(leaf) or ""))]
+        counts[parent] = sum(counts[leaf] for leaf in below)
+    measures = ["population", "economically_active", "unemployed", "economically_inactive", "employment_residence"]
+    period_years = people.columns.to_numpy()
+    frames = [
+        _long(area, measure, "all", ["all"], period_years, matrix[row][None, :])
+        for area, matrix in counts.items()
+        for row, measure in enumerate(measures)
+    ]
+    survey = pd.concat(frames, ignore_index=True)
+    return survey.assign(source=SYNTHETIC_SOURCE, vintage=DEMO_VINTAGE, projection=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from skillcast.data.demo import demo_labour_survey
 from skillcast.data.geography import Geography
 from skillcast.data.schema import DataError, observations
 from skillcast.data.sources.lookups import ENGLAND
@@ -28,6 +29,7 @@ from skillcast.engine.nowcast import APS_SOURCE, SOC2020_SOURCE, survey_mix_sign
 from skillcast.engine.targets import DEFAULT_TARGETS, select_targets
 from skillcast.skills.district_inputs import real_inputs
 from skillcast.skills.gap_inputs import SOURCES, TABLES, GapInputs, tree_inputs
+from skillcast.skills.labour_reserve import LOCAL_SOURCE, ReserveAssumptions, reserve_from_sources
 
 
 class TrainingData(BaseModel):
@@ -57,6 +59,7 @@ class JobInputs:
     survey: pd.DataFrame | None  # rows holding the APS occupations (the nowcast's England mix), if any
     gap_inputs: Callable[[], GapInputs]  # what the gaps analysis needs; may raise when the data cannot give it
     national: pd.DataFrame | None = None  # the ONS labour market series (national_lms), if any
+    labour_reserve: Callable[[], tuple[pd.DataFrame, dict]] | None = None  # every area's reserve (skills.labour_reserve); None: no survey
     description: dict = field(default_factory=dict)  # what the bundle metadata says about the training data
     forecasts_note: str = "the training series"  # the bundle's note: what the forecasts are of ...
     gaps_note: str = "demand - supply by qualification band"  # ... and what the gaps cover
@@ -83,11 +86,19 @@ class JobInputs:
 def demo_inputs(panel: pd.DataFrame, geography: Geography, targets: tuple[tuple[str, str], ...] = DEFAULT_TARGETS) -> JobInputs:
     """The synthetic demo: areas that carry both sides themselves, in a tree (``tree_inputs``)."""
     observed = observations(panel)
+    leaves = [code for code in geography.codes() if geography.type_of(code) == "area"]
+
+    def reserve() -> tuple[pd.DataFrame, dict]:
+        """The demo has no A01, so the share of the inactive who want a job is set (England's 2025 figure, rounded)."""
+        survey = {LOCAL_SOURCE: demo_labour_survey(panel, geography), "aps-qualifications": panel}
+        return reserve_from_sources(survey, None, geography, ReserveAssumptions(wants_job_share=DEMO_WANTS_JOB_SHARE), leaves)
+
     return JobInputs(
         training=select_targets(observed, targets),
         geography=geography,
         survey=panel,
         gap_inputs=lambda: tree_inputs(observed, geography, synthetic=True),
+        labour_reserve=reserve,
         description={
             "targets": [list(target) for target in targets],
             "data_vintage": [
@@ -113,17 +124,26 @@ def store_inputs(store: Store, data: TrainingData | None = None) -> JobInputs:
         signal = national_signal(national)[0] if national is not None else ()
         return replace(real_inputs(sources, geography, tables), national_signal=signal)
 
+    def reserve() -> tuple[pd.DataFrame, dict]:
+        sources = store.available(RESERVE_SOURCES)[0]
+        return reserve_from_sources(sources, national, geography)
+
     return JobInputs(
         training=training,
         geography=geography,
         survey=_survey(store),
         national=national,
         gap_inputs=gap_inputs,
+        labour_reserve=reserve,
         description={"training_data": data.model_dump(mode="json"), "data_vintage": data_vintage(store.manifest())},
         forecasts_note="SI2035 employment series (SI2035 area ids)",
         gaps_note="demand - supply by qualification band for every district and every area of districts (ONS codes), "
         "from gaps.analyse on the same store",
     )
+
+
+RESERVE_SOURCES = (LOCAL_SOURCE, SOC2020_SOURCE, "aps-qualifications")
+DEMO_WANTS_JOB_SHARE = 0.22
 
 
 def _survey(store: Store) -> pd.DataFrame | None:

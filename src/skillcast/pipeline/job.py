@@ -39,7 +39,7 @@ from skillcast.skills.gaps import GapSettings, analyse, demand_areas, demand_for
 from skillcast.skills.priorities import rank_areas
 
 Progress = Callable[[str], None]
-STAGES: tuple[str, ...] = ("backtest", "fit", "forecast", "gaps", "bundle")
+STAGES: tuple[str, ...] = ("backtest", "fit", "forecast", "gaps", "labour reserve", "bundle")
 CHAMPION_MODEL = "champion"  # the champion's rows in a backtest that judges a challenger against it
 
 
@@ -173,6 +173,17 @@ def gaps(inputs: JobInputs, config: Config, training: pd.DataFrame | None = None
     return table, priorities, shortages, info
 
 
+def reserve(inputs: JobInputs) -> tuple[pd.DataFrame | None, dict]:
+    """Every area's labour reserve (``skills.labour_reserve``) and what the metadata records; None and the
+    reason when the inputs have no survey or it cannot be made, never an exception (an extra, as the gaps)."""
+    if inputs.labour_reserve is None:
+        return None, {"error": "these inputs carry no labour survey (the demo has none)"}
+    try:
+        return inputs.labour_reserve()
+    except Exception as error:  # noqa: BLE001 - an extra: the delivery still trains, the reason is recorded
+        return None, {"error": f"{type(error).__name__}: {error}"}
+
+
 def national_description(signal: NationalSignal, last: dict[str, str], last_local: int, jump: int) -> dict:
     """What the metadata says about the national path: its source, each series' last period, the jump-off."""
     if not signal:
@@ -204,6 +215,7 @@ def bundle(
     metrics: pd.DataFrame,
     gap_results: tuple,
     extra: dict | None = None,
+    reserve_result: tuple[pd.DataFrame | None, dict] = (None, {"error": "not computed"}),
 ) -> ForecastBundle:
     """What the service answers from: observed and forecast rows, the gaps (empty with the reason
     when none could be made), priorities, shortages, geography and how it was all made."""
@@ -215,6 +227,7 @@ def bundle(
         **inputs.description,
         **(extra or {}),
         "gaps": info,
+        "labour_reserve": reserve_result[1],
         "data_vintage": with_staleness(inputs.description.get("data_vintage", []), config.nowcast_until),
         "note": f"forecasts: {inputs.forecasts_note}; gaps: {inputs.gaps_note}"
         if table is not None
@@ -228,6 +241,7 @@ def bundle(
         metadata=metadata,
         priorities=priorities if priorities is not None else pd.DataFrame(),
         shortages=shortages if shortages is not None else pd.DataFrame(),
+        labour_reserve=reserve_result[0] if reserve_result[0] is not None else pd.DataFrame(),
     )
 
 
@@ -258,7 +272,9 @@ def run_job(
     progress("forecast")  # the forecasts come with the fit (one engine call); the stage is named for the progress display
     progress("gaps")
     gap_results = gaps(inputs, config, training, forecasts)
+    progress("labour reserve")
+    reserve_result = reserve(inputs)
     progress("bundle")
     national_info = national_description(national, national_last, int(training["period"].max()), jump)
-    made = bundle(inputs, config, training, forecasts, cutoffs, metrics, gap_results, {**national_info, **(extra or {})})
+    made = bundle(inputs, config, training, forecasts, cutoffs, metrics, gap_results, {**national_info, **(extra or {})}, reserve_result)
     return JobResult(training, cutoffs, result, metrics, fitted, forecasts, made.gaps, made)

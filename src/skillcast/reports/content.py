@@ -116,6 +116,11 @@ class AreaReport:
     synthetic: bool = False
     model: str = ""
     priority_window: tuple[int, int] | None = None
+    reserve: pd.DataFrame = field(default_factory=pd.DataFrame)  # labour_reserve.RESERVE_COLUMNS of this area, every year
+    reserve_info: dict = field(default_factory=dict)  # how the reserve was made (the bundle's metadata["labour_reserve"])
+    scenario: dict | None = None  # the scenario run beside the baseline, as given (skills.scenarios.Scenario)
+    scenario_effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # pipeline.what_if.EFFECT_COLUMNS + its own ranges
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # skills.compare.COMPARE_COLUMNS: parents, neighbours
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
     @property
@@ -228,6 +233,8 @@ def from_analysis(
     model: str = "",
     gaps: pd.DataFrame | None = None,
     nowcast_until: int | None = None,
+    reserve: tuple[pd.DataFrame, dict] | None = None,
+    scenario: tuple[dict, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> AreaReport:
     """An area's report from a ``gaps.GapAnalysis`` (``run``) that covers it.
 
@@ -256,7 +263,27 @@ def from_analysis(
         synthetic=synthetic,
         model=model,
         priority_window=window,
+        **_own_reserve(reserve, area),
+        **_own_scenario(scenario),
     )
+
+
+def _own_scenario(scenario: tuple[dict, pd.DataFrame, pd.DataFrame] | None) -> dict:
+    """The report's scenario fields from (the scenario as given, its effects, both runs' gaps)."""
+    if scenario is None:
+        return {}
+    given, effects, table = scenario
+    own = table.loc[table["scenario"] == given["name"], ["band", "year", "gap_lo_80", "gap_hi_80"]]
+    merged = effects.merge(own, on=["band", "year"], how="left")
+    return {"scenario": given, "scenario_effects": merged.rename(columns={"gap_lo_80": "scenario_lo_80", "gap_hi_80": "scenario_hi_80"})}
+
+
+def _own_reserve(reserve: tuple[pd.DataFrame, dict] | None, area: str) -> dict:
+    """The report's ``reserve`` and ``reserve_info`` fields from every area's reserve and how it was made."""
+    if reserve is None or reserve[0] is None or reserve[0].empty:
+        return {}
+    table, info = reserve
+    return {"reserve": table.loc[table["area"] == area].reset_index(drop=True), "reserve_info": dict(info or {})}
 
 
 def from_bundle(
@@ -268,6 +295,8 @@ def from_bundle(
     priorities: pd.DataFrame | None = None,
     metadata: dict | None = None,
     accuracy: tuple[pd.DataFrame, str] | None = None,
+    reserve: pd.DataFrame | None = None,
+    comparison: pd.DataFrame | None = None,
 ) -> AreaReport:
     """An area's report from a forecast bundle's frames (what the service holds).
 
@@ -309,6 +338,8 @@ def from_bundle(
         synthetic=bool(metadata.get("synthetic", False)),
         model=str(metadata.get("model", "")),
         priority_window=window,
+        **_own_reserve((reserve, metadata.get("labour_reserve") or {}), area),
+        comparison=comparison if comparison is not None else pd.DataFrame(),
     )
 
 

@@ -25,6 +25,7 @@ from skillcast.data.atomic import atomic_file
 from skillcast.reports.accuracy import BASELINE_MODEL
 from skillcast.reports.charts import report_charts
 from skillcast.reports.content import BAND_LABELS, caveats, gap_rows, headline, key_years, people, thousands
+from skillcast.reports.reserve import report_section
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,6 +54,8 @@ def _environment():
     environment.filters["pct"] = lambda value: "" if value is None or pd.isna(value) else f"{float(value):.0%}"
     environment.filters["points"] = lambda value: "" if value is None or pd.isna(value) else f"{float(value):.1f}%"  # already in %
     environment.filters["count"] = _count
+    environment.filters["share"] = lambda value: "-" if value is None or pd.isna(value) else f"{float(value):.1%}"
+    environment.filters["signed1"] = lambda value: "-" if value is None or pd.isna(value) else f"{float(value):+.1f}"
     environment.globals["people"] = people
     return environment
 
@@ -168,6 +171,21 @@ def heat_rows(priorities: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _effect_method() -> str:
+    from skillcast.pipeline.what_if import EFFECT_METHOD  # the pipeline loads only for a report with a scenario
+
+    return EFFECT_METHOD
+
+
+def _scenario_rows(report) -> list[dict]:
+    """The scenario's effects in the report's key years, the three bands."""
+    effects = report.scenario_effects
+    if effects is None or effects.empty:
+        return []
+    shown = effects.loc[effects["band"].isin(list(BAND_LABELS)[:3]) & effects["year"].isin(key_years(report))]
+    return shown.sort_values(["year", "band"]).to_dict("records")
+
+
 def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITIES) -> str:
     """The report as one HTML document (a string)."""
     charts = report_charts(report) if charts is None else charts
@@ -195,6 +213,10 @@ def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITI
             sources=report.sources.fillna("").to_dict("records"),
             caveats=caveats(report),
             unscored=unscored,
+            reserve=report_section(report.reserve, report.gaps, report.area, report.reserve_info),
+            scenario_rows=_scenario_rows(report),
+            compare_rows=report.comparison.to_dict("records") if len(report.comparison) else [],
+            scenario_method=_effect_method() if report.scenario else "",
         )
     )
 

@@ -9,6 +9,7 @@ from skillcast.data.basis import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.reports.accuracy import ACCURACY_COLUMNS, accuracy_from_metadata
 from skillcast.reports.content import BOUNDS, SOURCE_COLUMNS, AreaReport, demand_frame, from_bundle, supply_frame
+from skillcast.reports.reserve import reserve_sheet
 from skillcast.skills.priorities import INDICATOR_COLUMNS
 
 FORECAST_SHEET_COLUMNS: list[str] = [
@@ -126,6 +127,11 @@ def shortage_sheet(priorities: pd.DataFrame | None) -> pd.DataFrame:
     return priorities[columns].sort_values(["area", "shortage_score"], ascending=[True, False]).reset_index(drop=True)
 
 
+def _of(frame: pd.DataFrame | None, areas: list[str]) -> pd.DataFrame:
+    """``frame``'s rows of ``areas`` (empty for None)."""
+    return frame.loc[frame["area"].isin(areas)] if frame is not None and len(frame) else pd.DataFrame()
+
+
 def _with_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """``frame`` with the area's name right after its code."""
     if frame is None or frame.empty or "area" not in frame:
@@ -145,6 +151,7 @@ def analysis_frames(
     accuracy: pd.DataFrame | None = None,
     sources: pd.DataFrame | None = None,
     nowcast_until: int | None = None,
+    reserve: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The spreadsheet's sheets for every area of a ``gaps.analyse`` run (``export.build_workbook`` arguments).
 
@@ -159,6 +166,7 @@ def analysis_frames(
         "gaps": _with_name(label_nowcast(gaps, nowcast_until, "year"), names),
         "priorities": _with_name(priorities if priorities is not None else pd.DataFrame(), names),
         "shortages": _with_name(shortage_sheet(priorities), names),
+        "labour reserve": _with_name(reserve_sheet(_of(reserve, areas), gaps), names),
         "backtest": accuracy if accuracy is not None else pd.DataFrame(columns=ACCURACY_COLUMNS),
         "sources": sources if sources is not None else pd.DataFrame(columns=SOURCE_COLUMNS),
     }
@@ -172,6 +180,7 @@ def bundle_frames(
     priorities: pd.DataFrame | None = None,
     metadata: dict | None = None,
     areas: list[str] | None = None,
+    reserve: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The spreadsheet's sheets straight from a forecast bundle's frames (all areas, or ``areas``).
 
@@ -199,6 +208,7 @@ def bundle_frames(
         "gaps": _with_name(kept, names),
         "priorities": _with_name(keep(priorities), names),
         "shortages": _with_name(shortage_sheet(keep(priorities)), names),
+        "labour reserve": _with_name(reserve_sheet(keep(reserve), gaps), names),
         "backtest": accuracy,
         "sources": report.sources if report is not None else pd.DataFrame(columns=SOURCE_COLUMNS),
     }
@@ -212,6 +222,36 @@ def export_frames(report: AreaReport) -> dict[str, pd.DataFrame]:
         "gaps": _with_name(report.gaps, names),
         "priorities": _with_name(report.priorities, names),
         "shortages": _with_name(shortage_sheet(report.priorities), names),
+        "labour reserve": _with_name(reserve_sheet(report.reserve, report.gaps), names),
         "backtest": report.accuracy,
         "sources": report.sources,
     }
+
+
+def _sheet_name(text: str) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\."""
+    return "".join(character for character in text if character not in "[]:*?/\\")[:31].strip() or "scenario"
+
+
+def scenario_inputs(plan) -> pd.DataFrame:
+    """The scenario as given, one row a setting: ``lever, item, setting, given`` (echoed in every output that used it)."""
+    rows = [("scenario", "", "name", plan.name), ("scenario", "", "description", plan.description)]
+    for lever, value in plan.model_dump(mode="json", exclude={"name", "description", "areas"}).items():
+        items = value if isinstance(value, list) else [value] if value else []
+        for index, item in enumerate(items):
+            rows += [(lever, index, setting, "" if entry is None else str(entry)) for setting, entry in item.items()]
+    return pd.DataFrame(rows, columns=["lever", "item", "setting", "given"])
+
+
+def scenario_sheets(plan, table: pd.DataFrame, nowcast_until: int | None = None) -> dict[str, pd.DataFrame]:
+    """Two sheets for a scenario run beside the baseline: its inputs, and its effect on every gap (``table``: an
+    ``output_table`` of both runs) with the scenario's own gap ranges."""
+    from skillcast.pipeline.what_if import effects
+
+    table = label_nowcast(table, nowcast_until, "year")
+    effect = effects(table, plan.name)
+    own = table.loc[table["scenario"] == plan.name, ["area", "band", "year", "gap_lo_80", "gap_hi_80"]]
+    effect = effect.merge(own, on=["area", "band", "year"], how="left").rename(
+        columns={"gap_lo_80": "scenario_gap_lo_80", "gap_hi_80": "scenario_gap_hi_80"}
+    )
+    return {"scenario inputs": scenario_inputs(plan), _sheet_name(f"scenario {plan.name}"): effect}

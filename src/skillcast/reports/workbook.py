@@ -24,7 +24,7 @@ import pandas as pd
 
 from skillcast.data.atomic import atomic_file
 
-SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "shortages", "backtest", "sources")
+SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "shortages", "labour reserve", "backtest", "sources")
 COUNT = "#,##0"
 SHARE = "0.0%"
 RATIO = "0.00"
@@ -138,6 +138,25 @@ HEADERS: dict[str, tuple[str, str | None]] = {
     "years": ("years", None),
     "files": ("files", None),
     "ingested": ("ingested", None),
+    "level": ("qualification level ('all': every level) or band", None),
+    "figure": ("figure (people; rates as shares of 1; trend: share points a year)", None),
+    "figure_lo_80": ("80% range: low (sampling error, estimated)", None),
+    "figure_hi_80": ("80% range: high (sampling error, estimated)", None),
+    "england": ("England's rate (rate measures)", None),
+    "at_england_rates": ("people active at England's rates, at the band's levels", COUNT),
+    "filled": ("part of the shortage they could fill (people)", COUNT),
+    "share_filled": ("share of the shortage they could fill", SHARE),
+    "baseline_gap": ("baseline gap (people; + = shortage)", COUNT),
+    "scenario_gap": ("scenario gap (people; + = shortage)", COUNT),
+    "scenario_gap_lo_80": ("scenario gap 80% range: low (people)", COUNT),
+    "scenario_gap_hi_80": ("scenario gap 80% range: high (people)", COUNT),
+    "effect": ("effect: scenario - baseline gap (people)", COUNT),
+    "effect_lo_80": ("effect 80% range: low (people)", COUNT),
+    "effect_hi_80": ("effect 80% range: high (people)", COUNT),
+    "lever": ("lever", None),
+    "item": ("item", None),
+    "setting": ("setting", None),
+    "given": ("as given", None),
 }
 MAX_WIDTH = 60
 

@@ -31,6 +31,13 @@ Example::
     occupation = "21"
     growth_pct_per_year = 1.0
 
+* ``[activity]`` inactivity falls to England's rate (``to_england = true``) or to ``inactivity_rate``
+  (a share, 0-1; ``unemployment_rate`` too): acts on the labour reserve (the people who would then
+  be in work, by level, beside each band's gap), not on the cohort model.
+
+Foundation apprenticeships (level 2, 16-24) are ``[[completions]]`` at ``level2`` with ``age_band``
+``16-19`` or ``20-24``: completions, not starts (say how many starts complete).
+
 ``areas`` (optional, a list of area codes) limits the supply levers to those areas; by
 default they apply to whichever area is being analysed. Every error is one line naming the
 file and field, e.g. ``s.toml: completions[0].level: ...``.
@@ -86,6 +93,22 @@ class DemandGrowth(_Strict):
     growth_pct_per_year: float = Field(ge=-20, le=20)
 
 
+class Activity(_Strict):
+    """Economic activity: the area's inactivity (and unemployment) rate falls (or rises) to a target. It acts on the
+    labour reserve (``skills.labour_reserve``: the people who would then be in work, by level, set against each band's
+    gap), not inside the cohort model: on the people basis supply counts the inactive already."""
+
+    to_england: bool = Field(default=False, description="inactivity and unemployment fall to England's rates")
+    inactivity_rate: float | None = Field(default=None, ge=0, le=1, description="the inactivity rate of people 16-64 to reach")
+    unemployment_rate: float | None = Field(default=None, ge=0, le=1, description="the unemployment rate to reach (default: as now)")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Activity:
+        if self.to_england == (self.inactivity_rate is not None):
+            raise ValueError("give either to_england = true or an inactivity_rate")
+        return self
+
+
 class Scenario(_Strict):
     name: str = Field(default="scenario", min_length=1, max_length=80)
     description: str = ""
@@ -93,12 +116,13 @@ class Scenario(_Strict):
     completions: list[Completions] = []
     retention: list[Retention] = []
     demand: list[DemandGrowth] = []
+    activity: Activity | None = None
 
     def applies_to(self, area: str) -> bool:
         return self.areas is None or area in self.areas
 
     def is_empty(self) -> bool:
-        return not (self.completions or self.retention or self.demand)
+        return not (self.completions or self.retention or self.demand or self.activity)
 
     def growth_for(self, occupation: str) -> float:
         """Extra growth (fraction a year) for an occupation code, sub-major rules first."""
