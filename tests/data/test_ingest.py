@@ -1,6 +1,7 @@
 """Geography, the SI2035 reader, the processed store and `skillcast ingest` on real data."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,6 +82,20 @@ def test_store_keeps_every_earlier_state(tmp_path, si2035_result, geography):
     assert len(store.panel()) == len(si2035_result.panel) == second["rows"]
     info = second["sources"]["si2035"]
     assert len(info["files"]) == 3 and all(len(file["sha256"]) == 64 for file in info["files"])
+
+
+def test_a_store_takes_the_state_of_another_keeping_its_own_in_history(tmp_path, si2035_result, geography):
+    kept, scratch = Store(tmp_path / "kept"), Store(tmp_path / "scratch")
+    old = kept.write([si2035_result], geography)
+    new = scratch.write([si2035_result], geography)
+    scratch_files = {path.relative_to(scratch.directory): path.read_bytes() for path in scratch.directory.rglob("*") if path.is_file()}
+    taken = kept.take_state_of(scratch)
+    assert taken["created"] == new["created"] != old["created"] and taken["previous"] == old["created"]
+    assert kept.history() == [old["created"]] and kept.manifest() == taken
+    assert (kept.directory / "panel.parquet").read_bytes() == scratch_files[Path("panel.parquet")]
+    assert kept.geography().areas.equals(scratch.geography().areas)
+    after = {path.relative_to(scratch.directory): path.read_bytes() for path in scratch.directory.rglob("*") if path.is_file()}
+    assert after == scratch_files, "the scratch store is only read"
 
 
 def test_bad_input_leaves_the_store_exactly_as_it_was(tmp_path, data_dir, si2035_result, geography):

@@ -105,6 +105,18 @@ def test_first_run_registers_and_promotes(story, home):
     assert after["aliases"] == {"champion": "1"} and after["history"] == ["1"]
     tags = after["versions"]["1"]
     assert tags[TAG_KIND] == "retrain" and tags[TAG_DECISION] == "promoted" and len(tags[TAG_FINGERPRINT]) == 64
+    assert f"store {home / 'data'} now holds this delivery" in result.output
+
+
+def test_the_validated_delivery_becomes_the_store_the_cli_reads(story, home):
+    from skillcast.data.store import Store
+
+    store = Store(home / "data")
+    manifest = store.manifest()
+    assert set(manifest["sources"]) == {"si2035", "reference"} and manifest["rows"] == len(store.panel()) > 0
+    assert store.history(), "the later runs replaced it; each earlier state is kept whole"
+    listed = runner.invoke(app, ["data", "list"], env={"SKILLCAST_HOME": str(home)})
+    assert listed.exit_code == 0 and "si2035" in listed.output, listed.output
 
 
 def test_the_run_logs_params_metrics_by_horizon_manifest_plots_and_report(story, home):
@@ -256,9 +268,11 @@ def _half_the_rows(text: str) -> str:
 def test_a_corrupted_delivery_fails_validation_and_changes_nothing(story, home, jobs, registry, data_dir, tmp_path, damage, check, message):
     folder = lay_out(tmp_path / "data", data_dir, wide=damage((data_dir / SI / WIDE).read_text()))
     before = registry.snapshot()
+    kept = (home / "data" / "manifest.json").read_text()
     result = retrain(home, jobs["fast"], folder)
     assert result.exit_code == 1, result.output
     assert "FAILED at validate; champion version 3 and the registry left as they were" in result.output
+    assert (home / "data" / "manifest.json").read_text() == kept, "the store keeps the last good delivery"
     assert check in result.output and message in result.output and "Traceback" not in result.output
     assert registry.snapshot() == before
     failed = runs_with(home, "failed")[-1]

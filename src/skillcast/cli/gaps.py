@@ -20,6 +20,7 @@ from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console, stages
 from skillcast.cli.options import ActiveOption, BasisOption, DataOption, DemoOption, DrawsOption, ScenarioOption, SeedOption, gap_inputs
+from skillcast.cli.tables import INTERVAL, LABEL, NUMBER, TEXT, narrow_table, notes_below
 from skillcast.config import Config
 from skillcast.data.atomic import write_table
 
@@ -170,17 +171,18 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
     shown = table.loc[table["band"].isin(bands)]
     areas = list(dict.fromkeys(shown["area"]))
     if len(areas) > 10:
-        national = [code for code in areas if code in inputs.parents]
-        areas = national + [code for code in areas if code not in national][: 10 - len(national)]
+        national = sorted((code for code in areas if code in inputs.parents), key=lambda code: -len(inputs.parents[code]))
+        areas = (national + [code for code in areas if code not in national])[:10]  # larger areas first
     years = [year] if year is not None else _key_years(shown)
     basis = str(table["gap_basis"].iloc[0]) if len(table) else ""
-    title = f"Skills gap, {basis} basis: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
-    result = Table(title=title + (f"; first {len(areas)} areas, all in the output file" if len(set(shown["area"])) > len(areas) else ""))
-    columns = ["area", "band", "year", "demand", "supply", "gap", "80% interval", "imbalance (pt)"]
+    where = f" in {areas[0]} {inputs.names.get(areas[0], '')}" if len(areas) == 1 else ""
+    title = f"Skills gap{where}, {basis} basis: demand - supply (positive = shortage)" + (" [SYNTHETIC]" if inputs.synthetic else "")
+    title += f"; first {len(areas)} areas, all in the output file" if len(set(shown["area"])) > len(areas) else ""
+    columns = [("area", LABEL), ("band", LABEL), ("year", NUMBER), ("demand", NUMBER, 2), ("supply", NUMBER, 3), ("gap", NUMBER)]
+    columns += [("80% interval", INTERVAL), ("imbalance (pt)", NUMBER, 1)]
     if scenario:
-        columns += [f"gap: {scenario}", "scenario 80%"]
-    for column in columns:
-        result.add_column(column, justify="left" if column in ("area", "band") else "right")
+        columns += [(f"gap: {scenario}", NUMBER), ("scenario 80%", INTERVAL)]
+    rows = []
     base = shown.loc[shown["scenario"] == "baseline"].set_index(["area", "band", "year"])
     other = shown.loc[shown["scenario"] == scenario].set_index(["area", "band", "year"]) if scenario else None
     for code in areas:
@@ -190,9 +192,7 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
                 if key not in base.index:
                     continue
                 row = base.loc[key]
-                label = code if len(areas) > 1 else f"{code} {inputs.names.get(code, '')}"[:30]
-                if bool(row.flagged):
-                    label = f"{label} FLAGGED"  # never a plain number: see the warning printed below
+                label = f"{code}\nFLAGGED" if bool(row.flagged) else code  # never a plain number: see the warning printed below
                 cells = [
                     label,
                     band,
@@ -206,8 +206,8 @@ def _print_gaps(table: pd.DataFrame, inputs, year: int | None, scenario: str | N
                 if other is not None and key in other.index:
                     alt = other.loc[key]
                     cells += [_millions(alt.gap), _range(alt.gap_lo_80, alt.gap_hi_80)]
-                result.add_row(*cells)
-    return result
+                rows.append(cells)
+    return narrow_table(title, columns, rows, console.width, text_room=0)
 
 
 def _key_years(table: pd.DataFrame) -> list[int]:
@@ -267,7 +267,8 @@ def priorities(
             console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
         final = rankings[plan.name] if plan else rankings["baseline"]
         baseline = rankings["baseline"] if plan else None
-        console.print(_print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None))
+        for part in _print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None):
+            console.print(part)
         _print_priority_notes(runs, inputs, code, settings, mode, budget, costs, cost_table)
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
@@ -388,7 +389,8 @@ def shortages(
         if inputs.synthetic:
             console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics; no vacancy or advert signals.")
         if codes:
-            console.print(_print_shortages(table, inputs, codes[0], top))
+            for part in _print_shortages(table, inputs, codes[0], top):
+                console.print(part)
         else:
             counts = table["rating"].value_counts()
             console.print(
@@ -404,16 +406,17 @@ def shortages(
             console.print(f"wrote {len(table):,} rows to {out}")
 
 
-def _print_shortages(table: pd.DataFrame, inputs, code: str, top: int) -> Table:
-    result = Table(title=f"Shortage ratings, {code} {inputs.names.get(code, '')}" + (" [SYNTHETIC]" if inputs.synthetic else ""))
-    for column in ("SOC", "occupation", "rating", "score", "drivers"):
-        result.add_column(column, justify="right" if column == "score" else "left", overflow="fold")
+def _print_shortages(table: pd.DataFrame, inputs, code: str, top: int) -> list[Table]:
+    """The ratings in a table that fits 80 columns, then the drivers of each below it."""
+    title = f"Shortage ratings, {code} {inputs.names.get(code, '')}" + (" [SYNTHETIC]" if inputs.synthetic else "")
     style = {"shortage": "bold red", "recruitment difficulty": "yellow", "no shortage": "green"}
+    rows, drivers = [], []
     for row in table.sort_values("shortage_score", ascending=False).head(top).itertuples():
-        result.add_row(
-            row.occupation, row.title[:40], f"[{style.get(row.rating, '')}]{row.rating}[/]", f"{row.shortage_score:+.2f}", row.drivers
-        )
-    return result
+        rows.append([row.occupation, row.title, f"[{style.get(row.rating, '')}]{row.rating}[/]", f"{row.shortage_score:+.2f}"])
+        said = f"{row.rating}, score {row.shortage_score:+.2f} - "  # the table's own figures, not repeated below it
+        drivers.append((f"SOC {row.occupation}", row.drivers.removeprefix(said)))
+    columns = [("SOC", LABEL), ("occupation", TEXT), ("rating", TEXT), ("score", NUMBER)]
+    return [narrow_table(title, columns, rows), notes_below("What moves each score (up, then down):", drivers)]
 
 
 def _rank(inputs, settings, forecast, code: str, weights, plan, mode: str = "local"):
@@ -427,32 +430,34 @@ def _rank(inputs, settings, forecast, code: str, weights, plan, mode: str = "loc
 
 def _print_ranking(
     ranking: pd.DataFrame, baseline: pd.DataFrame | None, inputs, code: str, top: int, budget: float | None, scenario: str | None
-) -> Table:
+) -> list[Table]:
+    """The ranking's figures in a table that fits 80 columns, then why each occupation is where it is, below it."""
     title = f"Apprenticeship priorities, {code} {inputs.names.get(code, '')}" + (f" - scenario {scenario!r}" if scenario else "")
-    result = Table(title=title + (" [SYNTHETIC]" if inputs.synthetic else ""))
-    columns = ["rank", "SOC", "occupation", "jobs to fill", "per 1,000 jobs", "LQ vs England", "shortage rating", "relevance", "why"]
+    columns = [("rank", NUMBER), ("SOC", LABEL), ("occupation", TEXT), ("jobs to fill", NUMBER), ("per 1,000 jobs", NUMBER, 3)]
+    columns += [("LQ vs England", NUMBER, 2), ("shortage rating", TEXT), ("relevance", NUMBER, 1)]
     if baseline is not None:
-        columns.insert(1, "baseline rank")
+        columns.insert(1, ("baseline rank", NUMBER))
     if budget is not None:
-        columns += ["allocation", "starts"]
-    for column in columns:
-        result.add_column(column, justify="left" if column in ("SOC", "occupation", "why", "shortage rating") else "right", overflow="fold")
+        columns += [("allocation", NUMBER), ("starts", NUMBER)]
     base_rank = baseline.set_index("occupation")["rank"] if baseline is not None else None
+    rows, why = [], []
     for row in ranking.head(top).itertuples():
         cells = [
             str(row.rank),
             row.occupation,
-            row.title[:45],
+            row.title,
             f"{row.openings:,.0f}",
             f"{row.per_1000:.1f}" if pd.notna(row.per_1000) else "-",
             f"{row.need_lq:.2f}" if pd.notna(row.need_lq) else "-",
             row.rating,
             f"{row.relevance:.2f}" if pd.notna(row.relevance) else "-",
-            row.explanation,
         ]
         if base_rank is not None:
             cells.insert(1, str(int(base_rank.get(row.occupation, 0))))
         if budget is not None:
             cells += [f"£{row.allocation:,.0f}", f"{row.starts:,.0f}"]
-        result.add_row(*cells)
-    return result
+        rows.append(cells)
+        why.append((f"{row.rank}. SOC {row.occupation}", row.explanation))
+    synthetic = " [SYNTHETIC]" if inputs.synthetic else ""
+    table = narrow_table(title + synthetic, columns, rows, console.width, left_out_note="each is in the reasons below")
+    return [table, notes_below("Why, rank by rank:", why)]

@@ -20,7 +20,7 @@ from skillcast.cli.fetch import fetch_app
 from skillcast.cli.gaps import gaps, priorities, shortages
 from skillcast.cli.keys import keys_app
 from skillcast.cli.models import models_app, retrain, train
-from skillcast.cli.options import store_folder
+from skillcast.cli.options import open_store
 from skillcast.cli.report import demo_report, export, report
 from skillcast.cli.reserve import labour_reserve
 from skillcast.cli.serve import serve
@@ -235,7 +235,8 @@ def ingest(
                 results.append(load_source(name).read(files, geography))
             stage("write store")
             manifest = store.write(results, geography, skipped)
-        console.print(_ingest_table(results))
+        for table in _ingest_tables(results):
+            console.print(table)
         for path, reason in skipped:
             console.print(f"skipped {path}: {reason}", highlight=False)
         for note in (note for result in results for note in result.notes if note.startswith("WARNING")):
@@ -243,21 +244,25 @@ def ingest(
         console.print(f"store: {store.directory}  ({manifest['rows']:,} rows, {manifest['series']:,} series; earlier states in history/)")
 
 
-def _ingest_table(results) -> Table:
-    table = Table(title="Ingested")
-    for column in ("source", "files", "rows", "series", "suppressed cells", "unmatched areas", "tables"):
-        table.add_column(column, justify="left" if column in ("source", "tables") else "right")
-    for result in results:
-        table.add_row(
+def _ingest_tables(results) -> list[Table]:
+    """What each source gave, in 80 columns: the counts, then the tables it keeps beside the panel."""
+    from skillcast.cli.tables import LABEL, NUMBER, narrow_table, notes_below
+
+    columns = [("source", LABEL), ("files", NUMBER), ("rows", NUMBER), ("series", NUMBER)]
+    columns += [("suppressed cells", NUMBER), ("unmatched areas", NUMBER)]
+    rows = [
+        [
             result.source,
             str(len(result.files)),
             f"{len(result.panel):,}",
             f"{result.panel.groupby(['area', 'measure', 'classification', 'code']).ngroups:,}" if not result.panel.empty else "0",
             f"{sum(result.suppressed.values()):,}",
             str(len(result.unmatched_areas)),
-            ", ".join(sorted(result.tables)) or "-",
-        )
-    return table
+        ]
+        for result in results
+    ]
+    kept = [(result.source, ", ".join(sorted(result.tables))) for result in results if result.tables]
+    return [narrow_table("Ingested", columns, rows)] + ([notes_below("Tables kept beside the panel:", kept)] if kept else [])
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Look at the processed store.")
@@ -280,39 +285,25 @@ app.add_typer(keys_app, name="keys")
 @data_app.command("list")
 def data_list(data: Annotated[Path | None, typer.Option(help="store folder (default .skillcast/data)")] = None) -> None:
     """Show what the store holds: sources, files, rows, vintages, and earlier states kept."""
-    from skillcast.data.store import Store
+    from skillcast.cli.tables import LABEL, NUMBER, narrow_table, notes_below
 
     with clear_errors():
-        store = Store(store_folder(data, Config.from_env()))
+        store = open_store(data, Config.from_env())
         manifest = store.manifest()
-        table = Table(title=f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)")
-        for column in (
-            "source",
-            "ingested",
-            "files",
-            "rows",
-            "series",
-            "periods",
-            "last observed",
-            "vintages",
-            "suppressed",
-            "unmatched areas",
-        ):
-            table.add_column(column)
+        columns = [("source", LABEL), ("files", NUMBER), ("rows", NUMBER), ("series", NUMBER), ("years", LABEL)]
+        columns += [("suppressed cells", NUMBER)]
+        rows, notes = [], []
         for name, info in manifest["sources"].items():
-            table.add_row(
-                name,
-                info["ingested"],
-                str(len(info["files"])),
-                f"{info['rows']:,}",
-                f"{info['series']:,}",
-                "-".join(str(year) for year in info["periods"]),
-                str(info.get("last_observed", "")),
-                ", ".join(info["vintages"]),
-                str(sum(info["suppressed"].values())),
-                str(len(info["unmatched_areas"])),
-            )
-        console.print(table)
+            years = "-".join(str(year) for year in info["periods"])
+            rows.append([name, str(len(info["files"])), f"{info['rows']:,}", f"{info['series']:,}", years or "-"])
+            rows[-1].append(f"{sum(info['suppressed'].values()):,}")
+            said = [f"last observed {info['last_observed']}"] if info.get("last_observed") else []
+            said += [f"vintage {', '.join(info['vintages'])}"] if info["vintages"] else []
+            said += [f"unmatched areas {len(info['unmatched_areas'])}"] if info["unmatched_areas"] else []
+            said += [f"ingested {info['ingested']}"] if info["ingested"] != manifest["created"] else []
+            notes.append((name, "; ".join(said) or "-"))
+        console.print(narrow_table(f"{store.directory}  (written {manifest['created']}, {manifest['rows']:,} rows)", columns, rows))
+        console.print(notes_below("Last observed, vintages, areas matching no ONS code:", notes))
         console.print(f"tables: {', '.join(manifest['tables']) or '-'}")
         history = store.history()
         console.print(f"earlier states kept: {len(history)}" + (f" (latest {history[-1]})" if history else ""))
@@ -362,7 +353,6 @@ def backtest(
     coverage, direction and faster-than-area-total right for SOC sub-majors, MAPE at the last horizon, time."""
     from skillcast.cli.engine import check_engine, engine_settings, one_line_cluster_failures
     from skillcast.data.schema import series_count
-    from skillcast.data.store import Store
     from skillcast.pipeline import TrainingData, store_inputs
     from skillcast.pipeline.job import models as candidate_models
 
@@ -375,7 +365,7 @@ def backtest(
         )
         check_engine(config)
         years = parse_years(cutoffs, "--cutoffs")
-        store = Store(store_folder(data, config))
+        store = open_store(data, config)
         inputs = store_inputs(store, TrainingData(source=source, measure=measure, classifications=tuple(classifications.split(","))))
         panel = inputs.training
         _check_backtest_window(panel, years, horizon)

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from skillcast.cli.console import clear_errors, console, errors, stages
 from skillcast.cli.engine import ClusterLines, EngineOption, SchedulerOption, check_engine, engine_settings, one_line_cluster_failures
-from skillcast.cli.options import TrackingOption, store_folder
+from skillcast.cli.options import TrackingOption, open_store
 from skillcast.config import Config
 from skillcast.engine.engines import open_engine
 
@@ -111,7 +111,6 @@ def train(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Backtest, fit and register the production model on an ingested store (version becomes challenger)."""
-    from skillcast.data.store import Store
     from skillcast.mlops.job_file import RetrainJob
     from skillcast.mlops.train import TRAIN_STAGES, run_train
 
@@ -120,7 +119,7 @@ def train(
         base = Config.from_env(tracking_uri=tracking_uri, **engine_settings(engine, scheduler))
         check_engine(base)
         job = RetrainJob.load(config_file, base) if config_file else RetrainJob(config=base)
-        store = Store(store_folder(data, base))
+        store = open_store(data, base)
         store.manifest()  # no store: one line, before anything starts
         with ExitStack() as stack:
             cluster = stack.enter_context(open_engine(job.config.engine_settings(), progress=ClusterLines()))  # starts nothing until needed

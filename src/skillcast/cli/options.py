@@ -37,6 +37,23 @@ def store_folder(data: Path | None, config: Config) -> Path:
     return data or config.home / "data"
 
 
+def open_store(data: Path | None, config: Config):
+    """The store ``--data`` names, else the one under the config's home (``data.store.Store``).
+
+    With no ``--data`` and no store at home: one line saying how to make it (``make retrain``,
+    which keeps the delivery it validated there, or ``skillcast ingest all``).
+    """
+    from skillcast.data.store import MANIFEST_FILE, Store
+
+    folder = store_folder(data, config)
+    if data is None and not (folder / MANIFEST_FILE).is_file():
+        raise FileNotFoundError(
+            f"no data store at {folder} (the default): make it with `make retrain` or "
+            f"`skillcast ingest all {config.data_dir}`, or pass --data STORE, or --demo for the synthetic demo"
+        )
+    return Store(folder)
+
+
 def job_inputs(data: Path | None, demo: bool, config: Config):
     """The job's inputs (``pipeline.JobInputs``) that ``--data`` / ``--demo`` choose; one-line errors for a bad store."""
     from skillcast.pipeline import demo_inputs, store_inputs
@@ -47,9 +64,7 @@ def job_inputs(data: Path | None, demo: bool, config: Config):
         from skillcast.data.demo import demo_panel
 
         return demo_inputs(*demo_panel(), config.targets)
-    from skillcast.data.store import Store
-
-    return store_inputs(Store(store_folder(data, config)))
+    return store_inputs(open_store(data, config))
 
 
 def gap_inputs(data: Path | None, demo: bool, config: Config):

@@ -147,6 +147,24 @@ class Store:
             self._keep_in_history(previous.get("created"))
         return manifest
 
+    def take_state_of(self, other: Store) -> dict:
+        """``other``'s state (a store ingested and validated elsewhere: the retrain's scratch
+        store) becomes this store's, as ``write`` would have made it; the state it replaces
+        goes to ``history/`` and nothing of ``other`` changes."""
+        previous = self.manifest() if self.exists() else {}
+        manifest = {**other.manifest(), "previous": previous.get("created")}
+        with atomic_folder(self.directory, keep=("history",)) as staging:
+            for name in STATE:
+                source = other.directory / name
+                if source.is_dir():
+                    shutil.copytree(source, staging / name)
+                elif source.exists() and name != MANIFEST_FILE:
+                    shutil.copy2(source, staging / name)
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+            if previous.get("created") != manifest["created"]:
+                self._keep_in_history(previous.get("created"))
+        return manifest
+
     def _keep_in_history(self, previous_stamp: str | None) -> None:
         """The state about to be replaced, copied whole into ``history/<its creation stamp>``."""
         if not previous_stamp:

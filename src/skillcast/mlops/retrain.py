@@ -25,6 +25,9 @@ What it guarantees, because a scheduler runs it unattended:
   different homes that share a tracking store cannot both promote: the champion is read
   again just before the alias moves, and a run whose champion moved meanwhile fails
   (exit 1) without promoting, leaving its inputs to be judged again by the next run.
+* A delivery that passes validation becomes the store ``HOME/data`` that the CLI's commands
+  read (``Store.take_state_of``; the state it replaces is kept whole in its ``history/``); a
+  delivery that fails leaves that store as it was.
 * Exit codes: 0 promoted, kept or nothing new; 1 failed (validation or a step crashed);
   2 bad input or config; 3 another run holds the lock.
 
@@ -187,6 +190,9 @@ def _steps(
     if not all(check.passed for check in outcome.validation):
         raise ValidationFailed(outcome.validation)
     outcome.series = series_count(inputs.training)
+    kept = Store(config.home / "data")
+    kept.take_state_of(store)  # the validated data: what `skillcast gaps`, `report`, ... read next (the old state in its history/)
+    outcome.notes.append(f"store {kept.directory} now holds this delivery (its earlier state in history/)")
 
     result = run_job(
         inputs,
