@@ -461,3 +461,57 @@ def test_a_wants_job_share_outside_0_1_is_refused_naming_the_field(share):
 def test_reserve_assumptions_refuse_an_unknown_field():
     with pytest.raises(ValueError, match="wants_a_job"):
         ReserveAssumptions(wants_a_job=0.2)
+
+
+# --- fixes: one frame for the APS rows, one year for the national figures, the weights checked ---------------------
+
+
+def test_at_rates_to_england_counts_the_aps_unemployed_in_their_own_16_plus_frame():
+    """In the APS rows the unemployment rate is of the 16+ active (employed + unemployed), not of 16-64 people x activity:
+    at England's rates the two must agree, as they do on the local skills frame."""
+
+    def aps_rows(area, unemployed, inactive, employed, people):
+        values = {"unemployed": unemployed, "economically_inactive": inactive, "employment_residence": employed}
+        rows = [
+            {"area": area, "measure": measure, "classification": "all", "code": "all", "period": 2024, "value": value}
+            for measure, value in values.items()
+        ]
+        return rows + level_rows(area, 2023, {"rqf3": people})
+
+    # England: 16-64 people 10,000, inactive 2,000 (0.20); 16+ active 9,000 (8,550 employed + 450 unemployed: 0.05)
+    # HIGH: people 1,000, inactive 300 (0.30); 16+ active 800 (720 + 80: 0.10)
+    aps = pd.DataFrame(aps_rows(ENGLAND, 450, 2000, 8550, 10_000) + aps_rows(HIGH, 80, 300, 720, 1_000))
+    table = labour_reserve(survey_frames(None, aps), 0.01, NO_NATIONAL, assumptions=WANTS)
+    # at England's rates: (0.30 - 0.20) x 1,000 + (0.10 - 0.05) x 800 = 100 + 40 = 140 (not 0.05 x 700 = 35)
+    assert row(table, HIGH, "at_england_rates")["value"] == pytest.approx(140.0)
+    scenario = at_rates(table, None, to_england=True).query("measure == 'at_scenario_rates'").set_index("area")
+    assert scenario.loc[HIGH, "value"] == pytest.approx(140.0)
+
+
+def test_a_rate_kept_as_now_adds_nothing_to_the_range():
+    f = 0.01
+    table = core_reserve(fraction=f, qualifications=QUALIFICATIONS)
+    alone = at_rates(table, 0.15).query("measure == 'at_scenario_rates'").set_index("area")
+    shift_i = Z80 * se(0.3, 1000, f)  # only inactivity moves: unemployment's own error is not a scenario's
+    assert alone.loc[HIGH, "lo_80"] == pytest.approx((0.3 - shift_i - 0.15) * 1000)
+    assert alone.loc[HIGH, "hi_80"] == pytest.approx((0.3 + shift_i - 0.15) * 1000)
+
+
+def test_national_reference_takes_every_figure_from_one_year():
+    rows = []
+    for series, level in {"LF7F": 20.0, "AGOL": 500.0, "AGPM": 1000.0, "LF2I": 1500.0, "LF2M": 9000.0}.items():
+        rows += [{"series": series, "frequency": "3 months", "month": m, "year": 2023, "value": level} for m in (3, 6, 9, 12)]
+    rows += [{"series": "LF7F", "frequency": "3 months", "month": m, "year": 2024, "value": 30.0} for m in (3, 6, 9, 12)]
+    reference = national_reference(pd.DataFrame(rows))
+    # the others end in 2023, so LF7F's 2023 (20%), not its 2024 (30%): (500 + 0.2 x 1000) / (1500 + 0.2 x 9000)
+    assert reference.period == "A01, 2023 mean of quarters (UK)" and reference.wants_job_share == pytest.approx(0.20)
+    assert reference.young_share == pytest.approx(700 / 3300)
+
+
+def test_level_weights_given_replace_only_their_own_defaults_and_bad_ones_are_refused():
+    weights = ReserveAssumptions(relative_out_of_work={"none": 3.0}).relative_out_of_work
+    assert weights == {"none": 3.0, "level1": 1.5, "level2": 1.2, "level3": 1.0, "level4plus": 0.6}
+    with pytest.raises(ValueError, match="unknown level 'level9'"):
+        ReserveAssumptions(relative_out_of_work={"level9": 1.0})
+    with pytest.raises(ValueError, match="level 'level2': expected a weight above 0"):
+        ReserveAssumptions(relative_out_of_work={"level2": 0.0})

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from skillcast.data.geography import Geography
 from skillcast.data.qualifications import BAND_OF_LEVEL, LEVEL_SHARES, LEVELS
@@ -83,6 +83,9 @@ LEVEL_WEIGHTS: dict[str, dict[str, list[tuple[str, float]]]] = {
 }
 
 
+RELATIVE_OUT_OF_WORK = {"none": 2.0, "level1": 1.5, "level2": 1.2, "level3": 1.0, "level4plus": 0.6}  # hand-set (field doc)
+
+
 class ReserveAssumptions(BaseModel):
     """What the reserve assumes where the data are silent; each figure is stated in every output."""
 
@@ -92,10 +95,22 @@ class ReserveAssumptions(BaseModel):
         default=None, ge=0, le=1, description="share of the inactive who want a job; None = England's, A01 LF7F"
     )
     relative_out_of_work: dict[str, float] = Field(
-        default={"none": 2.0, "level1": 1.5, "level2": 1.2, "level3": 1.0, "level4plus": 0.6},
+        default=RELATIVE_OUT_OF_WORK,
         description="how much more often people at each level are out of work than at level 3; hand-set from the "
         "familiar APS pattern (employment rates fall with qualification), not measured here",
     )
+
+    @field_validator("relative_out_of_work")
+    @classmethod
+    def _known_levels(cls, weights: dict[str, float]) -> dict[str, float]:
+        """A level given replaces its default only; an unknown level or a weight <= 0 is an error, not ignored."""
+        unknown = sorted(set(weights) - set(LEVELS))
+        if unknown:
+            raise ValueError(f"unknown level {unknown[0]!r}; expected some of {list(LEVELS)}")
+        bad = [level for level, weight in weights.items() if not weight > 0]
+        if bad:
+            raise ValueError(f"level {bad[0]!r}: expected a weight above 0, got {weights[bad[0]]}")
+        return {**RELATIVE_OUT_OF_WORK, **weights}
 
 
 @dataclass(frozen=True)
@@ -112,16 +127,17 @@ def national_reference(national: pd.DataFrame | None) -> NationalReference:
     if national is None or national.empty:
         return NationalReference(None, None, None)
     quarters = national.loc[(national["frequency"] == "3 months") & national["month"].isin([3, 6, 9, 12])]
-    means: dict[str, float] = {}
-    year = None
+    complete_years: dict[str, pd.Series] = {}
     for series in ("LF7F", "AGOL", "AGPM", "LF2I", "LF2M"):
         rows = quarters.loc[quarters["series"] == series].dropna(subset=["value"])
         complete = rows.groupby("year")["value"].agg(["mean", "size"])
-        complete = complete.loc[complete["size"] == 4]
-        if complete.empty:
-            continue
-        year = int(complete.index.max()) if year is None else min(year, int(complete.index.max()))
-        means[series] = float(complete["mean"].iloc[-1])
+        complete = complete.loc[complete["size"] == 4, "mean"]
+        if not complete.empty:
+            complete_years[series] = complete
+    if not complete_years:
+        return NationalReference(None, None, None)
+    year = min(int(complete.index.max()) for complete in complete_years.values())  # one year for every figure: never mixed
+    means = {series: float(complete[year]) for series, complete in complete_years.items() if year in complete.index}
     wants = means["LF7F"] / 100.0 if "LF7F" in means else None
     young = None
     if wants is not None and {"AGOL", "AGPM", "LF2I", "LF2M"} <= set(means):
@@ -469,7 +485,10 @@ def at_rates(rows: pd.DataFrame, inactivity: float | None, unemployment: float |
         return pd.DataFrame(columns=RESERVE_COLUMNS)
     table = latest.loc[latest["level"] == "all"].pivot_table(index="area", columns="measure", values=["value", "lo_80", "hi_80", "england"])
     people = table["value"]["population_16_64"]
-    active = people * (1 - table["value"]["inactivity_rate"])
+    # the unemployment rate's own frame (16+ in the APS rows), as at_england_rates; else the 16-64 active
+    active = (table["value"]["unemployed"] / table["value"]["unemployment_rate"]).where(table["value"]["unemployment_rate"] > 0)
+    active = active.fillna(people * (1 - table["value"]["inactivity_rate"]))
+    unemployment_moves = to_england or unemployment is not None
     target_inactivity = table["england"]["inactivity_rate"] if to_england else pd.Series(inactivity, index=table.index)
     if to_england:
         target_unemployment = table["england"]["unemployment_rate"]
@@ -480,6 +499,8 @@ def at_rates(rows: pd.DataFrame, inactivity: float | None, unemployment: float |
 
     def brought(bound: str) -> pd.Series:
         inactive_excess = (table[bound]["inactivity_rate"] - target_inactivity).clip(lower=floor) * people
+        if not unemployment_moves:  # as now: no one moves, whatever the rate's error
+            return inactive_excess
         unemployed_excess = (table[bound]["unemployment_rate"] - target_unemployment).clip(lower=floor).fillna(0) * active
         return inactive_excess + unemployed_excess
 
