@@ -126,7 +126,7 @@ def main() -> None:
         from skillcast.pipeline.job import gaps as gaps_stage
 
         began = time.perf_counter()
-        gaps, priorities, shortages, info = gaps_stage(store_inputs(Store(store)), Config(home=folder / "home"))
+        gaps, priorities, shortages, info, funding = gaps_stage(store_inputs(Store(store)), Config(home=folder / "home"))
         print(
             f"the retrain's gaps and priorities of every area (the job's gaps stage): {time.perf_counter() - began:.1f} s, "
             f"{info['areas']} areas, {info['rows']:,} gap rows, priorities for {info.get('priorities_areas')} (flagged left out: {len(info['flagged'])})"
@@ -139,6 +139,7 @@ def main() -> None:
             metadata={"model": "reconciled:national_share", "synthetic": False, "gaps": info},
             priorities=priorities,
             shortages=shortages,
+            funding=funding,
         )
         path = bundle.save(folder / "bundle")
         loaded = ForecastBundle.load(path)

@@ -4,6 +4,8 @@ for the four councils of the issue (Cornwall, Leeds, Greater Manchester CA, Hull
 - the labour reserve of every area (the job's stage), seconds;
 - a scenario (2,000 graduates a year kept from 2026) beside the baseline, per area: the first call
   fits the demand model (what the service's first scenario waits for), later ones do not;
+- a £5m budget per council turned into starts by route at Skills England's funding bands
+  (``skillcast priorities --budget 5000000``, run through the CLI);
 - (the comparison of areas needs every area's gaps, a bundle's: its figures are in
   tests/serving/test_service_areas.py and BENCHMARKS.md's bench_areas lines.)
 
@@ -65,8 +67,36 @@ def main() -> None:
                 f"  {name:20} {seconds:5.1f} s  2030: {effect['baseline_gap']:+9,.0f} -> {effect['scenario_gap']:+9,.0f} "
                 f"(effect {effect['effect']:+,.0f}, 80% {effect['effect_lo_80']:+,.0f} to {effect['effect_hi_80']:+,.0f})"
             )
+        print("a £5,000,000 budget, starts by route (apprenticeship / foundation apprenticeship / unit) and the cost per start:")
+        for name, code in COUNCILS.items():
+            began = time.perf_counter()
+            table = _priorities(folder, code)
+            seconds = time.perf_counter() - began
+            starts = {route: table[f"starts_{route}"].sum() for route in ("apprenticeship", "foundation", "unit")}
+            print(
+                f"  {name:20} {seconds:5.1f} s  starts {table['starts'].sum():6,.0f} = {starts['apprenticeship']:5,.0f} + "
+                f"{starts['foundation']:4,.0f} + {starts['unit']:4,.0f}  (£{5_000_000 / table['starts'].sum():,.0f} a start on average)"
+            )
     print("(the comparison runs on a bundle's gaps: benchmarks/bench_areas.py builds one; see tests/serving/test_service_areas.py)")
     print(f"rerun: .venv/bin/python benchmarks/bench_commissioning.py {arguments.data}")
+
+
+def _priorities(store: Path, code: str):
+    """The council's ranking with the budget allocated, as ``skillcast priorities --out`` writes it."""
+    import tempfile
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from skillcast.cli.main import app
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "priorities.csv"
+        arguments = ["priorities", "--data", str(store), "--area", code, "--budget", "5000000", "--draws", "200", "--out", str(out)]
+        result = CliRunner().invoke(app, arguments)
+        if result.exit_code != 0:
+            raise SystemExit(result.output)
+        return pd.read_csv(out, dtype={"occupation": str})
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ from skillcast.api.schemas import (  # the request and answer schemas
     PrioritiesQuery,
     PrioritiesResponse,
     PriorityRow,
+    PurchaseRow,
     ReserveFillRow,
     ReserveRow,
     ShortageRow,
@@ -235,10 +236,10 @@ class SkillcastService:
             ],
         )
 
-    def _priorities(self, area: str, budget: float | None, top: int | None, mode: str = "local"):
+    def _priorities(self, area: str, budget: float | None, top: int | None, mode: str = "local", routes=None, costs=None):
         from skillcast.api.answers import priority_answer
 
-        return priority_answer(self.bundle, area, budget, top, mode)
+        return priority_answer(self.bundle, area, budget, top, mode, routes, costs)
 
     # -- JSON endpoints ----------------------------------------------------------------------
     @routes.post("/forecast", responses=errors(400, 404))
@@ -313,8 +314,9 @@ class SkillcastService:
         if query.scenario is not None:
             from skillcast.api.scenarios import scenario_priorities
 
-            if query.budget is not None:
-                raise InvalidQuery("budget", "a budget is allocated on the baseline ranking; ask without a scenario")
+            if query.budget is not None or query.routes is not None or query.costs is not None:
+                field = "budget" if query.budget is not None else "routes" if query.routes is not None else "costs"
+                raise InvalidQuery(field, "a budget is allocated on the baseline ranking; ask without a scenario")
             answer = scenario_priorities(self.what_if, query.area, query.scenario, query.top)
             area = answer.pop("area")
             scenario_rows, baseline_rows = rows_of(answer.pop("rows")), rows_of(answer.pop("baseline_rows"))
@@ -331,9 +333,12 @@ class SkillcastService:
                     **answer,
                 )
             )
-        ranking, method = self._priorities(query.area, query.budget, query.top, query.mode)
+        if query.budget is None and (query.routes is not None or query.costs is not None):
+            raise InvalidQuery("routes" if query.routes is not None else "costs", "route shares and costs apply to a budget: give one")
+        ranking, method, purchases, funding = self._priorities(query.area, query.budget, query.top, query.mode, query.routes, query.costs)
         area = self.bundle.area_code(query.area, "priorities")
         rows = rows_of(ranking.to_dict(orient="records"))
+        bought = [PurchaseRow(**record) for record in purchases.to_dict(orient="records")] if purchases is not None else None
         return self._answer(
             PrioritiesResponse(
                 area=area,
@@ -345,6 +350,8 @@ class SkillcastService:
                 budget=query.budget,
                 allocation_method=method,
                 rows=rows,
+                purchases=bought,
+                funding=funding,
             )
         )
 
@@ -533,7 +540,7 @@ class SkillcastService:
     @routes.get("/download/priorities.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404)}, response_class=Response)
     def priorities_csv(self, area: Annotated[str, Query(min_length=1)], budget: Annotated[float | None, Query(ge=1, le=1e13)] = None):
         """An area's apprenticeship priorities as CSV (with the allocation when a budget is given)."""
-        ranking, _ = self._priorities(area, budget, None)
+        ranking, *_ = self._priorities(area, budget, None)
         return self._csv_response(ranking, f"priorities-{self.bundle.area_code(area, 'priorities')}.csv")
 
     @routes.get("/download/export.xlsx", responses={**CONTENT_TYPES["xlsx"], **errors(400, 404, 413, 503)}, response_class=Response)

@@ -99,7 +99,7 @@ def real_bundle_dir(real_store, tmp_path_factory) -> Path:
     store = real_store.path
     config = Config(home=tmp_path_factory.mktemp("real-bundle-home"))
     inputs = store_inputs(Store(store))
-    gaps, priorities, shortages, info = gaps_stage(inputs, config)
+    gaps, priorities, shortages, info, funding = gaps_stage(inputs, config)
     assert gaps is not None, info
     reserve, reserve_info = reserve_stage(inputs)
     assert reserve is not None, reserve_info
@@ -112,5 +112,6 @@ def real_bundle_dir(real_store, tmp_path_factory) -> Path:
         priorities=priorities,
         shortages=shortages,
         labour_reserve=reserve,
+        funding=funding,
     )
     return bundle.save(tmp_path_factory.mktemp("real-bundle") / "bundle")

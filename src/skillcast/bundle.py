@@ -27,6 +27,7 @@ from skillcast.data.atomic import atomic_folder
 from skillcast.data.basis import BASES, label_nowcast
 from skillcast.data.bundle_files import (  # the layout lives below, so `skillcast serve` checks it without pandas
     FORECASTS_FILE,
+    FUNDING_FILE,
     GAPS_FILE,
     LABOUR_RESERVE_FILE,
     METADATA_FILE,
@@ -154,6 +155,7 @@ class ForecastBundle:
     priorities: pd.DataFrame = field(default_factory=pd.DataFrame)
     shortages: pd.DataFrame = field(default_factory=pd.DataFrame)  # shortage.SHORTAGE_COLUMNS, every area
     labour_reserve: pd.DataFrame = field(default_factory=pd.DataFrame)  # labour_reserve.RESERVE_COLUMNS, every area
+    funding: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.BAND_COLUMNS: what a start costs, per occupation
 
     def __post_init__(self) -> None:
         """Label nowcast rows from the metadata's ``nowcast_until``, however the bundle was made
@@ -170,6 +172,7 @@ class ForecastBundle:
             self.priorities.to_parquet(staging / PRIORITIES_FILE, index=False)
             self.shortages.to_parquet(staging / SHORTAGES_FILE, index=False)
             self.labour_reserve.to_parquet(staging / LABOUR_RESERVE_FILE, index=False)
+            self.funding.to_parquet(staging / FUNDING_FILE, index=False)
             self.geography.write(staging)
             (staging / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=str))
         return Path(directory)
@@ -185,6 +188,7 @@ class ForecastBundle:
         priorities = directory / PRIORITIES_FILE
         shortages = directory / SHORTAGES_FILE
         reserve = directory / LABOUR_RESERVE_FILE
+        funding = directory / FUNDING_FILE
         return cls(
             forecasts=pd.read_parquet(directory / FORECASTS_FILE),
             gaps=pd.read_parquet(directory / GAPS_FILE),
@@ -193,6 +197,7 @@ class ForecastBundle:
             priorities=pd.read_parquet(priorities) if priorities.is_file() else pd.DataFrame(),
             shortages=pd.read_parquet(shortages) if shortages.is_file() else pd.DataFrame(),
             labour_reserve=pd.read_parquet(reserve) if reserve.is_file() else pd.DataFrame(),
+            funding=pd.read_parquet(funding) if funding.is_file() else pd.DataFrame(),
         )
 
     # -- indexes: an area's rows built on its first request, then a dictionary lookup --

@@ -230,3 +230,42 @@ def test_demo_gaps_label_the_years_already_past_as_nowcast_as_the_bundle_does(tm
     assert last_observed < today, "the demo has model years up to 'today'"
     assert set(table.loc[table["basis"] == "nowcast", "year"]) == set(range(last_observed + 1, today + 1))
     assert (table.loc[table["basis"] == "forecast", "year"] > today).all()
+
+
+@pytest.mark.realdata
+def test_real_priorities_turn_a_budget_into_starts_by_route_at_funding_bands(real_store, tmp_path):
+    costs = tmp_path / "costs.toml"
+    costs.write_text("level2 = 7000\n[routes]\nfoundation = 0.2\nunit = 0.0\n")
+    out = tmp_path / "hull.csv"
+    arguments = [
+        "priorities",
+        "--data",
+        str(real_store.path),
+        "--area",
+        "Kingston upon Hull",
+        "--budget",
+        "5000000",
+        "--draws",
+        "100",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, arguments, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "What £5,000,000 buys, by route" in text and "Skills England's 662 products" in text and "Open Government Licence" in text
+    table = pd.read_csv(out, dtype={"occupation": str})
+    assert table["allocation"].sum() == pytest.approx(5_000_000)
+    assert (table["starts"] - table[["starts_apprenticeship", "starts_foundation", "starts_unit"]].sum(axis=1)).abs().max() < 1e-6
+    assert table["starts_foundation"].sum() > 0 and table["starts_unit"].sum() > 0
+    lines = [line.split() for line in result.output.splitlines() if line.startswith(("apprenticeship ", "foundation ")) and "£" in line]
+    assert len(lines) >= 5, result.output
+    for words in lines:  # route, level, money, per start, starts, SOC codes (the routes' rows of the table)
+        at = next(index for index, word in enumerate(words) if word.startswith("£"))
+        money, per_start, starts = (float(word.strip("£").replace(",", "")) for word in words[at : at + 3])
+        assert starts == pytest.approx(money / per_start, abs=0.6), words
+    stated = runner.invoke(app, [*arguments[:-2], "--costs", str(costs)], env={"COLUMNS": "80"})
+    assert stated.exit_code == 0, stated.output
+    said = " ".join(stated.output.split())
+    assert "stated instead" in said and "level 2 £7,000" in said and "20% of an occupation's money to foundation" in said
+    assert not any(line.startswith("apprenticeship unit") for line in stated.output.splitlines())

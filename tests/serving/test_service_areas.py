@@ -109,6 +109,54 @@ def test_the_labour_reserve_of_a_council_against_england_and_its_gaps(client, ar
     assert 0.2 < body["assumptions"]["wants_job_share"] < 0.25 and body["assumptions"]["relative_out_of_work"]["none"] == 2.0
 
 
+@pytest.mark.parametrize(
+    ("area", "code"),
+    [("Cornwall", "E06000052"), ("Leeds", "E08000035"), ("Greater Manchester", "E47000001"), ("Kingston upon Hull", "E06000010")],
+)
+def test_five_million_pounds_become_starts_by_route_at_real_funding_bands(client, area, code):
+    response = client.post("/priorities", json={"area": area, "budget": 5_000_000})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (
+        body["area"] == code and body["funding"]["products"] > 600 and body["funding"]["route_shares"] == {"foundation": 0.1, "unit": 0.05}
+    )
+    rows, purchases = body["rows"], body["purchases"]
+    assert sum(row["allocation"] for row in rows) == pytest.approx(5_000_000)
+    assert sum(row["allocation"] for row in purchases) == pytest.approx(5_000_000), "every pound is bought with"
+    for row in purchases:
+        assert row["starts"] == pytest.approx(row["allocation"] / row["cost_per_start"]) and 1000 <= row["cost_per_start"] <= 27000
+        assert row["basis"] and (row["products"] > 0) == ("stated" not in row["basis"])
+    routes = {row["route"] for row in purchases}
+    assert {"apprenticeship", "foundation"} <= routes, routes  # caring, construction or digital occupations: foundation apprenticeships
+    for row in rows:
+        assert row["starts"] == pytest.approx(row["starts_apprenticeship"] + row["starts_foundation"] + row["starts_unit"])
+        own = [item for item in purchases if item["occupation"] == row["occupation"]]
+        assert sum(item["starts"] for item in own) == pytest.approx(row["starts"])
+    care = [item for item in purchases if item["occupation"] == "61" and item["route"] == "apprenticeship" and item["level"] == 2]
+    assert care and "for this occupation" in care[0]["basis"], "care's level 2 starts are priced at its own standards' bands"
+    doubled = client.post("/priorities", json={"area": area, "budget": 5_000_000, "routes": {"foundation": 0.2, "unit": 0.0}}).json()
+    foundation = sum(item["allocation"] for item in doubled["purchases"] if item["route"] == "foundation")
+    before = sum(item["allocation"] for item in purchases if item["route"] == "foundation")
+    assert foundation == pytest.approx(2 * before) and not any(item["route"] == "unit" for item in doubled["purchases"])
+    stated = client.post("/priorities", json={"area": area, "budget": 5_000_000, "costs": {"level2": 6000}}).json()["purchases"]
+    assert all(item["cost_per_start"] == 6000 for item in stated if item["route"] == "apprenticeship" and item["level"] == 2)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"routes": {"foundation": 0.8, "unit": 0.4}}, "routes"),
+        ({"routes": {"foundation": 1.5}}, "routes.foundation"),
+        ({"routes": {"short": 0.1}}, "routes.short"),
+        ({"costs": {"level2": -1}}, "costs.level2"),
+    ],
+)
+def test_bad_route_shares_or_costs_are_a_400_naming_the_field(client, query, field):
+    response = client.post("/priorities", json={"area": "Leeds", "budget": 5_000_000, **query})
+    assert response.status_code == 400 and field in response.text, response.text
+    assert client.post("/priorities", json={"area": "Leeds", "routes": {"foundation": 0.2}}).status_code == 400  # no budget
+
+
 def test_the_labour_reserve_where_inactivity_is_above_englands(client):
     leeds = client.post("/labour-reserve", json={"area": "Leeds"}).json()
     cornwall = client.post("/labour-reserve", json={"area": "Cornwall", "history": True}).json()

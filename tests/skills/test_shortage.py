@@ -212,12 +212,21 @@ def test_costs_load_from_a_file_with_one_line_errors(tmp_path):
     good = tmp_path / "costs.json"
     good.write_text('{"level2": 7000, "level4": 14000}')
     costs = load_costs(good)
-    assert costs.level2 == 7000 and costs.level3 == 9000 and costs.level4 == 14000
-    bad = tmp_path / "costs.toml"
-    bad.write_text("level2 = -5\n")
-    with pytest.raises(DataError) as error:
-        load_costs(bad)
-    assert str(bad) in str(error.value) and "level2" in str(error.value) and "\n" not in str(error.value)
+    assert costs.costs.stated() == {"level2": 7000, "level4": 14000}, "a level left out keeps the funding bands"
+    assert costs.routes.foundation == 0.10 and costs.routes.unit == 0.05, "no routes table: the stated defaults"
+    routes = tmp_path / "routes.toml"
+    routes.write_text("[routes]\nfoundation = 0.3\n")
+    assert load_costs(routes).routes.foundation == 0.3 and load_costs(routes).routes.unit == 0.05
+    for text, field in (
+        ("level2 = -5\n", "level2"),
+        ("[routes]\nfoundation = 0.8\nunit = 0.3\n", "routes"),
+        ("[routes]\nshort = 1\n", "routes.short"),
+    ):
+        bad = tmp_path / "costs.toml"
+        bad.write_text(text)
+        with pytest.raises(DataError) as error:
+            load_costs(bad)
+        assert str(bad) in str(error.value) and f"{field}" in str(error.value) and "\n" not in str(error.value), error.value
 
 
 def test_cli_priorities_and_shortages_on_the_demo_and_bad_input_exit_2(tmp_path):

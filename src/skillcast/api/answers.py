@@ -12,29 +12,45 @@ import math
 import pandas as pd
 
 from skillcast.bundle import ForecastBundle, InvalidQuery
+from skillcast.skills.apprenticeships import CostPerStart
+from skillcast.skills.funding import RouteShares, buy, default_bands, funding_description
 from skillcast.skills.labour_reserve import MEASURES, at_rates, comparison_year, fill_gaps, latest_rows
 from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, allocate, rerank
 from skillcast.skills.shortage import RATINGS
 
 
 def priority_answer(
-    bundle: ForecastBundle, area: str, budget: float | None = None, top: int | None = None, mode: str = "local"
-) -> tuple[pd.DataFrame, str | None]:
+    bundle: ForecastBundle,
+    area: str,
+    budget: float | None = None,
+    top: int | None = None,
+    mode: str = "local",
+    shares: RouteShares | None = None,
+    costs: CostPerStart | None = None,
+) -> tuple[pd.DataFrame, str | None, pd.DataFrame | None, dict | None]:
     """The area's ranking in ``mode`` (a bundle holds the local one; absolute is re-scored from its columns), with the
-    budget allocated and converted to starts when given; and the allocation method (None without a budget)."""
+    budget allocated and converted to starts when given; the allocation method, what the budget buys by route
+    (``funding.PURCHASE_COLUMNS``, every occupation) and the funding's source (all None without a budget)."""
     if mode not in MODES:
         raise InvalidQuery("mode", f"{mode!r} is not a mode; expected one of {list(MODES)}")
     ranking = bundle.priority_rows(area)
     if "mode" in ranking and len(ranking) and str(ranking["mode"].iloc[0]) != mode:
         ranking = rerank(ranking, mode)
-    if budget is not None:
-        try:
-            ranking = allocate(ranking, budget)
-        except ValueError as error:
-            raise InvalidQuery("budget", str(error).removeprefix("--budget: ")) from None
-    if top is not None:
-        ranking = ranking.head(top)
-    return ranking, (ALLOCATION_METHOD if budget is not None else None)
+    if budget is None:
+        return (ranking.head(top) if top is not None else ranking), None, None, None
+    shares = shares or RouteShares()
+    bands = bundle.funding if not bundle.funding.empty else default_bands()
+    try:
+        ranking = allocate(ranking, budget, costs, None, bands, shares)
+    except ValueError as error:
+        raise InvalidQuery("budget", str(error).removeprefix("--budget: ")) from None
+    purchases = buy(ranking, bands, shares, costs)
+    funding = {
+        **funding_description(bundle.funding),
+        "route_shares": shares.model_dump(),
+        "stated_costs": costs.stated() if costs is not None else {},
+    }
+    return (ranking.head(top) if top is not None else ranking), ALLOCATION_METHOD, purchases, funding
 
 
 def shortage_answer(bundle: ForecastBundle, area: str, rating: str | None = None, top: int | None = None) -> dict:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from skillcast.data.basis import BASES
 from skillcast.data.qualifications import ALL_BANDS
+from skillcast.skills.apprenticeships import CostPerStart
+from skillcast.skills.funding import RouteShares
 from skillcast.skills.priorities import MODES
 from skillcast.skills.scenarios import Scenario
 from skillcast.skills.shortage import RATINGS
@@ -73,6 +75,12 @@ class PrioritiesQuery(_Query):
     mode: Mode = Field(default="local", description="local (need per 1,000 jobs and against England) or absolute (volume); docs/gaps.md")
     scenario: Scenario | None = Field(
         default=None, description="what-if levers (docs/gaps.md#scenarios): the area is analysed again, baseline and scenario together"
+    )
+    routes: RouteShares | None = Field(
+        default=None, description="with a budget: the shares of each occupation's money for foundation apprenticeships and units"
+    )
+    costs: CostPerStart | None = Field(
+        default=None, description="with a budget: stated pounds per apprenticeship start at levels 2-5, replacing the funding bands"
     )
 
 
@@ -203,8 +211,23 @@ class PriorityRow(BaseModel):
     top_unit_groups: str | None = None
     allocation: float | None = Field(default=None, description="pounds of the budget (when a budget is given)")
     allocation_share: float | None = None
-    cost_per_start: float | None = Field(default=None, description="assumed pounds per start at the occupation's level mix")
-    starts: float | None = Field(default=None, description="starts the allocation pays for")
+    cost_per_start: float | None = Field(default=None, description="pounds per start, all routes: allocation / starts")
+    starts: float | None = Field(default=None, description="starts the allocation pays for, all routes")
+    starts_apprenticeship: float | None = None
+    starts_foundation: float | None = None
+    starts_unit: float | None = None
+
+
+class PurchaseRow(BaseModel):
+    occupation: str
+    route: str = Field(description="apprenticeship, foundation (foundation apprenticeship) or unit (apprenticeship unit)")
+    level: int = Field(description="RQF level of the products")
+    allocation: float = Field(description="pounds")
+    cost_per_start: float = Field(description="the median funding band of the products serving the occupation (see basis)")
+    starts: float
+    products: int = Field(description="products the band is the median of (0: a stated cost)")
+    examples: str = Field(description="up to three of them with their funding bands")
+    basis: str
 
 
 class ShortageRow(BaseModel):
@@ -250,6 +273,8 @@ class PrioritiesResponse(BaseModel):
     scenario: dict | None = Field(default=None, description="the scenario these figures are under, as given (none: the baseline)")
     scenario_inputs: str | None = Field(default=None, description="what the scenario was run on")
     baseline_rows: list[PriorityRow] | None = Field(default=None, description="with a scenario: the baseline ranking of the same run")
+    purchases: list[PurchaseRow] | None = Field(default=None, description="with a budget: what it buys, by occupation, route and level")
+    funding: dict | None = Field(default=None, description="with a budget: the funding bands' source and vintage, the route shares")
 
 
 class AreaRow(BaseModel):

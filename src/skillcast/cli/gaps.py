@@ -229,7 +229,7 @@ def priorities(
         str, typer.Option(help="local (default: need relative to the area's size and to England) or absolute (volume)")
     ] = "local",
     costs: Annotated[
-        Path | None, typer.Option(help="JSON/TOML of pounds per start by level (level2..level5); default: the stated assumption")
+        Path | None, typer.Option(help="JSON/TOML: pounds per start at levels (level2..level5) replacing the funding bands; routes shares")
     ] = None,
     relevance: Annotated[
         Path | None, typer.Option(help="reviewed CSV occupation,relevance[,reason] replacing the parsed relevance")
@@ -245,12 +245,12 @@ def priorities(
     shortage rating, apprenticeship relevance; optionally allocate a budget and convert it to starts."""
     with clear_errors():
         from skillcast.pipeline.job import gap_settings
-        from skillcast.skills.apprenticeships import CostPerStart, load_costs
+        from skillcast.skills.apprenticeships import BudgetAssumptions, load_costs
         from skillcast.skills.scenarios import load_scenario
 
         config = Config.from_env()
         mode = _check_priority_options(budget, mode, area)
-        cost_table = load_costs(costs) if costs else CostPerStart()
+        assumptions = load_costs(costs) if costs else BudgetAssumptions()
         plan = load_scenario(scenario) if scenario else None
         steps = ["read data", "forecast demand", "baseline ranking"] + (["scenario ranking"] if plan else []) + (["write"] if out else [])
         with stages(steps) as stage:
@@ -258,7 +258,7 @@ def priorities(
             inputs, code = _priority_inputs(data, demo, config, relevance, area)
             plan = _scenario_areas(plan, inputs, scenario)
             settings = gap_settings(config, draws, seed, end_year=year)
-            runs, rankings = _priority_rankings(stage, inputs, settings, code, plan, mode, budget, cost_table)
+            runs, rankings = _priority_rankings(stage, inputs, settings, code, plan, mode, budget, assumptions)
             table = pd.concat([ranking.assign(scenario=name) for name, ranking in rankings.items()], ignore_index=True)
             if out:
                 stage("write")
@@ -269,7 +269,10 @@ def priorities(
         baseline = rankings["baseline"] if plan else None
         for part in _print_ranking(final, baseline, inputs, code, top, budget, plan.name if plan else None):
             console.print(part)
-        _print_priority_notes(runs, inputs, code, settings, mode, budget, costs, cost_table)
+        if budget is not None:
+            run = runs[plan.name if plan else "baseline"][1]
+            console.print(_print_routes(final, inputs, assumptions, run.mix, budget))
+        _print_priority_notes(runs, inputs, code, settings, mode, budget, costs, assumptions)
         if out:
             console.print(f"wrote {len(table):,} rows to {out}")
 
@@ -305,7 +308,7 @@ def _priority_inputs(data: Path | None, demo: bool, config: Config, relevance: P
     return inputs, code
 
 
-def _priority_rankings(stage, inputs, settings, code: str, plan, mode: str, budget: float | None, cost_table):
+def _priority_rankings(stage, inputs, settings, code: str, plan, mode: str, budget: float | None, assumptions):
     """(runs, rankings): the baseline and scenario rankings (``_rank``'s triples, and the ranking tables, with the
     budget allocated where given); demand is forecast once and shared by both."""
     from skillcast.skills.gaps import fit_demand
@@ -321,11 +324,14 @@ def _priority_rankings(stage, inputs, settings, code: str, plan, mode: str, budg
         runs[plan.name] = _rank(inputs, settings, forecast, code, weights, plan, mode)
     rankings = {name: ranking for name, (ranking, _, _) in runs.items()}
     if budget is not None:
-        rankings = {name: allocate(ranking, budget, cost_table, run.mix) for name, (ranking, run, _) in runs.items()}
+        rankings = {
+            name: allocate(ranking, budget, assumptions.costs, run.mix, inputs.funding, assumptions.routes)
+            for name, (ranking, run, _) in runs.items()
+        }
     return runs, rankings
 
 
-def _print_priority_notes(runs, inputs, code: str, settings, mode: str, budget: float | None, costs: Path | None, cost_table) -> None:
+def _print_priority_notes(runs, inputs, code: str, settings, mode: str, budget: float | None, costs: Path | None, assumptions) -> None:
     """What the ranking rests on, under the table: the analysis notes, the requirement window and the order used,
     and with a budget the allocation method, the costs per start and the area's FE pipeline."""
     from skillcast.skills.gap_output import relevant_notes
@@ -339,12 +345,48 @@ def _print_priority_notes(runs, inputs, code: str, settings, mode: str, budget: 
     )
     if budget is not None:
         console.print(f"allocation method: {ALLOCATION_METHOD}", highlight=False)
-        console.print(
-            f"cost per start (assumption{', from ' + str(costs) if costs else ''}): "
-            + ", ".join(f"level {name[-1]} £{value:,.0f}" for name, value in cost_table.model_dump().items()),
-            highlight=False,
-        )
+        console.print(funding_text(assumptions, costs), highlight=False)
         console.print(fe_pipeline_text(inputs, code), highlight=False)
+
+
+def funding_text(assumptions, costs: Path | None) -> str:
+    """Where the costs per start come from and what the routes' shares assume, in one line."""
+    from skillcast.data.standards import load_products, products_vintage
+
+    products = load_products()
+    stated = assumptions.costs.stated()
+    said = [
+        f"funding bands: Skills England's {len(products)} products open to new starts (standards, foundation apprenticeships, "
+        f"units; records to {products_vintage(products)}, Open Government Licence v3.0)"
+    ]
+    if stated:
+        said.append(f"stated instead ({costs}): " + ", ".join(f"level {name[-1]} £{value:,.0f}" for name, value in stated.items()))
+    routes = assumptions.routes
+    said.append(
+        f"route shares (assumption{', from ' + str(costs) if costs else ''}): {routes.foundation:.0%} of an occupation's money to "
+        f"foundation apprenticeships and {routes.unit:.0%} to apprenticeship units where it has one, the rest to apprenticeships"
+    )
+    return "; ".join(said)
+
+
+def _print_routes(ranking: pd.DataFrame, inputs, assumptions, mix, budget: float) -> Table:
+    """What the budget buys, by route and level: money, cost per start, starts and the occupations served most."""
+    from skillcast.data.standards import ROUTE_NAMES
+    from skillcast.skills.funding import buy, default_bands
+
+    bands = inputs.funding if not inputs.funding.empty else default_bands()
+    bought = buy(ranking, bands, assumptions.routes, assumptions.costs, mix)
+    rows = []
+    for (route, level), group in bought.groupby(["route", "level"], sort=False):
+        served = group.sort_values("starts", ascending=False)
+        top = ", ".join(str(code) for code in served["occupation"].head(3))
+        money, starts = group["allocation"].sum(), group["starts"].sum()
+        rows.append([ROUTE_NAMES[route], str(level), f"£{money:,.0f}", f"£{money / starts:,.0f}" if starts else "-", f"{starts:,.0f}", top])
+    order = {name: index for index, name in enumerate(ROUTE_NAMES.values())}
+    rows.sort(key=lambda row: (order[row[0]], row[1]))
+    title = f"What £{budget:,.0f} buys, by route (median funding bands of the occupations' own products)"
+    columns = [("route", TEXT), ("level", NUMBER), ("money", NUMBER), ("per start", NUMBER), ("starts", NUMBER), ("most for SOC", TEXT)]
+    return narrow_table(title, columns, rows)
 
 
 MODE_WORDS = {

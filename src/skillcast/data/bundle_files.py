@@ -17,6 +17,7 @@ SUCCESSORS_FILE = "successors.parquet"  # optional: retired district codes -> th
 PRIORITIES_FILE = "priorities.parquet"  # optional: bundles made before it answer no priorities
 SHORTAGES_FILE = "shortages.parquet"  # optional: bundles made before #16 answer no shortage ratings
 LABOUR_RESERVE_FILE = "labour_reserve.parquet"  # optional: bundles made before #25 answer no labour reserve
+FUNDING_FILE = "funding.parquet"  # optional: bundles made before #25 price starts at the shipped bands by level
 METADATA_FILE = "metadata.json"
 REQUIRED: tuple[str, ...] = (FORECASTS_FILE, GAPS_FILE, GEOGRAPHY_FILE, METADATA_FILE)
 

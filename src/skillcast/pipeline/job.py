@@ -34,6 +34,7 @@ from skillcast.engine.fanout import Engine, LocalEngine
 from skillcast.engine.national_mix import MixSignal
 from skillcast.engine.national_total import NationalSignal, nowcast_years
 from skillcast.pipeline.inputs import JobInputs
+from skillcast.skills.funding import funding_description
 from skillcast.skills.gap_table import typed_gaps
 from skillcast.skills.gaps import GapSettings, analyse, demand_areas, demand_forecast, observed_as_forecast
 from skillcast.skills.priorities import rank_areas
@@ -133,7 +134,7 @@ def gap_settings(config: Config, draws: int = 1000, seed: int | None = None, bas
 
 
 def gaps(inputs: JobInputs, config: Config, training: pd.DataFrame | None = None, forecasts: pd.DataFrame | None = None):
-    """(gaps or None, priorities or None, shortages or None, what the metadata records) for every area
+    """(gaps or None, priorities or None, shortages or None, what the metadata records, the funding bands) for every area
     the gap inputs support; any failure on the data gives None and the reason, never an exception.
     ``training`` and ``forecasts``: the job's own, which are the demand where areas carry it themselves
     (``gaps.demand_forecast``); without them the demand model is fitted here."""
@@ -145,7 +146,7 @@ def gaps(inputs: JobInputs, config: Config, training: pd.DataFrame | None = None
         analysis = analyse(gap_inputs, settings, demand, areas)
         table = typed_gaps(analysis.gaps)
     except Exception as error:  # noqa: BLE001 - gaps are an extra: a delivery they cannot be made from still trains
-        return None, None, None, {"error": f"{type(error).__name__}: {error}"}
+        return None, None, None, {"error": f"{type(error).__name__}: {error}"}, pd.DataFrame()
     info = {
         "areas": int(table["area"].nunique()),
         "rows": len(table),
@@ -170,7 +171,8 @@ def gaps(inputs: JobInputs, config: Config, training: pd.DataFrame | None = None
         info["shortages_areas"] = int(shortages["area"].nunique())
     except Exception as error:  # noqa: BLE001 - as for gaps
         info["shortages_error"] = f"{type(error).__name__}: {error}"
-    return table, priorities, shortages, info
+    info["funding"] = funding_description(gap_inputs.funding)
+    return table, priorities, shortages, info, gap_inputs.funding
 
 
 def reserve(inputs: JobInputs) -> tuple[pd.DataFrame | None, dict]:
@@ -219,7 +221,7 @@ def bundle(
 ) -> ForecastBundle:
     """What the service answers from: observed and forecast rows, the gaps (empty with the reason
     when none could be made), priorities, shortages, geography and how it was all made."""
-    table, priorities, shortages, info = gap_results
+    table, priorities, shortages, info, funding = gap_results
     metadata = {
         **training_metadata(
             training, config.production_model, config.end_year, cutoffs, config.backtest_horizon, metrics, config.nowcast_until
@@ -242,6 +244,7 @@ def bundle(
         priorities=priorities if priorities is not None else pd.DataFrame(),
         shortages=shortages if shortages is not None else pd.DataFrame(),
         labour_reserve=reserve_result[0] if reserve_result[0] is not None else pd.DataFrame(),
+        funding=funding,
     )
 
 

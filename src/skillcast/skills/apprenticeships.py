@@ -11,10 +11,10 @@ unit groups; 1 of 16 caring personal service units, although care apprenticeship
 are among the largest). A reviewed table can replace it (``override_relevance``: a CSV with
 ``occupation, relevance`` and an optional ``reason``).
 
-**Cost per start** (``CostPerStart``) is a stated assumption, not a funding rule: pounds per
-apprenticeship start by level, roughly the middle of the ESFA funding bands of 2024-25. Change it
-with a JSON or TOML file (``--costs``). An occupation's cost is its mix of jobs held at RQF 2-5
-(levels 4 and 5 share the level-4/5 cost) times these costs.
+**Cost per start** comes from Skills England's funding bands (``skillcast.skills.funding``); a
+``--costs`` file (JSON or TOML, ``BudgetAssumptions``) may state pounds per apprenticeship start
+at some levels instead (``{"level2": 7000}``) and the shares of the money for the newer routes
+(``{"routes": {"foundation": 0.2, "unit": 0.1}}``). Every figure it leaves out keeps its default.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillcast.data.schema import DataError
+from skillcast.skills.funding import RouteShares
 
 RELEVANCE_COLUMNS = ["occupation", "relevance", "apprenticeship_share", "units", "units_naming", "relevance_source"]
 NAMED, VOCATIONAL, OTHER = 1.0, 0.5, 0.1
@@ -36,21 +37,38 @@ VOCATIONAL_WORDS = re.compile(r"nvq|svq|btec|vocational|city\s*(?:&|and)\s*guild
 
 
 class CostPerStart(BaseModel):
-    """Pounds per apprenticeship start by RQF level: a stated assumption (module doc), overridable by a file."""
+    """Stated pounds per apprenticeship start at RQF levels 2-5, each replacing the funding bands at its level; None
+    (the default) keeps the bands."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    level2: float = Field(default=6000.0, gt=0, le=100_000, description="pounds per start at level 2")
-    level3: float = Field(default=9000.0, gt=0, le=100_000, description="pounds per start at level 3")
-    level4: float = Field(default=13000.0, gt=0, le=100_000, description="pounds per start at level 4")
-    level5: float = Field(default=15000.0, gt=0, le=100_000, description="pounds per start at level 5")
+    level2: float | None = Field(default=None, gt=0, le=100_000, description="pounds per start at level 2")
+    level3: float | None = Field(default=None, gt=0, le=100_000, description="pounds per start at level 3")
+    level4: float | None = Field(default=None, gt=0, le=100_000, description="pounds per start at level 4")
+    level5: float | None = Field(default=None, gt=0, le=100_000, description="pounds per start at level 5")
 
-    def of_rqf(self, rqf: str) -> float:
-        return {"rqf2": self.level2, "rqf3": self.level3, "rqf4": self.level4, "rqf5": self.level5}[rqf]
+    def stated(self) -> dict[str, float]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
-def load_costs(path: Path) -> CostPerStart:
-    """``CostPerStart`` from a JSON or TOML file (``{"level2": 7000, ...}``); one-line errors naming the file and field."""
+class BudgetAssumptions(BaseModel):
+    """What a ``--costs`` file states: costs per start by level (top-level keys) and the routes' shares (``routes``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level2: float | None = Field(default=None, gt=0, le=100_000)
+    level3: float | None = Field(default=None, gt=0, le=100_000)
+    level4: float | None = Field(default=None, gt=0, le=100_000)
+    level5: float | None = Field(default=None, gt=0, le=100_000)
+    routes: RouteShares = Field(default_factory=RouteShares)
+
+    @property
+    def costs(self) -> CostPerStart:
+        return CostPerStart(**self.model_dump(exclude={"routes"}))
+
+
+def load_costs(path: Path) -> BudgetAssumptions:
+    """``BudgetAssumptions`` from a JSON or TOML file; one-line errors naming the file and field."""
     try:
         text = Path(path).read_text()
     except OSError as error:
@@ -60,9 +78,9 @@ def load_costs(path: Path) -> CostPerStart:
     except (ValueError, tomllib.TOMLDecodeError) as error:
         raise DataError(f"{path}: not valid {'TOML' if str(path).endswith('.toml') else 'JSON'} ({str(error).splitlines()[0]})") from None
     if not isinstance(values, dict):
-        raise DataError(f"{path}: expected an object of level2..level5 -> pounds per start")
+        raise DataError(f"{path}: expected an object of level2..level5 -> pounds per start and optional routes shares")
     try:
-        return CostPerStart(**values)
+        return BudgetAssumptions(**values)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "costs"

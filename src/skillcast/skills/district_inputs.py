@@ -40,6 +40,7 @@ import pandas as pd
 from skillcast.data.aggregate import sum_districts, to_districts
 from skillcast.data.geography import Geography
 from skillcast.data.schema import SIGNED_MEASURES, DataError
+from skillcast.data.standards import load_products
 from skillcast.engine.nowcast import APS_SOURCE, SOC2020_SOURCE, survey_mix_signal
 from skillcast.skills import alignment, apprenticeships, shortage, small_area
 from skillcast.skills.demand import (
@@ -52,6 +53,7 @@ from skillcast.skills.demand import (
     published_requirement,
     si2035_codes,
 )
+from skillcast.skills.funding import funding_bands
 from skillcast.skills.gap_inputs import AREA_TYPES, RETIRED, GapInputs
 from skillcast.skills.supply import activity_rates, fill_suppressed_districts, stock_from_panel
 
@@ -193,6 +195,7 @@ def real_inputs(
     area_signals, area_years = _area_signals(sources, geography, model.membership, district_jobs)
     structure = tables.get("soc2020_structure")
     relevance = apprenticeships.relevance(structure, units_table) if structure is not None else pd.DataFrame()
+    funding = funding_bands(load_products(), structure)  # each occupation's products matched on the SOC descriptions
     own = {code: code for code in layout.names}
     return GapInputs(
         demand_history=unit.demand,
@@ -222,6 +225,7 @@ def real_inputs(
         area_signals=area_signals,
         signal_years={**years, **area_years},
         relevance=relevance,
+        funding=funding,
         fe_pipeline=fe_pipeline,
         mix_signal=survey_mix_signal(pd.concat([sources[name] for name in SURVEY_SOURCES if name in sources], ignore_index=True)),
     )

@@ -71,6 +71,7 @@ class GapInputs:
     area_signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # shortage.AREA_SIGNAL_COLUMNS: local pressure per area
     signal_years: dict[str, str] = field(default_factory=dict)  # indicator -> the years it covers (for the drivers' text)
     relevance: pd.DataFrame = field(default_factory=pd.DataFrame)  # apprenticeships.RELEVANCE_COLUMNS per occupation
+    funding: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.BAND_COLUMNS; empty: the shipped bands by level
     fe_pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)  # area, year, fe_participation, fe_achievements, fe_starts
     mix_signal: MixSignal = ()  # England's occupational mix from the APS: the demand forecast's nowcast (engine.nowcast)
     national_signal: NationalSignal = ()  # England's total from the national labour market (engine.national_total)

@@ -415,20 +415,26 @@ def _explain(row) -> str:
 ALLOCATION_METHOD = (
     "money per occupation in proportion to jobs to fill at RQF 2-5 x apprenticeship relevance x (1 + shortage uplift: "
     "shortage 0.5, recruitment difficulty 0.25) x location quotient of need^0.5 (local mode; ^0 in absolute mode); "
-    "whole pounds, the remainder to the largest share; starts = money / cost per start, the cost being the occupation's "
-    "mix of jobs held at RQF 2-5 x the stated cost per start by level (skillcast.skills.apprenticeships.CostPerStart)"
+    "whole pounds, the remainder to the largest share; each occupation's money spent by route (skillcast.skills.funding): "
+    "stated shares to foundation apprenticeships and apprenticeship units where it has one, the rest to apprenticeships "
+    "by its mix of jobs held at RQF 2-5; starts = money / cost per start, the cost the median Skills England funding band "
+    "of the products serving the occupation at that route and level (of all products at that level where none does)"
 )
 LQ_TILT = {"local": 0.5, "absolute": 0.0}
+STARTS_BY_ROUTE = ("starts_apprenticeship", "starts_foundation", "starts_unit")
 
 
-def allocate(ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Add ``allocation`` (pounds), ``allocation_share``, ``cost_per_start`` and ``starts`` to a ranking (one area or many:
-    each area gets the whole budget). ``mix``: area, occupation, rqf, share (the RQF mix of jobs) for the costs."""
-    from skillcast.skills.apprenticeships import CostPerStart
+def allocate(
+    ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame | None = None, bands: pd.DataFrame | None = None, shares=None
+) -> pd.DataFrame:
+    """Add ``allocation`` (pounds), ``allocation_share``, ``starts`` (and by route, ``STARTS_BY_ROUTE``) and
+    ``cost_per_start`` (what a start costs at its routes and levels: allocation / starts) to a ranking (one area or many: each area gets the whole budget).
+    ``mix``: area, occupation, rqf, share (the RQF mix of jobs); ``bands``: ``funding.funding_bands`` (default: the
+    shipped products' bands by level); ``shares``: ``funding.RouteShares``; ``costs``: stated ``CostPerStart``."""
+    from skillcast.skills.funding import buy, default_bands
 
     if not np.isfinite(budget) or budget <= 0:
         raise ValueError(f"--budget: expected a positive amount of pounds, got {budget!r}")
-    costs = costs or CostPerStart()
     out = ranking.copy()
     mode = str(out["mode"].iloc[0]) if "mode" in out and len(out) else "local"
     uplift = out["rating"].map(UPLIFT).fillna(0.0) if "rating" in out else 0.0
@@ -437,7 +443,7 @@ def allocate(ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame
     lq = out["need_lq"].fillna(1.0).clip(lower=1e-3) if "need_lq" in out else 1.0
     weight = (need.clip(lower=0.0) * relevance * (1.0 + uplift) * lq ** LQ_TILT.get(mode, 0.0)).fillna(0.0)
     pounds = pd.Series(0.0, index=out.index)
-    shares = pd.Series(0.0, index=out.index)
+    fractions = pd.Series(0.0, index=out.index)
     for _, rows in out.groupby("area", sort=False):
         own = weight.loc[rows.index]
         if own.sum() <= 0:
@@ -445,29 +451,21 @@ def allocate(ranking: pd.DataFrame, budget: float, costs=None, mix: pd.DataFrame
         share = own / own.sum()
         money = np.floor(share * budget)
         money.iloc[int(np.argmax(share.to_numpy()))] += budget - money.sum()
-        pounds.loc[rows.index], shares.loc[rows.index] = money, share
+        pounds.loc[rows.index], fractions.loc[rows.index] = money, share
     out["allocation"] = pounds
-    out["allocation_share"] = shares
-    out["cost_per_start"] = _cost_per_start(out, costs, mix)
-    out["starts"] = out["allocation"] / out["cost_per_start"]
+    out["allocation_share"] = fractions
+    bands = bands if bands is not None and not bands.empty else default_bands()
+    bought = buy(out, bands, shares, costs, mix)
+    keys = pd.MultiIndex.from_frame(out[["area", "occupation"]].astype(str))
+    by_route = bought.pivot_table(index=["area", "occupation"], columns="route", values="starts", aggfunc="sum")
+    for column in STARTS_BY_ROUTE:
+        route = column.removeprefix("starts_")
+        out[column] = by_route[route].reindex(keys).fillna(0.0).to_numpy() if route in by_route else 0.0
+    out["starts"] = out[list(STARTS_BY_ROUTE)].sum(axis=1)
+    per_pound = buy(out.assign(allocation=1.0), bands, shares, costs, mix).groupby(["area", "occupation"])["starts"].sum()
+    out["cost_per_start"] = 1.0 / per_pound.reindex(keys).to_numpy()  # what a start costs here, money or not (= allocation / starts)
     out["per_job"] = np.where(need > 0, pounds / need.where(need > 0, 1.0), np.nan)
     return out
-
-
-def _cost_per_start(ranking: pd.DataFrame, costs, mix: pd.DataFrame | None) -> pd.Series:
-    """Each row's cost per start: its mix of jobs held at RQF 2-5 x the cost of each level (level 3 where no mix is known)."""
-    if (mix is None or mix.empty) and {f"share_{rqf}" for rqf in APPRENTICESHIP_RQF} <= set(ranking.columns):
-        shares = ranking[[f"share_{rqf}" for rqf in APPRENTICESHIP_RQF]].astype(float)
-        cost = sum(shares[f"share_{rqf}"] * costs.of_rqf(rqf) for rqf in APPRENTICESHIP_RQF)
-        return cost.where(shares.sum(axis=1) > 0).fillna(costs.level3)
-    if mix is None or mix.empty:
-        return pd.Series(costs.level3, index=ranking.index, dtype=float)
-    rows = mix.loc[mix["rqf"].isin(APPRENTICESHIP_RQF)]
-    rows = rows.assign(cost=rows["rqf"].map(costs.of_rqf) * rows["share"])
-    summed = rows.groupby(["area", "occupation"])[["cost", "share"]].sum()
-    per = (summed["cost"] / summed["share"].where(summed["share"] > 0)).rename("cost")
-    keys = pd.MultiIndex.from_frame(ranking[["area", "occupation"]].astype(str))
-    return pd.Series(per.reindex(keys).to_numpy(), index=ranking.index).fillna(costs.level3)
 
 
 def rank_from_analysis(
