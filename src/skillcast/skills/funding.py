@@ -9,7 +9,7 @@ twice, cosine similarity; the best unit group if its similarity is at least ``MI
 (hand-set by reading the matches just above and below it); the product serves that unit
 group's sub-major group. Chosen over character n-grams, the tasks text and a penalty for a
 level unlike the SOC major group's skill level by a hand-labelled check of 43 well-known
-standards (tests/skills/test_funding.py): 39 right against 36-38. A foundation apprenticeship or a unit serves
+standards (tests/skills/test_funding.py): 39 right against 31-37. A foundation apprenticeship or a unit serves
 the occupations of the standards it names (its related occupations, the standards its knowledge
 and skills come from), else its own match. The match is made where the data are, each time:
 the SOC descriptions are in the data folder, never in this repository.
