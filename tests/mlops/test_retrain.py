@@ -105,7 +105,7 @@ def test_first_run_registers_and_promotes(story, home):
     assert after["aliases"] == {"champion": "1"} and after["history"] == ["1"]
     tags = after["versions"]["1"]
     assert tags[TAG_KIND] == "retrain" and tags[TAG_DECISION] == "promoted" and len(tags[TAG_FINGERPRINT]) == 64
-    assert f"store {home / 'data'} now holds this delivery" in result.output
+    assert f"store     {home / 'data'} now holds this delivery" in result.output
 
 
 def test_the_validated_delivery_becomes_the_store_the_cli_reads(story, home):

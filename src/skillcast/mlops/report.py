@@ -40,6 +40,7 @@ class Outcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # did not fail the run (e.g. no gaps from these data)
+    store: str = ""  # the store the validated delivery became (what the CLI's commands read next)
 
 
 def render_report(outcome: Outcome, job: RetrainJob) -> str:
@@ -83,6 +84,8 @@ def render_report(outcome: Outcome, job: RetrainJob) -> str:
     lines.append(f"why       {outcome.reason}")
     lines.extend(f"warning   {warning}" for warning in outcome.warnings)
     lines.extend(f"note      {note}" for note in outcome.notes)
+    if outcome.store:
+        lines.append(f"store     {outcome.store}")
     where = f"run {outcome.run_id} at {outcome.tracking_uri}" if outcome.run_id else f"no run logged ({outcome.tracking_uri})"
     lines.append(f"mlflow    {where}; {outcome.seconds:.1f} s; exit {outcome.exit_code}")
     return "\n".join(lines)

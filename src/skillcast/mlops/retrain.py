@@ -192,7 +192,7 @@ def _steps(
     outcome.series = series_count(inputs.training)
     kept = Store(config.home / "data")
     kept.take_state_of(store)  # the validated data: what `skillcast gaps`, `report`, ... read next (the old state in its history/)
-    outcome.notes.append(f"store {kept.directory} now holds this delivery (its earlier state in history/)")
+    outcome.store = f"{kept.directory} now holds this delivery (its earlier state in history/)"
 
     result = run_job(
         inputs,
