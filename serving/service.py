@@ -89,8 +89,6 @@ from skillcast.api.schemas import (  # the request and answer schemas
     NoQuery,
     PrioritiesQuery,
     PrioritiesResponse,
-    PriorityRow,
-    PurchaseRow,
     ReserveFillRow,
     ReserveRow,
     ShortageRow,
@@ -236,11 +234,6 @@ class SkillcastService:
             ],
         )
 
-    def _priorities(self, area: str, budget: float | None, top: int | None, mode: str = "local", routes=None, costs=None):
-        from skillcast.api.answers import priority_answer
-
-        return priority_answer(self.bundle, area, budget, top, mode, routes, costs)
-
     # -- JSON endpoints ----------------------------------------------------------------------
     @routes.post("/forecast", responses=errors(400, 404))
     async def forecast(self, query: ForecastQuery) -> ForecastResponse:
@@ -299,61 +292,12 @@ class SkillcastService:
 
     @routes.post("/priorities", responses=errors(400, 404))
     def priorities(self, query: PrioritiesQuery) -> PrioritiesResponse:
-        """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated;
-        with a ``scenario``, the ranking under it and the baseline ranking of the same run."""
-        fields = set(PriorityRow.model_fields)
+        """Occupations ranked for apprenticeships (RQF 2-5) with the reason for each; optionally a budget allocated and
+        bought by route; with a ``scenario``, the ranking under it and the baseline ranking of the same run."""
+        from skillcast.api.answers import priorities_response
 
-        def rows_of(records: list[dict]) -> list[PriorityRow]:
-            return [
-                PriorityRow(
-                    **{name: (finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields}
-                )
-                for record in records
-            ]
-
-        if query.scenario is not None:
-            from skillcast.api.scenarios import scenario_priorities
-
-            if query.budget is not None or query.routes is not None or query.costs is not None:
-                field = "budget" if query.budget is not None else "routes" if query.routes is not None else "costs"
-                raise InvalidQuery(field, "a budget is allocated on the baseline ranking; ask without a scenario")
-            answer = scenario_priorities(self.what_if, query.area, query.scenario, query.top)
-            area = answer.pop("area")
-            scenario_rows, baseline_rows = rows_of(answer.pop("rows")), rows_of(answer.pop("baseline_rows"))
-            return self._answer(
-                PrioritiesResponse(
-                    area=area,
-                    area_name=self.bundle.area_name(area),
-                    model=self.model_name,
-                    synthetic=self.synthetic,
-                    data_to=self.data_to,
-                    model_version=self.model_version,
-                    rows=scenario_rows,
-                    baseline_rows=baseline_rows,
-                    **answer,
-                )
-            )
-        if query.budget is None and (query.routes is not None or query.costs is not None):
-            raise InvalidQuery("routes" if query.routes is not None else "costs", "route shares and costs apply to a budget: give one")
-        ranking, method, purchases, funding = self._priorities(query.area, query.budget, query.top, query.mode, query.routes, query.costs)
-        area = self.bundle.area_code(query.area, "priorities")
-        rows = rows_of(ranking.to_dict(orient="records"))
-        bought = [PurchaseRow(**record) for record in purchases.to_dict(orient="records")] if purchases is not None else None
-        return self._answer(
-            PrioritiesResponse(
-                area=area,
-                area_name=self.bundle.area_name(area),
-                model=self.model_name,
-                synthetic=self.synthetic,
-                data_to=self.data_to,
-                model_version=self.model_version,
-                budget=query.budget,
-                allocation_method=method,
-                rows=rows,
-                purchases=bought,
-                funding=funding,
-            )
-        )
+        about = {"model": self.model_name, "synthetic": self.synthetic, "data_to": self.data_to, "model_version": self.model_version}
+        return self._answer(priorities_response(self.bundle, query, self.what_if, about))
 
     @routes.post("/shortages", responses=errors(400, 404))
     def shortages(self, query: ShortagesQuery) -> ShortagesResponse:
@@ -540,7 +484,9 @@ class SkillcastService:
     @routes.get("/download/priorities.csv", responses={**CONTENT_TYPES["csv"], **errors(400, 404)}, response_class=Response)
     def priorities_csv(self, area: Annotated[str, Query(min_length=1)], budget: Annotated[float | None, Query(ge=1, le=1e13)] = None):
         """An area's apprenticeship priorities as CSV (with the allocation when a budget is given)."""
-        ranking, *_ = self._priorities(area, budget, None)
+        from skillcast.api.answers import priority_answer
+
+        ranking, *_ = priority_answer(self.bundle, area, budget)
         return self._csv_response(ranking, f"priorities-{self.bundle.area_code(area, 'priorities')}.csv")
 
     @routes.get("/download/export.xlsx", responses={**CONTENT_TYPES["xlsx"], **errors(400, 404, 413, 503)}, response_class=Response)

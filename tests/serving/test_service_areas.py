@@ -124,7 +124,7 @@ def test_five_million_pounds_become_starts_by_route_at_real_funding_bands(client
     assert sum(row["allocation"] for row in rows) == pytest.approx(5_000_000)
     assert sum(row["allocation"] for row in purchases) == pytest.approx(5_000_000), "every pound is bought with"
     for row in purchases:
-        assert row["starts"] == pytest.approx(row["allocation"] / row["cost_per_start"]) and 1000 <= row["cost_per_start"] <= 27000
+        assert row["starts"] == pytest.approx(row["allocation"] / row["cost_per_start"]) and 500 <= row["cost_per_start"] <= 27000
         assert row["basis"] and (row["products"] > 0) == ("stated" not in row["basis"])
     routes = {row["route"] for row in purchases}
     assert {"apprenticeship", "foundation"} <= routes, routes  # caring, construction or digital occupations: foundation apprenticeships

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from skillcast.api.schemas import PrioritiesQuery, PrioritiesResponse, PriorityRow, PurchaseRow, finite
 from skillcast.bundle import ForecastBundle, InvalidQuery
 from skillcast.skills.apprenticeships import CostPerStart
 from skillcast.skills.funding import RouteShares, buy, default_bands, funding_description
@@ -51,6 +52,46 @@ def priority_answer(
         "stated_costs": costs.stated() if costs is not None else {},
     }
     return (ranking.head(top) if top is not None else ranking), ALLOCATION_METHOD, purchases, funding
+
+
+def priorities_response(bundle: ForecastBundle, query: PrioritiesQuery, runner, about: dict) -> PrioritiesResponse:
+    """``POST /priorities``: the bundle's ranking (with a budget allocated and bought by route), or with a scenario the
+    ranking under it beside the baseline of the same run (``runner``: ``api.scenarios.Runner``); ``about``: the model,
+    synthetic, data_to and model_version fields of every answer."""
+    if query.scenario is not None:
+        from skillcast.api.scenarios import scenario_priorities
+
+        given = [name for name in ("budget", "routes", "costs") if getattr(query, name) is not None]
+        if given:
+            raise InvalidQuery(given[0], "a budget is allocated on the baseline ranking; ask without a scenario")
+        answer = scenario_priorities(runner, query.area, query.scenario, query.top)
+        area = answer.pop("area")
+        rows, baseline = _priority_rows(answer.pop("rows")), _priority_rows(answer.pop("baseline_rows"))
+        return PrioritiesResponse(area=area, area_name=bundle.area_name(area), rows=rows, baseline_rows=baseline, **about, **answer)
+    if query.budget is None and (query.routes is not None or query.costs is not None):
+        raise InvalidQuery("routes" if query.routes is not None else "costs", "route shares and costs apply to a budget: give one")
+    ranking, method, purchases, funding = priority_answer(
+        bundle, query.area, query.budget, query.top, query.mode, query.routes, query.costs
+    )
+    area = bundle.area_code(query.area, "priorities")
+    return PrioritiesResponse(
+        area=area,
+        area_name=bundle.area_name(area),
+        budget=query.budget,
+        allocation_method=method,
+        rows=_priority_rows(ranking.to_dict(orient="records")),
+        purchases=[PurchaseRow(**record) for record in purchases.to_dict(orient="records")] if purchases is not None else None,
+        funding=funding,
+        **about,
+    )
+
+
+def _priority_rows(records: list[dict]) -> list[PriorityRow]:
+    fields = set(PriorityRow.model_fields)
+    return [
+        PriorityRow(**{name: (finite(value) if isinstance(value, float) else value) for name, value in record.items() if name in fields})
+        for record in records
+    ]
 
 
 def shortage_answer(bundle: ForecastBundle, area: str, rating: str | None = None, top: int | None = None) -> dict:
