@@ -5,7 +5,7 @@
 const BANDS = ["low", "intermediate", "high"];
 const BAND_TITLES = { low: "Low (below level 2)", intermediate: "Intermediate (levels 2-3)", high: "High (level 4 and above)" };
 const COLOURS = { demand: "#1d4e89", supply: "#c0392b", gap: "#6c3483" };
-const state = { key: sessionStorage.getItem("skillcast-key") || "", area: null, synthetic: false, descriptions: {} };
+const state = { key: sessionStorage.getItem("skillcast-key") || "", area: null, synthetic: false, descriptions: {}, shown: 0 };
 
 function $(id) { return document.getElementById(id); }
 
@@ -181,11 +181,126 @@ function appendRow(body, cells) {
     tr.appendChild(td);
   }
   body.appendChild(tr);
+  return tr;
 }
 
-function drawPriorities(allRows) {
+// -- a budget: what it buys by route and level (POST /priorities with a budget) --------------
+const ROUTE_NAMES = { apprenticeship: "apprenticeship", foundation: "foundation apprenticeship", unit: "apprenticeship unit (short course)" };
+const ROUTE_ORDER = Object.keys(ROUTE_NAMES);
+
+function pounds(value) { return value == null ? "-" : "\u00a3" + Math.round(value).toLocaleString("en-GB"); }
+function starts(value) {
+  if (value == null) return "-";
+  return Math.abs(value) >= 10 ? Math.round(value).toLocaleString("en-GB") : value.toFixed(1);  // a fraction of a start: money left over
+}
+
+// The budget typed, in pounds: null when empty; an Error when it is not a positive number (said, not sent).
+function budgetValue() {
+  const input = $("budget");
+  if (input.validity.badInput) throw new Error("budget: expected a positive amount of pounds, got something that is not a number");
+  const text = input.value.trim();
+  if (!text) return null;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`budget: expected a positive amount of pounds, got '${text}'`);
+  return value;
+}
+
+// The purchases (occupation, route, level, allocation, cost_per_start, starts) summed by route and level, in route order.
+function routeRows(purchases, titles) {
+  const groups = new Map();
+  for (const row of purchases) {
+    const key = `${row.route}|${row.level}`;
+    if (!groups.has(key)) groups.set(key, { route: row.route, level: row.level, allocation: 0, starts: 0, served: new Map() });
+    const group = groups.get(key);
+    group.allocation += row.allocation;
+    group.starts += row.starts;
+    group.served.set(row.occupation, (group.served.get(row.occupation) || 0) + row.starts);
+  }
+  const rows = [...groups.values()];
+  rows.sort((a, b) => ROUTE_ORDER.indexOf(a.route) - ROUTE_ORDER.indexOf(b.route) || a.level - b.level);
+  for (const row of rows) {
+    row.top = [...row.served.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)
+      .map(([code, count]) => `${code} ${titles[code] || ""} (${starts(count)})`.replace("  ", " "));
+  }
+  return rows;
+}
+
+function fundingLine(funding) {
+  if (!funding) return "";
+  const source = funding.source || "Skills England apprenticeship products";
+  return `Costs per start come from ${source}` + (funding.records_to ? `, records to ${funding.records_to}` : "") +
+    `: the median funding band of the ${(funding.products || 0).toLocaleString("en-GB")} products open to new starts that serve each ` +
+    "occupation at that route and level, or of all products at that route and level where none is matched to it.";
+}
+
+function assumptionsLine(funding) {
+  if (!funding) return "";
+  const shares = funding.route_shares || {};
+  let text = `Assumption (a starting point, not a funding rule): of each occupation's money, ${Math.round((shares.foundation || 0) * 100)}% goes to ` +
+    `foundation apprenticeships and ${Math.round((shares.unit || 0) * 100)}% to apprenticeship units where it has one, the rest to ` +
+    "apprenticeships by its mix of jobs held at RQF 2-5.";
+  const stated = Object.entries(funding.stated_costs || {});
+  if (stated.length) text += " Stated costs per start instead of the bands: " + stated.map(([name, value]) => `level ${name.replace("level", "")} ${pounds(value)}`).join(", ") + ".";
+  if (funding.occupations_with_own_products === 0) text += " No foundation apprenticeship or unit is matched to these occupations, so all the money goes to apprenticeships.";
+  return text;
+}
+
+function drawPurchases(answer) {
+  const body = $("purchases").querySelector("tbody");
+  body.replaceChildren();
+  const purchases = answer && answer.purchases;
+  $("budget-result").hidden = !purchases;
+  if (!purchases) return;
+  const titles = Object.fromEntries((answer.rows || []).map((row) => [row.occupation, row.title]));
+  const rows = routeRows(purchases, titles);
+  let money = 0, bought = 0;
+  for (const row of rows) {
+    const tr = appendRow(body, [
+      [ROUTE_NAMES[row.route] || row.route, "route"], [String(row.level), "number"], [pounds(row.allocation), "number money"],
+      [pounds(row.starts > 0 ? row.allocation / row.starts : null), "number per-start"], [starts(row.starts), "number starts"],
+      [row.top.join("; "), ""],
+    ]);
+    tr.dataset.route = row.route;
+    tr.dataset.level = String(row.level);
+    money += row.allocation;
+    bought += row.starts;
+  }
+  const total = appendRow(body, [["all routes", "route"], ["", ""], [pounds(money), "number money"],
+    [pounds(bought > 0 ? money / bought : null), "number per-start"], [starts(bought), "number starts"], ["", ""]]);
+  total.className = "total";
+  $("budget-title").textContent = `What ${pounds(answer.budget)} buys in ${answer.area}, by route and level`;
+  $("funding-line").textContent = fundingLine(answer.funding);
+  $("budget-assumptions").textContent = assumptionsLine(answer.funding) + (answer.allocation_method ? ` Allocation: ${answer.allocation_method}.` : "");
+}
+
+// The ranking (its first ten) and, with a budget, what it buys: POST /priorities {area, budget}.
+async function priorityAnswer(code, budget) {
+  const answer = await call("/priorities", budget == null ? { area: code, top: 10 } : { area: code, budget });
+  return { ...answer, rows: (answer.rows || []).slice(0, 10), all_rows: answer.rows || [] };
+}
+
+async function applyBudget(event) {
+  if (event) event.preventDefault();
+  if (!state.area) return;
+  const status = $("budget-status");
+  try {
+    const budget = budgetValue();
+    status.textContent = budget == null ? "" : `allocating ${pounds(budget)} ...`;
+    const ticket = state.shown;
+    const answer = await priorityAnswer(state.area, budget);
+    if (ticket !== state.shown) return;  // another area was picked meanwhile: showArea draws it, with the budget
+    drawPriorities(answer.rows, budget != null);
+    drawPurchases(budget == null ? null : { ...answer, rows: answer.all_rows });
+    status.textContent = budget == null ? "" : `${pounds(budget)} shared across ${answer.area}'s occupations: what it buys is below the ranking.`;
+  } catch (error) {
+    status.textContent = error.message;
+  }
+}
+
+function drawPriorities(allRows, withBudget) {
   const body = $("priorities").querySelector("tbody");
   body.replaceChildren();
+  for (const cell of $("priorities").querySelectorAll("th.budget-column")) cell.hidden = !withBudget;
   const rows = allRows.filter((row) => (row.openings ?? row.score) > 0);  // nothing to fill: not a priority
   const dropped = allRows.length - rows.length;
   $("no-priorities").hidden = rows.length > 0;
@@ -200,6 +315,7 @@ function drawPriorities(allRows) {
       [row.per_1000 == null ? "-" : row.per_1000.toFixed(1), "number"],
       [row.need_lq == null ? "-" : row.need_lq.toFixed(2), "number"],
       [row.rating || "-", "rating " + (row.rating || "").replaceAll(" ", "-")],
+      ...(withBudget ? [[pounds(row.allocation), "number money"], [starts(row.starts), "number starts"]] : []),
       [row.explanation, ""],
     ]);
   }
@@ -353,15 +469,19 @@ async function runScenario(event) {
 // -- flow --------------------------------------------------------------------------------
 async function showArea(code) {
   state.area = code;
+  const ticket = ++state.shown;  // a later pick supersedes this one: its answers, if they come last, are not drawn
   say("loading " + code + " ...");
   try {
     const gaps = await call("/gaps", { area: code });
     let priorities = { rows: [] };
-    try { priorities = await call("/priorities", { area: code, top: 10 }); } catch (error) { if (!error.message.startsWith("400")) throw error; }
+    let budget = null, budgetNote = "";
+    try { budget = budgetValue(); } catch (error) { budgetNote = error.message; }
+    try { priorities = await priorityAnswer(code, budget); } catch (error) { if (!error.message.startsWith("400")) throw error; }
     let shortages = { rows: [] };
     try { shortages = await call("/shortages", { area: code }); } catch (error) { if (!/^40[04]/.test(error.message)) throw error; }
     let reserve = { rows: [], fill: [] };
     try { reserve = await call("/labour-reserve", { area: code }); } catch (error) { if (!/^40[04]/.test(error.message)) throw error; }
+    if (ticket !== state.shown) return;
     const observedYears = gaps.rows.filter((r) => r.basis === "observed").map((r) => r.year);
     const lastObserved = observedYears.length ? Math.max(...observedYears) : undefined;
     $("area-title").textContent = `${gaps.area_name} (${gaps.area})` + (gaps.flagged ? " - FLAGGED" : "");
@@ -375,7 +495,9 @@ async function showArea(code) {
     if ($("area").querySelector(`option[value="${gaps.area}"]`)) $("area").value = gaps.area;
     drawSupplyDemand(gaps.rows, lastObserved);
     drawGaps(gaps.rows, lastObserved);
-    drawPriorities(priorities.rows);
+    drawPriorities(priorities.rows, Boolean(priorities.purchases));
+    drawPurchases(priorities.purchases ? { ...priorities, rows: priorities.all_rows } : null);
+    $("budget-status").textContent = budgetNote;
     drawShortages(shortages.rows);
     drawReserve(reserve);
     drawCompare();
@@ -385,7 +507,7 @@ async function showArea(code) {
     $("results").hidden = false;
     say(`Showing ${gaps.area_name}.`);
   } catch (error) {
-    say(error.message, true);
+    if (ticket === state.shown) say(error.message, true);
   }
 }
 
@@ -456,3 +578,4 @@ $("download-csv").addEventListener("click", () => download(`/download/gaps.csv?a
 if (state.key) { $("api-key").value = state.key; connect(); }
 $("scenario-form").addEventListener("submit", runScenario);
 $("compare-form").addEventListener("submit", drawCompare);
+$("budget-form").addEventListener("submit", applyBudget);

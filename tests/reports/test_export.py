@@ -171,3 +171,20 @@ def test_a_service_can_build_the_workbook_from_a_bundles_frames(demo_result):
     one = load_workbook(io.BytesIO(workbook_bytes(export_frames(report))))
     forecasts = rows(one["forecasts"])
     assert set(forecasts["side"]) == {"demand (jobs)", "supply (people)"} and forecasts["area name"].eq(names["DM_R2_03"]).all()
+
+
+def test_an_areas_workbook_ranks_it_as_skillcast_priorities_does(tmp_path):
+    """The report's and workbook's analysis holds England too, so the location quotient of need (and the order it
+    moves) is the one `skillcast priorities` gives for the same area, draws and seed."""
+    out, ranked = tmp_path / "one.xlsx", tmp_path / "priorities.csv"
+    made = runner.invoke(app, ["export", "--demo", "--area", "DM_R2_03", "--draws", "100", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    cli = runner.invoke(app, ["priorities", "--demo", "--area", "DM_R2_03", "--draws", "100", "--out", str(ranked)])
+    assert cli.exit_code == 0, cli.output
+    sheet = rows(load_workbook(out)["priorities"]).set_index("SOC 2020 code")
+    expected = pd.read_csv(ranked, dtype={"occupation": str}).set_index("occupation")
+    lq = sheet["location quotient of need (x England)"]
+    assert lq.notna().sum() >= 5, "England is in the analysis: the quotient is known"
+    for occupation, value in expected["need_lq"].dropna().items():
+        assert lq[str(occupation)] == pytest.approx(value, rel=1e-9), occupation
+    assert [str(code) for code in sheet.sort_values("rank").index] == list(expected.sort_values("rank").index)

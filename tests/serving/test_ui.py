@@ -125,6 +125,89 @@ def test_the_page_shows_an_areas_charts_and_priorities_and_downloads_the_spreads
     assert not failed_requests, failed_requests
 
 
+def pounds_or_count(text: str) -> float:
+    """A number as the page shows it: '£2,426,128', '9,000', '4.5'."""
+    return float(text.strip().removeprefix("\u00a3").replace(",", ""))
+
+
+@pytest.mark.slow
+def test_a_budget_shows_what_it_buys_by_route_with_its_funding_source(browser, served, demo_result):
+    import httpx
+    import pandas as pd
+
+    from skillcast.data.standards import ROUTE_NAMES, load_products, products_vintage
+
+    base, key = served
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(f"{base}/ui/")
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("#priorities tbody tr", timeout=30_000)
+    page.select_option("#area", "DM_R1_01")
+    expect(page.locator("#area-title")).to_contain_text("DM_R1_01", timeout=30_000)
+    assert page.is_hidden("#budget-result") and page.is_hidden("#priorities th.budget-column >> nth=0")
+    page.fill("#budget", "5000000")
+    page.click("#budget-form button")
+    page.wait_for_selector("#purchases tbody tr[data-route]", timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "ui-budget-DM_R1_01.png"), full_page=True)
+
+    answer = httpx.post(
+        f"{base}/priorities", json={"area": "DM_R1_01", "budget": 5000000}, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ).json()
+    bought = pd.DataFrame(answer["purchases"])
+    groups = bought.groupby(["route", "level"]).agg(allocation=("allocation", "sum"), starts=("starts", "sum"))
+    rows = page.locator("#purchases tbody tr[data-route]")
+    assert rows.count() == len(groups) > 0  # one row per route and level the budget buys
+    shown = []
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        route, level = row.get_attribute("data-route"), int(row.get_attribute("data-level"))
+        money, per_start = (
+            pounds_or_count(row.locator("td.money").text_content()),
+            pounds_or_count(row.locator("td.per-start").text_content()),
+        )
+        starts = pounds_or_count(row.locator("td.starts").text_content())
+        truth = groups.loc[(route, level)]
+        assert row.locator("td.route").text_content() == ROUTE_NAMES[route]
+        assert money == pytest.approx(truth["allocation"], abs=0.5) and starts == pytest.approx(truth["starts"], abs=0.5)
+        assert per_start == pytest.approx(truth["allocation"] / truth["starts"], abs=0.5)
+        assert starts == pytest.approx(money / per_start, rel=0.01)  # starts are money / cost per start
+        if demo_result.bundle.funding.empty:  # the demo has no products matched to its occupations: every product's median band
+            products = load_products()
+            band = products.loc[(products["route"] == route) & (products["level"] == level), "max_funding"].median()
+            assert per_start == pytest.approx(band, abs=0.5)
+        most = row.locator("td").last.text_content()
+        top = bought.loc[(bought["route"] == route) & (bought["level"] == level)].groupby("occupation")["starts"].sum().idxmax()
+        title = next(item["title"] for item in answer["rows"] if item["occupation"] == top)
+        assert most.startswith(f"{top} {title}"), most  # the occupation served most first, with its title
+        shown.append((list(ROUTE_NAMES).index(route), level))
+    assert shown == sorted(shown)  # grouped by route, then level
+    total = page.locator("#purchases tbody tr.total")
+    assert pounds_or_count(total.locator("td.money").text_content()) == pytest.approx(5_000_000, abs=1)
+    assert pounds_or_count(total.locator("td.starts").text_content()) == pytest.approx(groups["starts"].sum(), abs=0.5)
+    assert "5,000,000" in page.text_content("#budget-title")
+    funding = page.text_content("#funding-line")
+    assert "Skills England" in funding and "Open Government Licence v3.0" in funding
+    assert f"records to {products_vintage(load_products())}" in funding
+    assert "10% goes to foundation apprenticeships" in page.text_content("#budget-assumptions")
+    assert page.is_visible("#priorities th.budget-column >> nth=1")
+    first = page.locator("#priorities tbody tr").first
+    ranked = [row for row in answer["rows"] if (row.get("openings") or 0) > 0]
+    assert pounds_or_count(first.locator("td.money").text_content()) == pytest.approx(ranked[0]["allocation"], abs=0.5)
+
+    page.fill("#budget", "")  # no budget: back to the ranking alone
+    page.click("#budget-form button")
+    expect(page.locator("#budget-result")).to_be_hidden()
+    assert page.is_hidden("#priorities th.budget-column >> nth=0") and page.locator("#priorities td.money").count() == 0
+    page.fill("#budget", "-3")
+    page.click("#budget-form button")
+    expect(page.locator("#budget-status")).to_contain_text("positive amount of pounds")
+    assert not refused, refused
+
+
 @pytest.mark.slow
 def test_the_page_says_when_the_key_is_refused(browser, served):
     base, _ = served

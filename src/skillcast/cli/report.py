@@ -8,6 +8,10 @@ priorities`` run (``cli.gaps.load_inputs``, ``gaps.fit_demand``, ``gaps.analyse`
 a store (``--data``, default .skillcast/data), the synthetic demo (``--demo``), or a forecast
 bundle (``--bundle``: what the service answers from, no store needed).
 
+With ``--budget`` (and optionally ``--costs``, as ``skillcast priorities``) the priorities are allocated the budget
+and it is spent by route (``skills.funding``): the report gets a "What £X buys" section, the workbook a
+"budget by route" sheet.
+
 Output is written to a temp file and renamed: whole or nothing. Bad input (an unknown
 area, a wrong suffix, no Chromium for PDF) is one line and exit code 2, before any work.
 """
@@ -27,6 +31,13 @@ from skillcast.cli.options import BundleOption, DataOption, DemoOption, DrawsOpt
 from skillcast.config import Config
 
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+BudgetOption = Annotated[
+    float | None, typer.Option(help="Growth and Skills Levy budget in pounds: allocated to the priorities and turned into starts by route")
+]
+CostsOption = Annotated[
+    Path | None,
+    typer.Option(help="with --budget, JSON/TOML: pounds per start at levels (level2..level5) replacing the funding bands; routes shares"),
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,51 @@ class Analysis:
     reserve: tuple[pd.DataFrame | None, dict] = (None, {})  # every area's labour reserve and how it was made
     scenario: object = None  # scenarios.Scenario run beside the baseline, if any
     scenario_gaps: pd.DataFrame | None = None  # output_table of baseline and scenario (``scenario`` column)
+    budget: tuple | None = None  # (pounds, funding.buy's rows of every area, budget.funding_info); priorities then allocated
+
+
+@dataclass(frozen=True)
+class Spending:
+    """What ``--budget`` and ``--costs`` ask for, read and checked before any work."""
+
+    budget: float
+    assumptions: object  # apprenticeships.BudgetAssumptions
+    costs_file: Path | None = None
+
+
+def _spending(budget: float | None, costs: Path | None) -> Spending | None:
+    """``--budget`` and ``--costs`` checked (one-line errors before any work); None without a budget."""
+    import math
+
+    from skillcast.skills.apprenticeships import BudgetAssumptions, load_costs
+
+    if budget is None:
+        if costs is not None:
+            raise ValueError("--costs: costs per start and route shares apply to a budget; give --budget too")
+        return None
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"--budget: expected a positive amount of pounds, got {budget:g}")
+    return Spending(float(budget), load_costs(costs) if costs else BudgetAssumptions(), costs)
+
+
+def spend(priorities: pd.DataFrame, spending: Spending | None, bands: pd.DataFrame | None, mix: pd.DataFrame | None = None):
+    """(the priorities with the budget allocated, (pounds, what it buys by route, the funding's description)) for every
+    area in ``priorities`` (each given the whole budget); ``bands``: the data's funding bands (empty: the shipped
+    products' bands by level). Without a budget: the priorities as they are, and None."""
+    if spending is None:
+        return priorities, None
+    from skillcast.reports.budget import funding_info
+    from skillcast.skills.funding import PURCHASE_COLUMNS, buy, default_bands
+    from skillcast.skills.priorities import allocate
+
+    bands = bands if bands is not None else pd.DataFrame()
+    used = bands if not bands.empty else default_bands()
+    costs, routes = spending.assumptions.costs, spending.assumptions.routes
+    funding = funding_info(bands, routes, costs.stated(), str(spending.costs_file or ""))
+    if priorities is None or priorities.empty:
+        return priorities, (spending.budget, pd.DataFrame(columns=PURCHASE_COLUMNS), funding)
+    allocated = allocate(priorities, spending.budget, costs, mix, used, routes)
+    return allocated, (spending.budget, buy(allocated, used, routes, costs, mix), funding)
 
 
 def _output(out: Path | None, fmt: str | None, default_stem: str) -> tuple[Path, str]:
@@ -86,15 +142,23 @@ def _sources(inputs, data: Path | None, config: Config) -> pd.DataFrame:
 
 
 def _analyse(
-    data: Path | None, demo: bool, area: str, draws: int, seed: int, stage, allow_all: bool, config: Config, plan=None
+    data: Path | None,
+    demo: bool,
+    area: str,
+    draws: int,
+    seed: int,
+    stage,
+    allow_all: bool,
+    config: Config,
+    plan=None,
+    spending: Spending | None = None,
 ) -> Analysis:
     """Demand, supply, gaps, priorities and the accuracy backtest for one area or all (the gaps code path)."""
     from skillcast.pipeline.job import gap_settings
     from skillcast.pipeline.job import reserve as reserve_stage
-    from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
     from skillcast.skills.gap_output import output_table
     from skillcast.skills.gaps import analyse, fit_demand
-    from skillcast.skills.priorities import rank_areas
+    from skillcast.skills.priorities import analysis_areas, rank_areas
 
     stage("read data")
     job = job_inputs(data, demo, config)
@@ -109,23 +173,55 @@ def _analyse(
     stage("forecast demand")
     forecast = fit_demand(inputs, settings)
     stage("gaps")
-    run = analyse(inputs, settings, forecast, areas)
-    table = output_table({"baseline": run}, inputs, None)
+    analysed = analysis_areas(areas, inputs)  # England too: the priorities' location quotient, as `skillcast priorities`
+    run = analyse(inputs, settings, forecast, analysed)
+    table = _only(output_table({"baseline": run}, inputs, None), areas)
     both = None
     if plan is not None:
         if plan.name == "baseline":
             raise ValueError("--scenario: name: 'baseline' names the baseline; give the scenario another name")
         plan = plan.model_copy(update={"areas": None})
-        both = output_table({"baseline": run, plan.name: analyse(inputs, settings, forecast, areas, scenario=plan)}, inputs, None)
+        both = _only(
+            output_table({"baseline": run, plan.name: analyse(inputs, settings, forecast, analysed, scenario=plan)}, inputs, None), areas
+        )
     stage("priorities")
     priorities, window = pd.DataFrame(), None
     if not run.occupations.empty:
         priorities = rank_areas(areas, run, inputs, settings)
         start = int(run.occupations.loc[run.occupations["basis"] == "observed", "year"].max())  # as rank_from_analysis
         window = (start, settings.end_year)
+    priorities, budget = spend(priorities, spending, inputs.funding, run.mix)
     stage("labour reserve")
     reserve = reserve_stage(job)
     stage("backtest")
+    accuracy, basis = _backtest(inputs, settings, forecast, areas, config)
+    return Analysis(
+        inputs=inputs,
+        settings=settings,
+        run=run,
+        gaps=table,
+        priorities=priorities,
+        window=window,
+        accuracy=accuracy,
+        accuracy_basis=basis,
+        sources=_sources(inputs, data, config),
+        areas=areas,
+        reserve=reserve,
+        scenario=plan,
+        scenario_gaps=both,
+        budget=budget,
+    )
+
+
+def _only(table: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
+    """The rows of the areas asked for (the analysis also holds England, for the location quotient)."""
+    return table.loc[table["area"].isin(areas)].reset_index(drop=True)
+
+
+def _backtest(inputs, settings, forecast, areas: list[str], config: Config) -> tuple[pd.DataFrame, dict]:
+    """The rolling-origin backtest of demand: every area's accuracy table stacked, and each area's basis sentence."""
+    from skillcast.reports.accuracy import accuracy_basis, accuracy_table, demand_backtest
+
     result, cutoffs = demand_backtest(
         forecast.history,
         settings.model,
@@ -147,21 +243,7 @@ def _analyse(
         if any(len(f) for f in tables.values())
         else pd.DataFrame()
     )
-    return Analysis(
-        inputs=inputs,
-        settings=settings,
-        run=run,
-        gaps=table,
-        priorities=priorities,
-        window=window,
-        accuracy=accuracy,
-        accuracy_basis=basis,
-        sources=_sources(inputs, data, config),
-        areas=areas,
-        reserve=reserve,
-        scenario=plan,
-        scenario_gaps=both,
-    )
+    return accuracy, basis
 
 
 def area_report(analysis: Analysis, code: str, nowcast_until: int | None):
@@ -187,6 +269,7 @@ def area_report(analysis: Analysis, code: str, nowcast_until: int | None):
         nowcast_until=nowcast_until,
         reserve=analysis.reserve,
         scenario=_scenario_of(analysis, code, nowcast_until),
+        budget=analysis.budget,
     )
 
 
@@ -201,9 +284,10 @@ def _scenario_of(analysis: Analysis, code: str, nowcast_until: int | None):
     return analysis.scenario.model_dump(mode="json"), effects(table, analysis.scenario.name), table
 
 
-def bundle_report(bundle, code: str, backtest=None):
+def bundle_report(bundle, code: str, backtest=None, spending: Spending | None = None):
     """A report from a ``bundle.ForecastBundle`` (what the service holds); ``backtest``: the
-    ``BacktestResult`` it was made with, for this area's own accuracy (the demo has it)."""
+    ``BacktestResult`` it was made with, for this area's own accuracy (the demo has it); ``spending``:
+    a budget to allocate to the area's priorities (at the bundle's funding bands, else the shipped ones)."""
     from skillcast.reports.accuracy import accuracy_basis, accuracy_table
     from skillcast.reports.content import from_bundle
 
@@ -215,12 +299,17 @@ def bundle_report(bundle, code: str, backtest=None):
         table = accuracy_table(backtest, code, cutoffs, horizon, str(metadata.get("model", "")))
         accuracy = (table, accuracy_basis(table, cutoffs, horizon, "every series of the bundle", supply_note=""))
     name = bundle.geography.name(code) if code in bundle.geography else code
+    priorities, budget = bundle.priorities, None
+    if spending is not None:
+        own = priorities.loc[priorities["area"] == code] if len(priorities) else priorities
+        priorities, budget = spend(own, spending, bundle.funding)
     return from_bundle(
         code,
         bundle.forecasts,
         bundle.gaps,
         name=name,
-        priorities=bundle.priorities,
+        priorities=priorities,
+        budget=budget,
         metadata=metadata,
         accuracy=accuracy,
         reserve=bundle.labour_reserve,
@@ -270,13 +359,17 @@ def report(
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
     scenario: ScenarioOption = None,
+    budget: BudgetOption = None,
+    costs: CostsOption = None,
 ) -> None:
     """One area's report: demand and supply by band with 80%/95% ranges, the gap, priorities, accuracy, sources, caveats;
-    with --scenario, the scenario against the baseline (its effect on each gap, with ranges)."""
+    with --scenario, the scenario against the baseline (its effect on each gap, with ranges); with --budget, what the
+    budget buys by route and level (starts at Skills England's funding bands)."""
     started = time.perf_counter()
     with clear_errors():
         config = Config.from_env()
         _check_sources(data, demo, bundle)
+        spending = _spending(budget, costs)
         path, kind = _output(out, fmt, f"report-{area.strip().replace('/', '_')}")
         if kind == "pdf":
             from skillcast.reports.html import chromium
@@ -291,7 +384,7 @@ def report(
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
                 code = loaded.area_code(area, "gaps")  # a code with gaps, or its SI2035 id; else 404-like one line
-                result = bundle_report(loaded, code)
+                result = bundle_report(loaded, code, spending=spending)
                 write_report(result, path, kind, stage, config.chromium)
         else:
             from skillcast.skills.scenarios import load_scenario
@@ -299,7 +392,7 @@ def report(
             plan = load_scenario(scenario) if scenario else None
             steps = ["read data", "forecast demand", "gaps", "priorities", "labour reserve", "backtest", "charts", "write"]
             with stages(steps) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False, config=config, plan=plan)
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=False, config=config, plan=plan, spending=spending)
                 result = area_report(analysis, analysis.areas[0], config.nowcast_until)
                 write_report(result, path, kind, stage, config.chromium)
     if result.synthetic:
@@ -322,16 +415,20 @@ def export(
     draws: DrawsOption = 1000,
     seed: SeedOption = 20240601,
     scenario: ScenarioOption = None,
+    budget: BudgetOption = None,
+    costs: CostsOption = None,
 ) -> None:
     """Spreadsheet of forecasts, gaps, priorities, backtest and sources: one sheet each, units in the headers; with
-    --scenario, a sheet named after it (its inputs, then the effect on every gap) and its gaps beside the baseline's."""
-    from skillcast.reports.sheets import about_rows, analysis_frames, bundle_frames, scenario_sheets
+    --scenario, a sheet named after it (its inputs, then the effect on every gap) and its gaps beside the baseline's;
+    with --budget, each area's priorities allocated the budget and a "budget by route" sheet (starts by route and level)."""
+    from skillcast.reports.sheets import about_rows, analysis_frames, budget_sheets, scenario_sheets
     from skillcast.reports.workbook import check_suffix, write_workbook
 
     started = time.perf_counter()
     with clear_errors():
         config = Config.from_env()
         _check_sources(data, demo, bundle)
+        spending = _spending(budget, costs)
         path = out or Path(f"skillcast-{area.strip().replace('/', '_')}.xlsx")
         check_suffix(path)
         if bundle is not None:
@@ -342,30 +439,16 @@ def export(
             with stages(["read bundle", "write"]) as stage:
                 stage("read bundle")
                 loaded = ForecastBundle.load(bundle)
-                areas = None if area.strip().lower() == "all" else [loaded.area_code(area, "gaps")]
-                names = {code: name for code, name in loaded.names().items() if code in set(loaded.gaps["area"])}
-                sheets = bundle_frames(
-                    loaded.forecasts,
-                    loaded.gaps,
-                    names,
-                    priorities=loaded.priorities,
-                    metadata=loaded.metadata,
-                    areas=areas,
-                    reserve=loaded.labour_reserve,
-                )
+                sheets, about = _bundle_workbook(loaded, area, spending)
                 synthetic = bool(loaded.metadata.get("synthetic"))
-                shown = areas or sorted(names)
                 stage("write")
-                about = about_rows(
-                    synthetic, shown, str(loaded.metadata.get("model", "")), time.strftime("%Y-%m-%d %H:%M"), loaded.warning_lines(shown)
-                )
                 write_workbook(path, sheets, about)
         else:
             from skillcast.skills.scenarios import load_scenario
 
             plan = load_scenario(scenario) if scenario else None
             with stages(["read data", "forecast demand", "gaps", "priorities", "labour reserve", "backtest", "write"]) as stage:
-                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True, config=config, plan=plan)
+                analysis = _analyse(data, demo, area, draws, seed, stage, allow_all=True, config=config, plan=plan, spending=spending)
                 inputs = analysis.inputs
                 sheets = analysis_frames(
                     analysis.run,
@@ -379,15 +462,37 @@ def export(
                 )
                 if plan is not None:
                     sheets.update(scenario_sheets(plan, analysis.scenario_gaps, config.nowcast_until))
+                sheets.update(budget_sheets(analysis.budget, analysis.priorities, inputs.names))
                 stage("write")
                 synthetic = inputs.synthetic
                 notes = [f"{'WARNING' if 'ALIGNMENT CHECK FAILED' in note else 'Data note'}: {note}" for note in _notes(analysis)]
-                about = about_rows(synthetic, analysis.areas, analysis.settings.model, time.strftime("%Y-%m-%d %H:%M"), notes)
+                about = about_rows(
+                    synthetic, analysis.areas, analysis.settings.model, time.strftime("%Y-%m-%d %H:%M"), notes, budget=analysis.budget
+                )
                 write_workbook(path, sheets, about)
     if synthetic:
         console.print("[bold yellow]SYNTHETIC DEMO DATA[/]: not official statistics.")
     counts = ", ".join(f"{name} {len(frame):,}" for name, frame in sheets.items())
     console.print(f"wrote {path} (rows: {counts}; {time.perf_counter() - started:.1f} s)", highlight=False)
+
+
+def _bundle_workbook(loaded, area: str, spending: Spending | None) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str]]]:
+    """(sheets, about rows) of a bundle's workbook for one area or 'all', with the budget spent where given."""
+    from skillcast.reports.sheets import about_rows, budget_sheets, bundle_frames
+
+    areas = None if area.strip().lower() == "all" else [loaded.area_code(area, "gaps")]
+    names = {code: name for code, name in loaded.names().items() if code in set(loaded.gaps["area"])}
+    ranked = loaded.priorities
+    if areas is not None and len(ranked):
+        ranked = ranked.loc[ranked["area"].isin(areas)]
+    ranked, spent = spend(ranked, spending, loaded.funding)
+    sheets = bundle_frames(
+        loaded.forecasts, loaded.gaps, names, priorities=ranked, metadata=loaded.metadata, areas=areas, reserve=loaded.labour_reserve
+    )
+    sheets.update(budget_sheets(spent, ranked, names))
+    shown = areas or sorted(names)
+    model, generated = str(loaded.metadata.get("model", "")), time.strftime("%Y-%m-%d %H:%M")
+    return sheets, about_rows(bool(loaded.metadata.get("synthetic")), shown, model, generated, loaded.warning_lines(shown), budget=spent)
 
 
 def _notes(analysis: Analysis) -> list[str]:

@@ -27,6 +27,7 @@ import pandas as pd
 from skillcast.data.basis import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.reports.accuracy import ACCURACY_COLUMNS, accuracy_from_metadata
+from skillcast.reports.budget import BUDGET_CAVEAT, own_budget
 
 BAND_LABELS: dict[str, str] = {
     "low": "Low (below level 2)",
@@ -121,6 +122,9 @@ class AreaReport:
     scenario: dict | None = None  # the scenario run beside the baseline, as given (skills.scenarios.Scenario)
     scenario_effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # pipeline.what_if.EFFECT_COLUMNS + its own ranges
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # skills.compare.COMPARE_COLUMNS: parents, neighbours
+    budget: float | None = None  # pounds allocated to the priorities (priorities.allocate); None: no budget
+    purchases: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.PURCHASE_COLUMNS of this area
+    funding: dict = field(default_factory=dict)  # budget.funding_info: the bands' source, route shares, stated costs
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
     @property
@@ -235,12 +239,14 @@ def from_analysis(
     nowcast_until: int | None = None,
     reserve: tuple[pd.DataFrame, dict] | None = None,
     scenario: tuple[dict, pd.DataFrame, pd.DataFrame] | None = None,
+    budget: tuple[float, pd.DataFrame, dict] | None = None,
 ) -> AreaReport:
     """An area's report from a ``gaps.GapAnalysis`` (``run``) that covers it.
 
     ``gaps``: the gaps table to show (default ``run.gaps``); pass the CLI's gap table
     (``cli.gaps.gap_table``: gaps + requirement columns) to show the same rows as ``skillcast gaps``.
     ``nowcast_until`` (``Config.nowcast_until``): model years up to then are labelled ``nowcast``.
+    ``budget``: (pounds, every area's ``funding.buy`` rows, ``budget.funding_info``), ``priorities`` allocated.
     """
     table = run.gaps if gaps is None else gaps
     table = label_nowcast(table.loc[table["area"] == area].reset_index(drop=True), nowcast_until, "year")
@@ -265,6 +271,7 @@ def from_analysis(
         priority_window=window,
         **_own_reserve(reserve, area),
         **_own_scenario(scenario),
+        **own_budget(budget, area),
     )
 
 
@@ -297,6 +304,7 @@ def from_bundle(
     accuracy: tuple[pd.DataFrame, str] | None = None,
     reserve: pd.DataFrame | None = None,
     comparison: pd.DataFrame | None = None,
+    budget: tuple[float, pd.DataFrame, dict] | None = None,
 ) -> AreaReport:
     """An area's report from a forecast bundle's frames (what the service holds).
 
@@ -307,7 +315,7 @@ def from_bundle(
     ``supply_lo_80`` ... bounds where present). Accuracy is the bundle's own backtest
     (``metadata["backtest"]``: every series it was trained on, not this area alone) unless
     ``accuracy`` gives (``ACCURACY_COLUMNS`` table, basis sentence), e.g. ``accuracy_table``
-    on the backtest the bundle was made with.
+    on the backtest the bundle was made with. ``budget``: as for ``from_analysis`` (``priorities`` allocated).
     """
     metadata = metadata or {}
     own_gaps = gaps.loc[gaps["area"] == area].reset_index(drop=True)
@@ -340,6 +348,7 @@ def from_bundle(
         priority_window=window,
         **_own_reserve((reserve, metadata.get("labour_reserve") or {}), area),
         comparison=comparison if comparison is not None else pd.DataFrame(),
+        **own_budget(budget, area),
     )
 
 
@@ -557,6 +566,7 @@ def caveats(report: AreaReport) -> list[str]:
             "are tighter here than in England (docs/shortages.md). Apprenticeship relevance is parsed from SOC 2020 entry-route text, "
             "which names apprenticeships unevenly."
         )
+    items += [BUDGET_CAVEAT] if report.budget is not None else []
     items.append("Accuracy figures come from testing the method on past years; past accuracy does not guarantee future accuracy.")
     own = {note for note in report.notes if note.split(" ", 1)[0].rstrip(":") == report.area}  # shown at the top already
     items.extend(f"Data note: {note}" for note in report.notes if note not in own)

@@ -23,6 +23,7 @@ import pandas as pd
 from skillcast import __version__
 from skillcast.data.atomic import atomic_file
 from skillcast.reports.accuracy import BASELINE_MODEL
+from skillcast.reports.budget import budget_section
 from skillcast.reports.charts import report_charts
 from skillcast.reports.content import BAND_LABELS, caveats, gap_rows, headline, key_years, people, thousands
 from skillcast.reports.reserve import report_section
@@ -55,6 +56,8 @@ def _environment():
     environment.filters["points"] = lambda value: "" if value is None or pd.isna(value) else f"{float(value):.1f}%"  # already in %
     environment.filters["count"] = _count
     environment.filters["share"] = lambda value: "-" if value is None or pd.isna(value) else f"{float(value):.1%}"
+    environment.filters["pounds"] = lambda value: "-" if value is None or pd.isna(value) else f"\u00a3{float(value):,.0f}"
+    environment.filters["starts"] = _starts
     environment.filters["signed1"] = lambda value: "-" if value is None or pd.isna(value) else f"{float(value):+.1f}"
     environment.globals["people"] = people
     return environment
@@ -65,6 +68,13 @@ def _exact(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return ""
     return repr(float(value))
+
+
+def _starts(value) -> str:
+    """Starts: whole numbers, one decimal below ten (a fraction of a start is money left for the next); '-' for missing."""
+    if value is None or pd.isna(value):
+        return "-"
+    return f"{float(value):,.0f}" if abs(float(value)) >= 10 else f"{float(value):.1f}"
 
 
 def _count(value, signed: bool = False) -> str:
@@ -217,6 +227,7 @@ def render(report, charts: dict[str, str] | None = None, top: int = TOP_PRIORITI
             scenario_rows=_scenario_rows(report),
             compare_rows=report.comparison.to_dict("records") if len(report.comparison) else [],
             scenario_method=_effect_method() if report.scenario else "",
+            budget=budget_section(report.budget, report.purchases, report.funding, report.priorities),
         )
     )
 

@@ -8,6 +8,7 @@ import pandas as pd
 from skillcast.data.basis import label_nowcast
 from skillcast.data.qualifications import BANDS, LEVELS
 from skillcast.reports.accuracy import ACCURACY_COLUMNS, accuracy_from_metadata
+from skillcast.reports.budget import about_lines, budget_sheet
 from skillcast.reports.content import BOUNDS, SOURCE_COLUMNS, AreaReport, demand_frame, from_bundle, supply_frame
 from skillcast.reports.reserve import reserve_sheet
 from skillcast.skills.priorities import INDICATOR_COLUMNS
@@ -63,8 +64,11 @@ def forecast_sheet(demand: pd.DataFrame, supply: pd.DataFrame, names: dict[str, 
     return table[FORECAST_SHEET_COLUMNS].reset_index(drop=True)
 
 
-def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, caveat_lines: list[str]) -> list[tuple[str, str]]:
-    """The spreadsheet's About sheet: what each sheet holds, units, caveats."""
+def about_rows(
+    synthetic: bool, areas: list[str], model: str, generated: str, caveat_lines: list[str], budget: tuple | None = None
+) -> list[tuple[str, str]]:
+    """The spreadsheet's About sheet: what each sheet holds, units, caveats; ``budget``: (pounds, purchases, funding) of
+    ``--budget``, whose allocation, route shares and funding source it then states."""
     rows = []
     if synthetic:
         rows.append(("WARNING", "SYNTHETIC DEMO DATA: made up by skillcast, not official statistics."))
@@ -112,6 +116,8 @@ def about_rows(synthetic: bool, areas: list[str], model: str, generated: str, ca
         ),
         ("sources", "The data behind the tables, with vintages and years."),
     ]
+    if budget is not None:
+        rows += about_lines(budget[0], budget[2])
     rows += [("caveat", line) for line in caveat_lines]
     return rows
 
@@ -226,6 +232,18 @@ def export_frames(report: AreaReport) -> dict[str, pd.DataFrame]:
         "backtest": report.accuracy,
         "sources": report.sources,
     }
+
+
+def budget_sheets(budget: tuple | None, priorities: pd.DataFrame | None, names: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The "budget by route" sheet of ``--budget`` ((pounds, ``funding.buy``'s rows, funding)): each area's occupations by
+    route and level, with their titles from ``priorities``; no sheet without a budget."""
+    if budget is None:
+        return {}
+    titles = {}
+    if priorities is not None and len(priorities):
+        keys = zip(priorities["area"].astype(str), priorities["occupation"].astype(str), strict=True)
+        titles = dict(zip(keys, priorities["title"].astype(str), strict=True))
+    return {"budget by route": _with_name(budget_sheet(budget[1], titles), names)}
 
 
 def _sheet_name(text: str) -> str:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from skillcast.data.atomic import atomic_file
 
-SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "shortages", "labour reserve", "backtest", "sources")
+SHEET_ORDER: tuple[str, ...] = ("forecasts", "gaps", "priorities", "budget by route", "shortages", "labour reserve", "backtest", "sources")
 COUNT = "#,##0"
 SHARE = "0.0%"
 RATIO = "0.00"
@@ -108,8 +108,17 @@ HEADERS: dict[str, tuple[str, str | None]] = {
     "area_advert_ratio": ("area online adverts per job (x England)", RATIO),
     "area_basis": ("area figures from", None),
     "shortage_drivers": ("shortage drivers", None),
-    "cost_per_start": ("cost per start, assumed (pounds)", COUNT),
-    "starts": ("starts funded", COUNT),
+    "cost_per_start": ("cost per start (pounds)", COUNT),
+    "starts": ("starts funded (starts; money / cost per start)", "#,##0.0"),
+    "starts_apprenticeship": ("starts funded: apprenticeships (starts)", "#,##0.0"),
+    "starts_foundation": ("starts funded: foundation apprenticeships (starts)", "#,##0.0"),
+    "starts_unit": ("starts funded: apprenticeship units (starts)", "#,##0.0"),
+    "route": ("route (apprenticeship / foundation / unit)", None),
+    "route_name": ("route name", None),
+    "product_level": ("RQF level of the products", "0"),
+    "products": ("products the cost per start is the median of (0: a stated cost)", "0"),
+    "examples": ("example products (funding band, pounds)", None),
+    "cost_basis": ("where the cost per start comes from", None),
     "replacement_source": ("replacement rate from", None),
     "top_unit_groups": ("most advertised unit groups", None),
     "explanation": ("why", None),
