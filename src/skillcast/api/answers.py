@@ -14,7 +14,7 @@ import pandas as pd
 from skillcast.api.schemas import PrioritiesQuery, PrioritiesResponse, PriorityRow, PurchaseRow, finite
 from skillcast.bundle import ForecastBundle, InvalidQuery
 from skillcast.skills.apprenticeships import CostPerStart
-from skillcast.skills.funding import RouteShares, buy, default_bands, funding_description
+from skillcast.skills.funding import RouteShares, buy, default_bands, funding_info
 from skillcast.skills.labour_reserve import MEASURES, at_rates, comparison_year, fill_gaps, latest_rows
 from skillcast.skills.priorities import ALLOCATION_METHOD, MODES, allocate, rerank
 from skillcast.skills.shortage import RATINGS
@@ -46,11 +46,7 @@ def priority_answer(
     except ValueError as error:
         raise InvalidQuery("budget", str(error).removeprefix("--budget: ")) from None
     purchases = buy(ranking, bands, shares, costs)
-    funding = {
-        **funding_description(bundle.funding),
-        "route_shares": shares.model_dump(),
-        "stated_costs": costs.stated() if costs is not None else {},
-    }
+    funding = funding_info(bundle.funding, shares, costs.stated() if costs is not None else {})
     return (ranking.head(top) if top is not None else ranking), ALLOCATION_METHOD, purchases, funding
 
 

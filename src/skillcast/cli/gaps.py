@@ -370,20 +370,22 @@ def funding_text(assumptions, costs: Path | None) -> str:
 
 
 def _print_routes(ranking: pd.DataFrame, inputs, assumptions, mix, budget: float) -> Table:
-    """What the budget buys, by route and level: money, cost per start, starts and the occupations served most."""
-    from skillcast.data.standards import ROUTE_NAMES
+    """What the budget buys, by route and level (``reports.budget.route_rows``, as the report shows it)."""
+    from skillcast.reports.budget import route_rows
     from skillcast.skills.funding import buy, default_bands
 
     bands = inputs.funding if not inputs.funding.empty else default_bands()
-    bought = buy(ranking, bands, assumptions.routes, assumptions.costs, mix)
-    rows = []
-    for (route, level), group in bought.groupby(["route", "level"], sort=False):
-        served = group.sort_values("starts", ascending=False)
-        top = ", ".join(str(code) for code in served["occupation"].head(3))
-        money, starts = group["allocation"].sum(), group["starts"].sum()
-        rows.append([ROUTE_NAMES[route], str(level), f"£{money:,.0f}", f"£{money / starts:,.0f}" if starts else "-", f"{starts:,.0f}", top])
-    order = {name: index for index, name in enumerate(ROUTE_NAMES.values())}
-    rows.sort(key=lambda row: (order[row[0]], row[1]))
+    rows = [
+        [
+            row["route_name"],
+            str(row["level"]),
+            f"£{row['allocation']:,.0f}",
+            f"£{row['cost_per_start']:,.0f}" if row["starts"] else "-",
+            f"{row['starts']:,.0f}",
+            ", ".join(served["occupation"] for served in row["served"]),
+        ]
+        for row in route_rows(buy(ranking, bands, assumptions.routes, assumptions.costs, mix))
+    ]
     title = f"What £{budget:,.0f} buys, by route (median funding bands of the occupations' own products)"
     columns = [("route", TEXT), ("level", NUMBER), ("money", NUMBER), ("per start", NUMBER), ("starts", NUMBER), ("most for SOC", TEXT)]
     return narrow_table(title, columns, rows)

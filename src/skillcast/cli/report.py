@@ -57,7 +57,7 @@ class Analysis:
     reserve: tuple[pd.DataFrame | None, dict] = (None, {})  # every area's labour reserve and how it was made
     scenario: object = None  # scenarios.Scenario run beside the baseline, if any
     scenario_gaps: pd.DataFrame | None = None  # output_table of baseline and scenario (``scenario`` column)
-    budget: tuple | None = None  # (pounds, funding.buy's rows of every area, budget.funding_info); priorities then allocated
+    budget: tuple | None = None  # (pounds, funding.buy's rows of every area, funding.funding_info); priorities then allocated
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,7 @@ def spend(priorities: pd.DataFrame, spending: Spending | None, bands: pd.DataFra
     products' bands by level). Without a budget: the priorities as they are, and None."""
     if spending is None:
         return priorities, None
-    from skillcast.reports.budget import funding_info
-    from skillcast.skills.funding import PURCHASE_COLUMNS, buy, default_bands
+    from skillcast.skills.funding import PURCHASE_COLUMNS, buy, default_bands, funding_info
     from skillcast.skills.priorities import allocate
 
     bands = bands if bands is not None else pd.DataFrame()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from skillcast.data.standards import ROUTE_NAMES
-from skillcast.skills.funding import PURCHASE_COLUMNS, RouteShares, funding_description
+from skillcast.skills.funding import PURCHASE_COLUMNS, RouteShares
 from skillcast.skills.priorities import ALLOCATION_METHOD
 
 ROUTE_ORDER = list(ROUTE_NAMES)
@@ -48,13 +48,6 @@ def own_budget(budget: tuple[float, pd.DataFrame, dict] | None, area: str) -> di
     pounds, purchases, funding = budget
     own = purchases.loc[purchases["area"] == area].reset_index(drop=True) if purchases is not None and len(purchases) else pd.DataFrame()
     return {"budget": float(pounds), "purchases": own, "funding": dict(funding or {})}
-
-
-def funding_info(bands: pd.DataFrame, shares: RouteShares | None, stated: dict[str, float] | None, costs_file: str = "") -> dict:
-    """The funding's description as the service answers it (``funding_description`` + the route shares and the stated
-    costs), and the file they came from, if any."""
-    shares = shares or RouteShares()
-    return {**funding_description(bands), "route_shares": shares.model_dump(), "stated_costs": dict(stated or {}), "costs_file": costs_file}
 
 
 def funding_text(funding: dict) -> str:

@@ -124,7 +124,7 @@ class AreaReport:
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # skills.compare.COMPARE_COLUMNS: parents, neighbours
     budget: float | None = None  # pounds allocated to the priorities (priorities.allocate); None: no budget
     purchases: pd.DataFrame = field(default_factory=pd.DataFrame)  # funding.PURCHASE_COLUMNS of this area
-    funding: dict = field(default_factory=dict)  # budget.funding_info: the bands' source, route shares, stated costs
+    funding: dict = field(default_factory=dict)  # funding.funding_info: the bands' source, route shares, stated costs
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
     @property
@@ -246,7 +246,7 @@ def from_analysis(
     ``gaps``: the gaps table to show (default ``run.gaps``); pass the CLI's gap table
     (``cli.gaps.gap_table``: gaps + requirement columns) to show the same rows as ``skillcast gaps``.
     ``nowcast_until`` (``Config.nowcast_until``): model years up to then are labelled ``nowcast``.
-    ``budget``: (pounds, every area's ``funding.buy`` rows, ``budget.funding_info``), ``priorities`` allocated.
+    ``budget``: (pounds, every area's ``funding.buy`` rows, ``funding.funding_info``), ``priorities`` allocated.
     """
     table = run.gaps if gaps is None else gaps
     table = label_nowcast(table.loc[table["area"] == area].reset_index(drop=True), nowcast_until, "year")

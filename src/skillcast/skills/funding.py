@@ -246,3 +246,10 @@ def funding_description(bands: pd.DataFrame) -> dict:
         "records_to": products_vintage(products),
         "occupations_with_own_products": int(own["occupation"].nunique()) if len(own) else 0,
     }
+
+
+def funding_info(bands: pd.DataFrame, shares: RouteShares | None, stated: dict[str, float] | None, costs_file: str = "") -> dict:
+    """What every output says of a budget's costs: ``funding_description`` with the route shares, the stated costs per
+    start and the file they came from (the API's ``funding`` answer, the report's and workbook's lines)."""
+    shares = shares or RouteShares()
+    return {**funding_description(bands), "route_shares": shares.model_dump(), "stated_costs": dict(stated or {}), "costs_file": costs_file}
